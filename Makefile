@@ -1,0 +1,38 @@
+# PrivateServer — see README.md. `make run` and `make test` are the two commands that must always work.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIGURATION ?= Release
+RIDS ?= linux-x64 win-x64
+PROGRAMS := appliance/PrivateServer.Appliance modules/PrivateServer.HostModule modules/PrivateServer.SupporterModule
+RUN_DATA ?= data
+RUN_URLS ?= https://127.0.0.1:8443
+
+.PHONY: all build run test test-deps publish clean
+
+all: build
+
+## build: out/privateserver, out/privateserver-host, out/privateserver-supporter (and the tests)
+build:
+	$(DOTNET) build PrivateServer.sln -c $(CONFIGURATION) --nologo -v:minimal
+
+## run: the appliance on https://127.0.0.1:8443 with ./data; the first start initialises it and prints the admin password once
+run: build
+	@if [ ! -f "$(RUN_DATA)/privateserver.db" ]; then out/privateserver init --data "$(RUN_DATA)"; fi
+	out/privateserver run --data "$(RUN_DATA)" --urls "$(RUN_URLS)"
+
+## test: installs the packages the tests drive (if missing), builds, runs every test project
+test: test-deps build
+	scripts/run-tests.sh "$(CONFIGURATION)"
+
+test-deps:
+	scripts/install-test-deps.sh
+
+## publish: self-contained single-file programs in out/publish/<rid>/
+publish:
+	@set -e; for rid in $(RIDS); do for project in $(PROGRAMS); do \
+	  $(DOTNET) publish "$$project" -c Release -r "$$rid" --self-contained -p:PublishSingleFile=true --nologo -v:minimal -o "out/publish/$$rid"; \
+	done; done
+
+clean:
+	rm -rf out
+	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

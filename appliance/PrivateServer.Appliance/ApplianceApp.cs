@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PrivateServer.Appliance.Hosting;
+using PrivateServer.Server.Admin;
+using PrivateServer.Server.Storage;
+using PrivateServer.Server.Tls;
+using PrivateServer.Server.Web;
+using Serilog;
+
+namespace PrivateServer.Appliance;
+
+/// <summary>
+/// The composition root: the only place that knows every feature. <c>privateserver run</c> and
+/// the integration tests (through the same binary) get the same wiring.
+/// </summary>
+public static class ApplianceApp
+{
+    /// <param name="configuration">The merged configuration (<see cref="ApplianceConfiguration"/>).</param>
+    /// <param name="folder">The initialised data folder.</param>
+    /// <param name="database">The opened database; the caller owns it.</param>
+    /// <param name="certificates">The loaded server certificate; the caller owns it.</param>
+    /// <param name="logger">The Serilog logger; the app disposes it.</param>
+    public static WebApplication Build(
+        IConfiguration configuration,
+        DataFolder folder,
+        ApplianceDatabase database,
+        ServerCertificateStore certificates,
+        Serilog.Core.Logger logger)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(folder);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "PrivateServer",
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSerilog(logger, dispose: true);
+
+        builder.Services.AddOptions<ApplianceOptions>().BindConfiguration(ApplianceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<LogOptions>().BindConfiguration(LogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(certificates);
+        builder.Services.AddStorage(folder, database);
+        builder.Services.AddAdministration();
+        builder.Services.AddWebConsole(folder);
+
+        var listen = ListenAddress.ParseAll(configuration.GetSection(ApplianceOptions.SectionName).Get<ApplianceOptions>()?.Urls ?? string.Empty);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            foreach (var address in listen)
+            {
+                kestrel.Listen(address.EndPoint, endpoint =>
+                {
+                    endpoint.Protocols = HttpProtocols.Http1AndHttp2;
+                    endpoint.UseApplianceTls(certificates);
+                });
+            }
+
+            kestrel.ListenAdminSocket(folder.AdminSocketPath);
+        });
+
+        var app = builder.Build();
+        app.UseSerilogRequestLogging(options => options.Logger = logger);
+        app.UseWebConsole();
+        app.MapWebConsole();
+        app.MapAdminApi();
+        app.Lifetime.ApplicationStarted.Register(() => AdminSocket.RestrictToOwner(folder.AdminSocketPath));
+        return app;
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using PrivateServer.Server.Admin;
+using PrivateServer.Server.Storage;
+
+namespace PrivateServer.Appliance.Cli;
+
+/// <summary>
+/// Runs an admin verb against the running server over its admin socket, or — when no server
+/// runs — directly on the database (LiteDB allows one writer process, so never both).
+/// </summary>
+internal static class AdminAccess
+{
+    public static async Task<T> WithAdministrationAsync<T>(
+        DataFolder folder, Func<IApplianceAdministration, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        folder.EnsureInitialised();
+        if (File.Exists(folder.AdminSocketPath) && await AdminSocket.IsAnsweringAsync(folder.AdminSocketPath, cancellationToken))
+        {
+            using var client = new AdminSocketClient(folder.AdminSocketPath);
+            return await work(client, cancellationToken);
+        }
+
+        using var database = ApplianceDatabase.Open(folder);
+        await using var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddStorage(folder, database)
+            .AddAdministration()
+            .BuildServiceProvider();
+        return await work(services.GetRequiredService<IApplianceAdministration>(), cancellationToken);
+    }
+
+    /// <summary>The value of an outcome, or its failure as the verb's one error line.</summary>
+    public static T Unwrap<T>(AdminOutcome<T> outcome)
+        where T : class =>
+        outcome.Value ?? throw new CommandFailedException(outcome.Failure?.Message ?? "refused");
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Mvc;
+using PrivateServer.Server.Admin;
+
+namespace PrivateServer.Appliance.Cli;
+
+/// <summary>The admin verbs against a running server, over its admin socket (HTTP/1.1 on a Unix socket).</summary>
+internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
+{
+    private readonly HttpClient _http;
+
+    public AdminSocketClient(string socketPath)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = new Uri("http://admin.socket" + AdminEndpoints.Prefix + "/") };
+    }
+
+    public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
+        PostAsync<AddUserRequest, AddUserResponse>("users", request, cancellationToken);
+
+    public Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken) =>
+        GetListAsync<UserView>("users", cancellationToken);
+
+    public Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken) =>
+        PostAsync<AddGroupRequest, GroupView>("groups", request, cancellationToken);
+
+    public Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken) =>
+        GetListAsync<GroupView>("groups", cancellationToken);
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<AdminOutcome<TResponse>> PostAsync<TRequest, TResponse>(string path, TRequest request, CancellationToken cancellationToken)
+        where TResponse : class
+    {
+        using var response = await _http.PostAsJsonAsync(path, request, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return AdminOutcome.Success(await ReadAsync<TResponse>(response, cancellationToken));
+        }
+
+        var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken);
+        var kind = response.StatusCode switch
+        {
+            HttpStatusCode.NotFound => AdminFailureKind.NotFound,
+            HttpStatusCode.Conflict => AdminFailureKind.Conflict,
+            HttpStatusCode.BadRequest => AdminFailureKind.Invalid,
+            _ => throw new CommandFailedException($"the running server answered {(int)response.StatusCode}: {problem?.Detail ?? problem?.Title}"),
+        };
+        return AdminOutcome.Fail<TResponse>(kind, problem?.Detail ?? response.ReasonPhrase ?? "refused");
+    }
+
+    private async Task<IReadOnlyList<T>> GetListAsync<T>(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to {path}");
+        }
+
+        return await ReadAsync<List<T>>(response, cancellationToken);
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        await response.Content.ReadFromJsonAsync<T>(cancellationToken)
+            ?? throw new CommandFailedException("the running server sent an empty answer");
+}

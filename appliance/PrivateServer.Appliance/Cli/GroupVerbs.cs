@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using PrivateServer.Server.Admin;
+
+namespace PrivateServer.Appliance.Cli;
+
+/// <summary><c>privateserver group add|list</c>.</summary>
+internal static class GroupVerbs
+{
+    public static Command Create(CliContext context) => new("group", "Manages groups of supporters and hosts (works while the server runs).")
+    {
+        Add(context),
+        List(context),
+    };
+
+    private static Command Add(CliContext context)
+    {
+        var name = new Argument<string>("NAME") { Description = "The group name." };
+        var consent = new Option<string>("--unattended-consent")
+        {
+            Description = "ask: the host's user is asked for every session (default); auto: granted without asking, recorded.",
+            DefaultValueFactory = _ => "ask",
+        };
+        consent.AcceptOnlyFromAmong("ask", "auto");
+        var command = new Command("add", "Adds a group.") { name, consent };
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent));
+            var created = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse),
+                async (administration, token) => AdminAccess.Unwrap(await administration.AddGroupAsync(request, token)),
+                cancellationToken);
+            context.Error.WriteLine($"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}).");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command List(CliContext context)
+    {
+        var command = new Command("list", "Lists groups, one per line: name, unattended consent, created (tab-separated).");
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var groups = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse), (administration, token) => administration.ListGroupsAsync(token), cancellationToken);
+            foreach (var group in groups)
+            {
+                context.Out.WriteLine(string.Join('\t', group.Name, group.UnattendedConsent, group.CreatedAt.ToString("u", CultureInfo.InvariantCulture)));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

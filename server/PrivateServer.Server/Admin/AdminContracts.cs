@@ -1,0 +1,37 @@
+namespace PrivateServer.Server.Admin;
+
+// What the admin verbs send and receive, over the admin socket or in-process.
+
+public sealed record AddUserRequest(string Name, string Role, IReadOnlyList<string>? Groups, string? Email, string? Password);
+
+/// <summary>A created user; <see cref="GeneratedPassword"/> is set when the appliance chose the password.</summary>
+public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword);
+
+public sealed record AddGroupRequest(string Name, string? UnattendedConsent);
+
+public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt);
+
+public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOffset CreatedAt);
+
+public enum AdminFailureKind
+{
+    Invalid,
+    NotFound,
+    Conflict,
+}
+
+/// <summary>An expected refusal (bad name, existing user...): one line for the admin.</summary>
+public sealed record AdminFailure(AdminFailureKind Kind, string Message);
+
+/// <summary>Either a value or a failure.</summary>
+public sealed record AdminOutcome<T>(T? Value, AdminFailure? Failure)
+    where T : class;
+
+public static class AdminOutcome
+{
+    public static AdminOutcome<T> Success<T>(T value)
+        where T : class => new(value, null);
+
+    public static AdminOutcome<T> Fail<T>(AdminFailureKind kind, string message)
+        where T : class => new(null, new AdminFailure(kind, message));
+}

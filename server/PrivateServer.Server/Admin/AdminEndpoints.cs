@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PrivateServer.Server.Auth;
+
+namespace PrivateServer.Server.Admin;
+
+/// <summary>The admin API, answered only on the admin socket (404 on every network endpoint).</summary>
+public static class AdminEndpoints
+{
+    public const string Prefix = "/admin/v1";
+
+    public static IServiceCollection AddAdministration(this IServiceCollection services)
+    {
+        services.TryAddSingleton<PasswordService>();
+        services.AddSingleton<AccountAdministration>();
+        services.AddSingleton<IApplianceAdministration>(sp => sp.GetRequiredService<AccountAdministration>());
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var admin = endpoints.MapGroup(Prefix).AddEndpointFilter(async (context, next) =>
+            AdminSocket.IsAdminSocketRequest(context.HttpContext) ? await next(context) : TypedResults.NotFound());
+
+        admin.MapPost("/users", async Task<Results<Created<AddUserResponse>, ProblemHttpResult>> (
+            AddUserRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.AddUserAsync(request, cancellationToken);
+            return outcome.Value is { } created ? TypedResults.Created($"{Prefix}/users/{created.Name}", created) : Problem(outcome.Failure!);
+        });
+        admin.MapGet("/users", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ListUsersAsync(cancellationToken)));
+
+        admin.MapPost("/groups", async Task<Results<Created<GroupView>, ProblemHttpResult>> (
+            AddGroupRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.AddGroupAsync(request, cancellationToken);
+            return outcome.Value is { } created ? TypedResults.Created($"{Prefix}/groups/{created.Name}", created) : Problem(outcome.Failure!);
+        });
+        admin.MapGet("/groups", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ListGroupsAsync(cancellationToken)));
+
+        return endpoints;
+    }
+
+    private static ProblemHttpResult Problem(AdminFailure failure) =>
+        TypedResults.Problem(detail: failure.Message, statusCode: failure.Kind switch
+        {
+            AdminFailureKind.NotFound => StatusCodes.Status404NotFound,
+            AdminFailureKind.Conflict => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status400BadRequest,
+        });
+}

@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Identity;
+
+namespace PrivateServer.Server.Auth;
+
+/// <summary>Password hashing (ASP.NET Core Identity's PasswordHasher, PBKDF2), policy and generation.</summary>
+public sealed class PasswordService
+{
+    public const int MinimumLength = 12;
+
+    private const string GeneratedAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    private const int GeneratedLength = 20;
+
+    private readonly PasswordHasher<string> _hasher = new();
+    private readonly string _dummyHash;
+
+    public PasswordService()
+    {
+        _dummyHash = _hasher.HashPassword(string.Empty, Generate());
+    }
+
+    /// <summary>A random password of 20 characters without look-alikes (about 116 bits).</summary>
+    public static string Generate() => RandomNumberGenerator.GetString(GeneratedAlphabet, GeneratedLength);
+
+    /// <summary>Why a chosen password is not acceptable, or null when it is.</summary>
+    public static string? PolicyViolation(string password, string userName)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        if (password.Length < MinimumLength)
+        {
+            return $"a password needs at least {MinimumLength} characters";
+        }
+
+        if (string.Equals(password.Trim(), userName, StringComparison.OrdinalIgnoreCase))
+        {
+            return "a password must not be the user name";
+        }
+
+        return null;
+    }
+
+    public string Hash(string password) => _hasher.HashPassword(string.Empty, password);
+
+    public PasswordCheck Verify(string hash, string password) =>
+        _hasher.VerifyHashedPassword(string.Empty, hash, password) switch
+        {
+            PasswordVerificationResult.Success => PasswordCheck.Valid,
+            PasswordVerificationResult.SuccessRehashNeeded => PasswordCheck.ValidRehashNeeded,
+            _ => PasswordCheck.Invalid,
+        };
+
+    /// <summary>Spends the same time as a real check, so an unknown account is not told apart by timing.</summary>
+    public void VerifyAgainstNothing(string password) => _ = _hasher.VerifyHashedPassword(string.Empty, _dummyHash, password);
+}

@@ -1,0 +1,119 @@
+using LiteDB;
+
+namespace PrivateServer.Server.Storage;
+
+/// <summary>
+/// The encrypted LiteDB file <c>privateserver.db</c>. One process owns it (direct mode, guarded by
+/// an exclusive lock on <c>privateserver.lock</c>): the running server, or an admin verb when no
+/// server runs.
+/// </summary>
+public sealed class ApplianceDatabase : IDisposable
+{
+    private const string SettingsCollection = "settings";
+    private const string ApplianceSettingsId = "appliance";
+    private const int SchemaVersion = 1;
+
+    private readonly FileStream _ownership;
+
+    private ApplianceDatabase(LiteDatabase database, FileStream ownership)
+    {
+        Lite = database;
+        _ownership = ownership;
+    }
+
+    internal LiteDatabase Lite { get; }
+
+    /// <summary>Opens the database of an initialised data folder, or throws one clear <see cref="DataFolderException"/>.</summary>
+    public static ApplianceDatabase Open(DataFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        folder.EnsureInitialised();
+        var database = OpenFile(folder, folder.ReadDatabaseKey());
+        BsonDocument? settings;
+        try
+        {
+            settings = database.Lite.GetCollection(SettingsCollection).FindById(ApplianceSettingsId);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            database.Dispose();
+            throw Unreadable(folder, ex);
+        }
+
+        if (settings is null || !settings["schema"].IsInt32 || settings["schema"].AsInt32 != SchemaVersion)
+        {
+            database.Dispose();
+            throw new DataFolderException($"{folder.DatabasePath} is not a PrivateServer database of schema {SchemaVersion}");
+        }
+
+        return database;
+    }
+
+    /// <summary>Creates the database file of a new data folder, encrypted with the given key.</summary>
+    internal static ApplianceDatabase Create(DataFolder folder, string key, DateTimeOffset now)
+    {
+        var database = OpenFile(folder, key);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        database.Lite.GetCollection(SettingsCollection).Insert(new BsonDocument
+        {
+            ["_id"] = ApplianceSettingsId,
+            ["schema"] = SchemaVersion,
+            ["initialisedAt"] = now.UtcDateTime,
+        });
+        return database;
+    }
+
+    public void Dispose()
+    {
+        Lite.Dispose();
+        _ownership.Dispose();
+    }
+
+    private static ApplianceDatabase OpenFile(DataFolder folder, string key)
+    {
+        var ownership = TakeOwnership(folder);
+        var connection = new ConnectionString
+        {
+            Filename = folder.DatabasePath,
+            Password = key,
+            Connection = ConnectionType.Direct,
+        };
+        try
+        {
+            return new ApplianceDatabase(new LiteDatabase(connection, StorageMapper.Create()), ownership);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ownership.Dispose();
+            // LiteDB reports damage with several exception types (LiteException, InvalidCastException, ...).
+            throw Unreadable(folder, ex);
+        }
+    }
+
+    /// <summary>FileShare.None is an exclusive flock on Unix and a sharing lock on Windows; both end with the process.</summary>
+    private static FileStream TakeOwnership(DataFolder folder)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            return new FileStream(folder.LockPath, options);
+        }
+        catch (IOException ex)
+        {
+            throw new DataFolderException(
+                $"{folder.DatabasePath} is in use by another process (is a privateserver already running on {folder.Root}?)", ex);
+        }
+    }
+
+    private static DataFolderException Unreadable(DataFolder folder, Exception ex) =>
+        new($"the database {folder.DatabasePath} cannot be read ({ex.Message.ReplaceLineEndings(" ")}); restore it from a backup", ex);
+}

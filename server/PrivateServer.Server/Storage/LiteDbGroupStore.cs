@@ -1,0 +1,59 @@
+using LiteDB;
+using PrivateServer.Server.Accounts;
+
+namespace PrivateServer.Server.Storage;
+
+/// <summary>Groups in the <c>groups</c> collection, keyed by normalised name.</summary>
+internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
+{
+    private ILiteCollection<GroupDocument> Groups => database.Lite.GetCollection<GroupDocument>("groups");
+
+    public Task<Group?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Groups.FindById(AccountName.Normalize(name))?.ToGroup());
+    }
+
+    public Task<bool> TryAddAsync(Group group, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            Groups.Insert(GroupDocument.From(group));
+            return Task.FromResult(true);
+        }
+        catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        {
+            return Task.FromResult(false);
+        }
+    }
+
+    public Task<IReadOnlyList<Group>> ListAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<Group> groups = Groups.FindAll().Select(d => d.ToGroup()).OrderBy(g => g.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        return Task.FromResult(groups);
+    }
+
+    internal sealed class GroupDocument
+    {
+        [BsonId]
+        public string Id { get; set; } = string.Empty;
+
+        public string Name { get; set; } = string.Empty;
+
+        public UnattendedConsent UnattendedConsent { get; set; }
+
+        public DateTime CreatedAt { get; set; }
+
+        public static GroupDocument From(Group group) => new()
+        {
+            Id = AccountName.Normalize(group.Name),
+            Name = group.Name,
+            UnattendedConsent = group.UnattendedConsent,
+            CreatedAt = group.CreatedAt.UtcDateTime,
+        };
+
+        public Group ToGroup() => new(Name, UnattendedConsent, new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)));
+    }
+}

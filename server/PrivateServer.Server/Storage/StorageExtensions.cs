@@ -1,0 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
+using PrivateServer.Server.Accounts;
+
+namespace PrivateServer.Server.Storage;
+
+public static class StorageExtensions
+{
+    /// <summary>Registers the stores over an already opened database (the caller owns and disposes it).</summary>
+    public static IServiceCollection AddStorage(this IServiceCollection services, DataFolder folder, ApplianceDatabase database)
+    {
+        services.AddSingleton(folder);
+        services.AddSingleton(database);
+        services.AddSingleton<IUserStore, LiteDbUserStore>();
+        services.AddSingleton<IGroupStore, LiteDbGroupStore>();
+        return services;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net.Security;
+using System.Runtime.Versioning;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace PrivateServer.Server.Tls;
+
+public static class TlsListenExtensions
+{
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Serves TLS 1.2/1.3 only, AEAD suites only (AES-256-GCM first), with the certificate chosen
+    /// at every handshake from <paramref name="certificates"/>.
+    /// </summary>
+    public static ListenOptions UseApplianceTls(this ListenOptions listen, ServerCertificateStore certificates)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(certificates);
+        // Windows takes its suites from the OS policy (Schannel); elsewhere we name them.
+        CipherSuitesPolicy? cipherSuites = null;
+        if (OperatingSystem.IsLinux())
+        {
+            cipherSuites = AeadCipherSuites();
+        }
+
+        return listen.UseHttps(new TlsHandshakeCallbackOptions
+        {
+            HandshakeTimeout = HandshakeTimeout,
+            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = certificates.Context,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CipherSuitesPolicy = cipherSuites,
+                ClientCertificateRequired = false,
+            }),
+        });
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static CipherSuitesPolicy AeadCipherSuites() => new(
+    [
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ]);
+}

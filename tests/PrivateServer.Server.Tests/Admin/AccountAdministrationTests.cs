@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PrivateServer.Server.Admin;
+using PrivateServer.Server.Auth;
+using PrivateServer.Server.Storage;
+
+namespace PrivateServer.Server.Tests.Admin;
+
+public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDataFolder _temp = new();
+    private ApplianceDatabase? _database;
+    private AccountAdministration _administration = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _temp.InitialiseAsync();
+        _database = ApplianceDatabase.Open(_temp.Folder);
+        _administration = new AccountAdministration(
+            new LiteDbUserStore(_database), new LiteDbGroupStore(_database), new PasswordService(), TimeProvider.System,
+            NullLogger<AccountAdministration>.Instance);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task AddUser_WhenGroupExists_StoresUserWithGeneratedPasswordThatSignsIn()
+    {
+        await _administration.AddGroupAsync(new AddGroupRequest("Helpdesk", "auto"), CancellationToken.None);
+
+        var outcome = await _administration.AddUserAsync(new AddUserRequest("bob", "Supporter", ["helpdesk"], "bob@example.internal", null), CancellationToken.None);
+
+        outcome.Failure.Should().BeNull();
+        outcome.Value!.GeneratedPassword.Should().HaveLength(20);
+        outcome.Value.Groups.Should().Equal("Helpdesk");
+        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), NullLogger<LoginService>.Instance);
+        (await login.CheckPasswordAsync("BOB", outcome.Value.GeneratedPassword, null, CancellationToken.None))!.Name.Should().Be("bob");
+        (await login.CheckPasswordAsync("bob", "not-the-password", null, CancellationToken.None)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task AddUser_WhenNameExistsInOtherCase_IsAConflictAndKeepsTheFirst()
+    {
+        await _administration.AddUserAsync(new AddUserRequest("carol", "auditor", [], null, "first-password-123"), CancellationToken.None);
+
+        var outcome = await _administration.AddUserAsync(new AddUserRequest("Carol", "admin", [], null, "second-password-123"), CancellationToken.None);
+
+        outcome.Failure!.Kind.Should().Be(AdminFailureKind.Conflict);
+        var users = await _administration.ListUsersAsync(CancellationToken.None);
+        users.Should().ContainSingle(u => u.Name == "carol").Which.Role.Should().Be("auditor");
+    }
+
+    [Theory]
+    [InlineData("bad name", "supporter", "not a valid user name")]
+    [InlineData("dave", "boss", "unknown role")]
+    public async Task AddUser_WhenRequestIsInvalid_RefusesAndWritesNothing(string name, string role, string reason)
+    {
+        var before = await _administration.ListUsersAsync(CancellationToken.None);
+
+        var outcome = await _administration.AddUserAsync(new AddUserRequest(name, role, [], null, null), CancellationToken.None);
+
+        outcome.Failure!.Kind.Should().Be(AdminFailureKind.Invalid);
+        outcome.Failure.Message.Should().Contain(reason);
+        (await _administration.ListUsersAsync(CancellationToken.None)).Should().BeEquivalentTo(before);
+    }
+
+    [Fact]
+    public async Task AddUser_WhenGroupIsMissing_NamesTheGroupAndWritesNothing()
+    {
+        var outcome = await _administration.AddUserAsync(new AddUserRequest("erin", "supporter", ["ghosts"], null, null), CancellationToken.None);
+
+        outcome.Failure!.Kind.Should().Be(AdminFailureKind.NotFound);
+        outcome.Failure.Message.Should().Contain("'ghosts' does not exist");
+        (await _administration.ListUsersAsync(CancellationToken.None)).Should().NotContain(u => u.Name == "erin");
+    }
+
+    [Fact]
+    public async Task AddUser_WhenChosenPasswordIsTooShort_Refuses()
+    {
+        var outcome = await _administration.AddUserAsync(new AddUserRequest("frank", "supporter", [], null, "short"), CancellationToken.None);
+
+        outcome.Failure!.Message.Should().Contain("at least 12 characters");
+    }
+
+    [Fact]
+    public async Task AddGroup_WhenConsentIsUnknownOrNameTaken_Refuses()
+    {
+        var unknown = await _administration.AddGroupAsync(new AddGroupRequest("ops", "sometimes"), CancellationToken.None);
+        var first = await _administration.AddGroupAsync(new AddGroupRequest("ops", null), CancellationToken.None);
+        var again = await _administration.AddGroupAsync(new AddGroupRequest("OPS", "auto"), CancellationToken.None);
+
+        unknown.Failure!.Message.Should().Contain("use ask or auto");
+        first.Value!.UnattendedConsent.Should().Be("ask");
+        again.Failure!.Kind.Should().Be(AdminFailureKind.Conflict);
+    }
+
+    public void Dispose()
+    {
+        _database?.Dispose();
+        _temp.Dispose();
+    }
+}
