@@ -30,7 +30,7 @@ test-deps:
 ## publish: self-contained single-file programs in out/publish/<rid>/
 publish:
 	@set -e; for rid in $(RIDS); do for project in $(PROGRAMS); do \
-	  $(DOTNET) publish "$$project" -c Release -r "$$rid" --self-contained -p:PublishSingleFile=true --nologo -v:minimal -o "out/publish/$$rid"; \
+	  $(DOTNET) publish "$$project" -c Release -r "$$rid" --self-contained -p:PublishSingleFile=true -p:NuGetLockFilePath=obj/publish-$$rid.packages.lock.json --nologo -v:minimal -o "out/publish/$$rid"; \
 	done; done
 
 clean:

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+
+namespace PrivateServer.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One real appliance for one test: <c>privateserver init</c> in a temp data folder of its own,
+/// then <c>privateserver run</c> on a free 127.0.0.1 port. Disposing stops it and removes the folder.
+/// </summary>
+public sealed class ApplianceProcess : IAsyncDisposable
+{
+    private ChildProcess? _server;
+
+    private ApplianceProcess(string dataDirectory, string adminPassword, X509Certificate2 ca)
+    {
+        DataDirectory = dataDirectory;
+        AdminPassword = adminPassword;
+        Ca = ca;
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>What <c>init</c> printed on standard output.</summary>
+    public string AdminPassword { get; }
+
+    /// <summary>The appliance CA as <c>ca export</c> wrote it.</summary>
+    public X509Certificate2 Ca { get; }
+
+    public int Port { get; private set; }
+
+    public Uri BaseAddress => new($"https://localhost:{Port}/");
+
+    public ChildProcess Server => _server ?? throw new InvalidOperationException("The appliance is not running.");
+
+    /// <summary>Initialises a new data folder and starts the server on it.</summary>
+    public static async Task<ApplianceProcess> StartAsync(CancellationToken cancellationToken)
+    {
+        var appliance = await InitialiseAsync(cancellationToken);
+        await appliance.RunAsync(cancellationToken);
+        return appliance;
+    }
+
+    /// <summary>Initialises a new data folder without starting the server.</summary>
+    public static async Task<ApplianceProcess> InitialiseAsync(CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "ps-it-" + Guid.NewGuid().ToString("N")[..12]);
+        var init = await ChildProcess.RunAsync(Programs.Appliance, ["init", "--data", data, "--hostname", "rs.example.internal"], cancellationToken);
+        if (init.ExitCode != 0)
+        {
+            throw new InvalidOperationException("privateserver init failed: " + init.Stderr);
+        }
+
+        var caPem = data + "-ca.pem";
+        var export = await ChildProcess.RunAsync(Programs.Appliance, ["ca", "export", "--data", data, "--out", caPem], cancellationToken);
+        if (export.ExitCode != 0)
+        {
+            throw new InvalidOperationException("privateserver ca export failed: " + export.Stderr);
+        }
+
+        var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(caPem, cancellationToken));
+        return new ApplianceProcess(data, init.Stdout.Trim(), ca);
+    }
+
+    /// <summary>Starts <c>privateserver run</c> (on a new free port unless given) and waits until /healthz answers.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken, int? port = null)
+    {
+        Port = port ?? FreePort.Next();
+        _server = StartServer(Port);
+        using var client = CreateClient();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_server.HasExited)
+            {
+                throw new InvalidOperationException($"privateserver run exited with {_server.ExitCode}: {_server.Stderr}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync("/healthz", cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Starts another <c>run</c> on this data folder without waiting for it (for refusal tests).</summary>
+    public ChildProcess StartServer(int port) =>
+        ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"]);
+
+    /// <summary>Stops the server with SIGTERM and returns how it ended.</summary>
+    public async Task<ProcessResult> StopAsync(CancellationToken cancellationToken)
+    {
+        var server = Server;
+        server.Terminate();
+        var result = await server.WaitForExitAsync(cancellationToken);
+        await server.DisposeAsync();
+        _server = null;
+        return result;
+    }
+
+    /// <summary>Runs a <c>privateserver</c> verb on this data folder.</summary>
+    public Task<ProcessResult> CliAsync(CancellationToken cancellationToken, params string[] arguments) =>
+        ChildProcess.RunAsync(Programs.Appliance, [.. arguments, "--data", DataDirectory], cancellationToken);
+
+    public HttpClient CreateClient(CookieContainer? cookies = null) => CaTrust.CreateClient(Ca, BaseAddress, cookies);
+
+    public async Task<string> VersionAsync(CancellationToken cancellationToken)
+    {
+        using var client = CreateClient();
+        var health = await client.GetFromJsonAsync<Health>("/healthz", cancellationToken);
+        return health!.Version;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        Ca.Dispose();
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+
+        File.Delete(DataDirectory + "-ca.pem");
+    }
+
+    private sealed record Health(string Status, string Version);
+}
