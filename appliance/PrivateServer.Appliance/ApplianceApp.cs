@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +12,7 @@ using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
 using PrivateServer.Server.Web;
 using Serilog;
+using Serilog.Events;
 
 namespace PrivateServer.Appliance;
 
@@ -72,7 +74,15 @@ public static class ApplianceApp
         });
 
         var app = builder.Build();
-        app.UseSerilogRequestLogging(options => options.Logger = logger);
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.Logger = logger;
+            // Monitoring polls /healthz every few seconds; keep it out of the daily log unless it fails.
+            options.GetLevel = (context, _, error) =>
+                error is not null || context.Response.StatusCode >= StatusCodes.Status500InternalServerError ? LogEventLevel.Error
+                : context.Request.Path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase) ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+        });
         app.UseWebConsole();
         app.MapWebConsole();
         app.MapAdminApi();
