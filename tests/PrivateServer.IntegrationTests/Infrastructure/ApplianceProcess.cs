@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 
 namespace PrivateServer.IntegrationTests.Infrastructure;
@@ -114,13 +113,6 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     public HttpClient CreateClient(CookieContainer? cookies = null) => CaTrust.CreateClient(Ca, BaseAddress, cookies);
 
-    public async Task<string> VersionAsync(CancellationToken cancellationToken)
-    {
-        using var client = CreateClient();
-        var health = await client.GetFromJsonAsync<Health>("/healthz", cancellationToken);
-        return health!.Version;
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (_server is not null)
@@ -136,6 +128,4 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
         File.Delete(DataDirectory + "-ca.pem");
     }
-
-    private sealed record Health(string Status, string Version);
 }
