@@ -4,8 +4,13 @@
 set -euo pipefail
 
 packages=(
-  curl      # a client that trusts only the exported appliance CA (--cacert)
-  openssl   # certificate checks from outside .NET
+  curl               # a client that trusts only the exported appliance CA (--cacert)
+  openssl            # certificate checks from outside .NET
+  xvfb               # a headless X display (Xvfb) that a real VNC server can share
+  x11vnc             # the real VNC (RFB 3.8) server on that display, loopback only
+  x11-xserver-utils  # xsetroot: paints the root window a known colour
+  xdotool            # reads and moves the X pointer
+  tinyproxy          # a real HTTP CONNECT proxy between a module and the appliance
 )
 
 missing=()

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Appliance.Hosting;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Api;
 using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
 using PrivateServer.Server.Web;
@@ -36,6 +37,7 @@ public static class ApplianceApp
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(certificates);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ApplicationName = "PrivateServer",
@@ -52,7 +54,10 @@ public static class ApplianceApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(certificates);
         builder.Services.AddStorage(folder, database);
+        var hostCertificates = HostCertificateValidator.Load(certificates.CaCertificate, database);
+        builder.Services.AddSingleton(hostCertificates);
         builder.Services.AddAdministration();
+        builder.Services.AddBroker();
         builder.Services.AddWebConsole(folder);
 
         var listen = ListenAddress.ParseAll(configuration.GetSection(ApplianceOptions.SectionName).Get<ApplianceOptions>()?.Urls ?? string.Empty);
@@ -66,7 +71,7 @@ public static class ApplianceApp
                 kestrel.Listen(address.EndPoint, endpoint =>
                 {
                     endpoint.Protocols = HttpProtocols.Http1AndHttp2;
-                    endpoint.UseApplianceTls(certificates);
+                    endpoint.UseApplianceTls(certificates, hostCertificates);
                 });
             }
 
@@ -81,10 +86,14 @@ public static class ApplianceApp
             options.GetLevel = (context, _, error) =>
                 error is not null || context.Response.StatusCode >= StatusCodes.Status500InternalServerError ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase) ? LogEventLevel.Debug
+                // Every relay stream is one request; the broker logs sessions, streams go to Debug.
+                : context.Request.Path.StartsWithSegments("/api/v1/relay", StringComparison.OrdinalIgnoreCase) ? LogEventLevel.Debug
                 : LogEventLevel.Information;
         });
+        app.UseWebSockets();
         app.UseWebConsole();
         app.MapWebConsole();
+        app.MapModuleApi();
         app.MapAdminApi();
         app.Lifetime.ApplicationStarted.Register(() => AdminSocket.RestrictToOwner(folder.AdminSocketPath));
         return app;

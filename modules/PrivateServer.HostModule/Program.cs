@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PrivateServer.HostModule.Cli;
 
 namespace PrivateServer.HostModule;
 
@@ -6,8 +7,14 @@ namespace PrivateServer.HostModule;
 internal static class Program
 {
     public static Task<int> Main(string[] args) =>
-        BuildCommand().Parse(args).InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
+        BuildCommand(new StreamReader(Console.OpenStandardInput()), Console.Out, Console.Error)
+            .Parse(args)
+            .InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
 
-    /// <summary>The verbs of the command-line contract (DESIGN.md) arrive with the issues that build them.</summary>
-    internal static RootCommand BuildCommand() => new("privateserver-host — the PrivateServer host module, run on the PC being helped (installed and unattended, or ad hoc with a session code).");
+    internal static RootCommand BuildCommand(TextReader input, TextWriter output, TextWriter error) =>
+        new("privateserver-host — the PrivateServer host module, run on the PC being helped (installed and unattended, or ad hoc with a session code).")
+        {
+            HostVerbs.Enroll(output, error),
+            HostVerbs.Run(input, error),
+        };
 }

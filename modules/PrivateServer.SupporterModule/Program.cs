@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PrivateServer.SupporterModule.Cli;
 
 namespace PrivateServer.SupporterModule;
 
@@ -6,8 +7,15 @@ namespace PrivateServer.SupporterModule;
 internal static class Program
 {
     public static Task<int> Main(string[] args) =>
-        BuildCommand().Parse(args).InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
+        BuildCommand(new StreamReader(Console.OpenStandardInput()), Console.Out, Console.Error)
+            .Parse(args)
+            .InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
 
-    /// <summary>The verbs of the command-line contract (DESIGN.md) arrive with the issues that build them.</summary>
-    internal static RootCommand BuildCommand() => new("privateserver-supporter — the PrivateServer supporter module, the technician's side of a session.");
+    internal static RootCommand BuildCommand(TextReader input, TextWriter output, TextWriter error) =>
+        new("privateserver-supporter — the PrivateServer supporter module, the technician's side of a session.")
+        {
+            SupporterVerbs.Login(input, error),
+            SupporterVerbs.Hosts(output, error),
+            SupporterVerbs.ConnectCommand(error),
+        };
 }

@@ -9,7 +9,7 @@ public sealed class ProgramTests
     {
         using var output = new StringWriter();
 
-        var exit = Program.BuildCommand().Parse("--version").Invoke(new InvocationConfiguration { Output = output });
+        var exit = Program.BuildCommand(TextReader.Null, TextWriter.Null, TextWriter.Null).Parse("--version").Invoke(new InvocationConfiguration { Output = output });
 
         exit.Should().Be(0);
         output.ToString().Trim().Should().MatchRegex(@"^\d+\.\d+\.\d+");
@@ -20,7 +20,7 @@ public sealed class ProgramTests
     {
         using var output = new StringWriter();
 
-        var exit = Program.BuildCommand().Parse("--help").Invoke(new InvocationConfiguration { Output = output });
+        var exit = Program.BuildCommand(TextReader.Null, TextWriter.Null, TextWriter.Null).Parse("--help").Invoke(new InvocationConfiguration { Output = output });
 
         exit.Should().Be(0);
         output.ToString().Should().Contain("privateserver-host");
@@ -32,7 +32,7 @@ public sealed class ProgramTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exit = Program.BuildCommand().Parse("frobnicate").Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var exit = Program.BuildCommand(TextReader.Null, TextWriter.Null, TextWriter.Null).Parse("frobnicate").Invoke(new InvocationConfiguration { Output = output, Error = error });
 
         exit.Should().NotBe(0);
         error.ToString().Should().Contain("frobnicate");

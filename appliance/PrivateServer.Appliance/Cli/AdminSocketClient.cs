@@ -45,6 +45,15 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken) =>
         GetListAsync<GroupView>("groups", cancellationToken);
 
+    public Task<AdminOutcome<EnrollmentTokenView>> CreateEnrollmentTokenAsync(CreateEnrollmentTokenRequest request, CancellationToken cancellationToken) =>
+        PostAsync<CreateEnrollmentTokenRequest, EnrollmentTokenView>("enrollment-tokens", request, cancellationToken);
+
+    public Task<IReadOnlyList<HostView>> ListHostsAsync(CancellationToken cancellationToken) =>
+        GetListAsync<HostView>("hosts", cancellationToken);
+
+    public Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken) =>
+        PostAsync<object, HostView>("hosts/" + Uri.EscapeDataString(host) + "/revoke", new { }, cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<AdminOutcome<TResponse>> PostAsync<TRequest, TResponse>(string path, TRequest request, CancellationToken cancellationToken)

@@ -34,7 +34,7 @@ internal static class RunVerb
 
             await AdminSocket.ClaimAsync(folder, cancellationToken);
             using var database = ApplianceDatabase.Open(folder);
-            using var certificates = ServerCertificateStore.Load(folder);
+            using var certificates = ServerCertificateStore.Load(folder, TimeProvider.System.GetUtcNow());
             await using var app = ApplianceApp.Build(configuration, folder, database, certificates, ApplianceLogging.Create(folder, logs));
             try
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PrivateServer.Protocol.Files;
 using PrivateServer.Server.Storage;
 using Serilog;
 using Serilog.Events;

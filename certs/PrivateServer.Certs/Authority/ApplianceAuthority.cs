@@ -93,6 +93,32 @@ public sealed class ApplianceAuthority : IDisposable
         return issued.CopyWithPrivateKey(key);
     }
 
+    /// <summary>
+    /// Issues a host's client certificate (EKU clientAuth) for the public key of its checked
+    /// certificate request (<see cref="ModuleCertificatePolicy.TryReadRequest"/>); the subject is
+    /// the host id alone, whatever the request asked for. The private key never left the host.
+    /// </summary>
+    public X509Certificate2 IssueHostCertificate(CertificateRequest hostRequest, string hostId, DateTimeOffset now, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(hostRequest);
+        ArgumentException.ThrowIfNullOrWhiteSpace(hostId);
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddOrganizationName("PrivateServer hosts");
+        subject.AddCommonName(hostId);
+        var request = new CertificateRequest(subject.Build(), hostRequest.PublicKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ModuleCertificatePolicy.ClientAuthOid)], critical: false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(
+            Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+
+        var notBefore = Max(now.AddMinutes(-5), new DateTimeOffset(Certificate.NotBefore.ToUniversalTime()));
+        var notAfter = Min(now + validity, new DateTimeOffset(Certificate.NotAfter.ToUniversalTime()));
+        using var key = Certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The appliance CA key is not ECDSA.");
+        return request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(key), notBefore, notAfter, SerialNumber.NewRandom());
+    }
+
     public void Dispose() => Certificate.Dispose();
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

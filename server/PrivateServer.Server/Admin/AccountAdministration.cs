@@ -10,7 +10,7 @@ public sealed partial class AccountAdministration(
     IGroupStore groups,
     PasswordService passwords,
     TimeProvider time,
-    ILogger<AccountAdministration> logger) : IApplianceAdministration
+    ILogger<AccountAdministration> logger)
 {
     public async Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken)
     {

@@ -13,6 +13,15 @@ public sealed record UserView(string Name, string Role, IReadOnlyList<string> Gr
 
 public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOffset CreatedAt);
 
+public sealed record CreateEnrollmentTokenRequest(string Group, int? ExpiresInSeconds);
+
+/// <summary>A new enrolment token; <see cref="Token"/> is shown once and kept only as a hash.</summary>
+public sealed record EnrollmentTokenView(string Token, string Group, DateTimeOffset ExpiresAt);
+
+public sealed record HostView(
+    string Id, string Name, string Group, bool Online, DateTimeOffset? LastSeen, string? Os, string? ModuleVersion,
+    IReadOnlyList<string> Services, bool Revoked, DateTimeOffset EnrolledAt);
+
 public enum AdminFailureKind
 {
     Invalid,

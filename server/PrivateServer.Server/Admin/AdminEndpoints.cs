@@ -4,7 +4,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Broker;
+using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Admin;
 
@@ -17,7 +22,11 @@ public static class AdminEndpoints
     {
         services.TryAddSingleton<PasswordService>();
         services.AddSingleton<AccountAdministration>();
-        services.AddSingleton<IApplianceAdministration>(sp => sp.GetRequiredService<AccountAdministration>());
+        services.TryAddSingleton<HostPresence>();
+        services.AddSingleton(sp => new HostAdministration(
+            sp.GetRequiredService<IHostStore>(), sp.GetRequiredService<IGroupStore>(), sp.GetRequiredService<HostPresence>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HostAdministration>>(), sp.GetService<HostCertificateValidator>()));
+        services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
 
@@ -43,6 +52,21 @@ public static class AdminEndpoints
         });
         admin.MapGet("/groups", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListGroupsAsync(cancellationToken)));
+
+        admin.MapPost("/enrollment-tokens", async Task<Results<Created<EnrollmentTokenView>, ProblemHttpResult>> (
+            CreateEnrollmentTokenRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.CreateEnrollmentTokenAsync(request, cancellationToken);
+            return outcome.Value is { } created ? TypedResults.Created($"{Prefix}/enrollment-tokens", created) : Problem(outcome.Failure!);
+        });
+        admin.MapGet("/hosts", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ListHostsAsync(cancellationToken)));
+        admin.MapPost("/hosts/{host}/revoke", async Task<Results<Ok<HostView>, ProblemHttpResult>> (
+            string host, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.RevokeHostAsync(host, cancellationToken);
+            return outcome.Value is { } revoked ? TypedResults.Ok(revoked) : Problem(outcome.Failure!);
+        });
 
         return endpoints;
     }

@@ -13,4 +13,12 @@ public interface IApplianceAdministration
     Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates a one-time enrolment token for a group; the token is in the answer, and only there.</summary>
+    Task<AdminOutcome<EnrollmentTokenView>> CreateEnrollmentTokenAsync(CreateEnrollmentTokenRequest request, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<HostView>> ListHostsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Revokes a host (name or id): its certificate is refused from now on and its live channel and streams close.</summary>
+    Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateServer.Certs.Authority;
 using PrivateServer.Certs.Issuance;
+using PrivateServer.Protocol.Files;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Auth;

@@ -37,6 +37,11 @@ public sealed class DataFolder
 
     public string ServerKeyPath => Path.Combine(Root, "tls", "server.key");
 
+    /// <summary>The certificate modules see (TLS server name modules.privateserver.invalid), issued by the appliance CA.</summary>
+    public string ModuleCertificatePath => Path.Combine(Root, "tls", "module.crt");
+
+    public string ModuleKeyPath => Path.Combine(Root, "tls", "module.key");
+
     public string LogsDirectory => Path.Combine(Root, "logs");
 
     /// <summary>The local admin socket of a running server (Unix domain socket, mode 0600).</summary>

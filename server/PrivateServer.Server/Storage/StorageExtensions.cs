@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Auth;
+using PrivateServer.Server.Hosts;
 
 namespace PrivateServer.Server.Storage;
 
@@ -12,6 +14,8 @@ public static class StorageExtensions
         services.AddSingleton(database);
         services.AddSingleton<IUserStore, LiteDbUserStore>();
         services.AddSingleton<IGroupStore, LiteDbGroupStore>();
+        services.AddSingleton<IHostStore, LiteDbHostStore>();
+        services.AddSingleton<IApiTokenStore, LiteDbApiTokenStore>();
         return services;
     }
 }

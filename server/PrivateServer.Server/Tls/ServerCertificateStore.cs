@@ -1,46 +1,75 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using PrivateServer.Certs.Authority;
+using PrivateServer.Certs.Issuance;
+using PrivateServer.Protocol.Files;
+using PrivateServer.Protocol;
 using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Server.Tls;
 
 /// <summary>
-/// The certificate the server presents, with its chain, loaded from the data folder. TLS asks it
+/// The certificates the server presents, loaded from the data folder: the browser-facing server
+/// certificate and the module certificate (answered to the fixed module TLS name, always issued
+/// by the appliance CA), plus the CA itself, which issues host certificates. TLS asks this store
 /// at every handshake, so a replaced certificate takes effect without a restart.
 /// </summary>
 public sealed class ServerCertificateStore : IDisposable
 {
+    /// <summary>The module certificate is renewed at start when it has less than this left.</summary>
+    public static readonly TimeSpan ModuleRenewalMargin = TimeSpan.FromDays(60);
+
     private readonly X509Certificate2 _certificate;
+    private readonly X509Certificate2 _moduleCertificate;
     private readonly X509Certificate2Collection _chain;
 
-    private ServerCertificateStore(X509Certificate2 certificate, X509Certificate2Collection chain)
+    private ServerCertificateStore(
+        X509Certificate2 certificate, X509Certificate2Collection chain, X509Certificate2 moduleCertificate, ApplianceAuthority authority)
     {
         _certificate = certificate;
         _chain = chain;
+        _moduleCertificate = moduleCertificate;
+        Authority = authority;
+        CaCertificate = X509CertificateLoader.LoadCertificate(authority.Certificate.RawData);
         Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
+        // Modules ask with the module name: they get the CA-issued certificate plus the CA (which they
+        // pin), and are asked for their client certificate, naming the appliance CA as the only issuer.
+        var trust = SslCertificateTrust.CreateForX509Collection([CaCertificate], sendTrustInHandshake: !OperatingSystem.IsWindows());
+        ModuleContext = SslStreamCertificateContext.Create(moduleCertificate, [CaCertificate], offline: true, trust);
     }
 
     public SslStreamCertificateContext Context { get; }
 
+    public SslStreamCertificateContext ModuleContext { get; }
+
     public X509Certificate2 Certificate => _certificate;
 
-    public static ServerCertificateStore Load(DataFolder folder)
+    /// <summary>The appliance CA with its private key: issues host certificates.</summary>
+    public ApplianceAuthority Authority { get; }
+
+    /// <summary>The appliance CA certificate without its key (trust anchor for host certificates).</summary>
+    public X509Certificate2 CaCertificate { get; }
+
+    public static ServerCertificateStore Load(DataFolder folder, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(folder);
         try
         {
+            var masterKey = folder.ReadMasterKey();
             var pem = File.ReadAllText(folder.ServerCertificatePath);
-            var key = File.ReadAllText(folder.ServerKeyPath);
-            var certificate = PrivateKeyPem.LoadWithKey(pem, key, folder.ReadMasterKey());
+            var certificate = PrivateKeyPem.LoadWithKey(pem, File.ReadAllText(folder.ServerKeyPath), masterKey);
             var chain = new X509Certificate2Collection();
             chain.ImportFromPem(pem);
             chain.RemoveAt(0);
-            return new ServerCertificateStore(certificate, chain);
+            var authority = ApplianceAuthority.FromCertificate(
+                PrivateKeyPem.LoadWithKey(File.ReadAllText(folder.CaCertificatePath), File.ReadAllText(folder.CaKeyPath), masterKey));
+            var module = LoadOrIssueModuleCertificate(folder, authority, masterKey, now);
+            return new ServerCertificateStore(certificate, chain, module, authority);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
-            throw new DataFolderException($"cannot load the server certificate from {folder.ServerCertificatePath}: {ex.Message}", ex);
+            throw new DataFolderException($"cannot load the certificates from {folder.Root}: {ex.Message}", ex);
         }
     }
 
@@ -52,7 +81,7 @@ public sealed class ServerCertificateStore : IDisposable
         {
             return X509Certificate2.CreateFromPem(File.ReadAllText(folder.CaCertificatePath));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
             throw new DataFolderException($"cannot read the appliance CA certificate {folder.CaCertificatePath}: {ex.Message}", ex);
         }
@@ -61,9 +90,33 @@ public sealed class ServerCertificateStore : IDisposable
     public void Dispose()
     {
         _certificate.Dispose();
+        _moduleCertificate.Dispose();
+        CaCertificate.Dispose();
+        Authority.Dispose();
         foreach (var certificate in _chain)
         {
             certificate.Dispose();
         }
+    }
+
+    private static X509Certificate2 LoadOrIssueModuleCertificate(DataFolder folder, ApplianceAuthority authority, string masterKey, DateTimeOffset now)
+    {
+        if (File.Exists(folder.ModuleCertificatePath) && File.Exists(folder.ModuleKeyPath))
+        {
+            var existing = PrivateKeyPem.LoadWithKey(
+                File.ReadAllText(folder.ModuleCertificatePath), File.ReadAllText(folder.ModuleKeyPath), masterKey);
+            if (existing.NotAfter.ToUniversalTime() - now.UtcDateTime > ModuleRenewalMargin && existing.Issuer == authority.Certificate.Subject)
+            {
+                return existing;
+            }
+
+            existing.Dispose();
+        }
+
+        var issued = authority.IssueServerCertificate(
+            [SubjectName.Parse(ProtocolInfo.ModuleServerName)], now, ServerCertificatePolicy.MaximumValidity);
+        SecureFile.WriteAllText(folder.ModuleKeyPath, PrivateKeyPem.ExportEncrypted(issued, masterKey));
+        SecureFile.WriteAllText(folder.ModuleCertificatePath, PrivateKeyPem.ExportCertificates(issued, authority.Certificate));
+        return issued;
     }
 }

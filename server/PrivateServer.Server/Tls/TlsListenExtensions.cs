@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using PrivateServer.Protocol;
 
 namespace PrivateServer.Server.Tls;
 
@@ -15,10 +16,16 @@ public static class TlsListenExtensions
     /// Serves TLS 1.2/1.3 only, AEAD suites only (AES-256-GCM first), with the certificate chosen
     /// at every handshake from <paramref name="certificates"/>.
     /// </summary>
-    public static ListenOptions UseApplianceTls(this ListenOptions listen, ServerCertificateStore certificates)
+    /// <remarks>
+    /// Modules send the fixed server name <see cref="ProtocolInfo.ModuleServerName"/>: they get the
+    /// CA-issued module certificate and are asked for their client certificate (naming only the
+    /// appliance CA). Everyone else — browsers — gets the server certificate and is never asked.
+    /// </remarks>
+    public static ListenOptions UseApplianceTls(this ListenOptions listen, ServerCertificateStore certificates, HostCertificateValidator hosts)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(certificates);
+        ArgumentNullException.ThrowIfNull(hosts);
         // Windows takes its suites from the OS policy (Schannel); elsewhere we name them.
         CipherSuitesPolicy? cipherSuites = null;
         if (OperatingSystem.IsLinux())
@@ -29,13 +36,19 @@ public static class TlsListenExtensions
         return listen.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = HandshakeTimeout,
-            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+            OnConnection = context =>
             {
-                ServerCertificateContext = certificates.Context,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CipherSuitesPolicy = cipherSuites,
-                ClientCertificateRequired = false,
-            }),
+                var module = string.Equals(context.ClientHelloInfo.ServerName, ProtocolInfo.ModuleServerName, StringComparison.OrdinalIgnoreCase);
+                return ValueTask.FromResult(new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = module ? certificates.ModuleContext : certificates.Context,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    CipherSuitesPolicy = cipherSuites,
+                    ClientCertificateRequired = module,
+                    CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = module ? hosts.Validate : null,
+                });
+            },
         });
     }
 

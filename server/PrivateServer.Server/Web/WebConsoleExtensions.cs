@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
+using PrivateServer.Protocol.Files;
 using PrivateServer.Protocol;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Storage;

@@ -94,6 +94,54 @@ public sealed class ChildProcess : IAsyncDisposable
         return new ProcessResult(_process.ExitCode, Stdout, Stderr);
     }
 
+    /// <summary>Types one line into the program's standard input.</summary>
+    public async Task WriteLineAsync(string line, CancellationToken cancellationToken)
+    {
+        await _process.StandardInput.WriteAsync((line + "\n").AsMemory(), cancellationToken);
+        await _process.StandardInput.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Ends the program's standard input.</summary>
+    public void CloseInput() => _process.StandardInput.Close();
+
+    /// <summary>Waits until standard error has a line matching <paramref name="pattern"/> (after skipping <paramref name="skip"/> earlier matches) and returns its match.</summary>
+    public async Task<System.Text.RegularExpressions.Match> WaitForStderrAsync(string pattern, CancellationToken cancellationToken, int skip = 0)
+    {
+        var regex = new System.Text.RegularExpressions.Regex(pattern);
+        while (true)
+        {
+            var matches = regex.Matches(Stderr);
+            if (matches.Count > skip)
+            {
+                return matches[skip];
+            }
+
+            if (_process.HasExited)
+            {
+                await Task.Delay(200, cancellationToken);
+                matches = regex.Matches(Stderr);
+                if (matches.Count > skip)
+                {
+                    return matches[skip];
+                }
+
+                throw new InvalidOperationException($"{_process.StartInfo.FileName} exited with {_process.ExitCode} before printing /{pattern}/:\n{Stderr}");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
+    public void Interrupt()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-INT", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
     /// <summary>Sends SIGTERM, as systemd does on stop.</summary>
     public void Terminate()
     {

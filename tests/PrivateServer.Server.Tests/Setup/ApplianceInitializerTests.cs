@@ -32,7 +32,7 @@ public sealed class ApplianceInitializerTests : IDisposable
     {
         var result = await _temp.InitialiseAsync();
 
-        using var store = ServerCertificateStore.Load(_temp.Folder);
+        using var store = ServerCertificateStore.Load(_temp.Folder, DateTimeOffset.UtcNow);
         using var ca = ServerCertificateStore.LoadCaCertificate(_temp.Folder);
 
         store.Certificate.HasPrivateKey.Should().BeTrue();

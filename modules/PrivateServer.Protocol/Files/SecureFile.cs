@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace PrivateServer.Server.Storage;
+namespace PrivateServer.Protocol.Files;
 
 /// <summary>
 /// Writes files that hold secrets: readable by the owner only (0600, folders 0700) and replaced

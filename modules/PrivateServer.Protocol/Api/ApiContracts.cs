@@ -1,0 +1,23 @@
+namespace PrivateServer.Protocol.Api;
+
+// The request/response bodies of the module API (/api/v1), shared by server and modules.
+
+/// <summary>A host enrols: the one-time token, its chosen name and a PKCS#10 request (PEM) for its own key.</summary>
+public sealed record EnrollRequest(string Token, string Name, string CertificateRequestPem);
+
+/// <summary>The host's identity: its id (the certificate subject), the issued certificate and the CA (PEM).</summary>
+public sealed record EnrollResponse(string HostId, string Name, string Group, string CertificatePem, string CaCertificatePem);
+
+/// <summary>A supporter signs in with name and password.</summary>
+public sealed record TokenRequest(string User, string Password);
+
+/// <summary>A short-lived bearer token for the module API.</summary>
+public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt, string User, string Role);
+
+/// <summary>A host as a supporter or admin sees it.</summary>
+public sealed record HostSummary(
+    string Id, string Name, string Group, bool Online, DateTimeOffset? LastSeen, string? Os, string? ModuleVersion,
+    IReadOnlyList<string> Services, bool Revoked);
+
+/// <summary>The body of every refusal (RFC 9457 problem details; only the fields modules read).</summary>
+public sealed record ApiProblem(string? Title, string? Detail, int? Status);

@@ -1,0 +1,141 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace PrivateServer.Protocol.Control;
+
+/// <summary>
+/// A control channel over a WebSocket: one JSON text message per frame sequence, at most
+/// <see cref="MaximumMessageBytes"/>. Anything else — binary, oversized, not JSON, an unknown
+/// type, another protocol version — is a <see cref="ControlProtocolException"/>; the caller closes
+/// the channel. Sends are serialised (a WebSocket allows one sender at a time).
+/// </summary>
+public sealed class ControlChannel : IDisposable
+{
+    public const int MaximumMessageBytes = 64 * 1024;
+
+    private readonly WebSocket _socket;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly byte[] _receiveBuffer = new byte[MaximumMessageBytes];
+
+    public ControlChannel(WebSocket socket)
+    {
+        _socket = socket;
+    }
+
+    public WebSocketState State => _socket.State;
+
+    public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(message, ProtocolJson.Default.ControlMessage);
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>The next message, or null when the peer closed the channel.</summary>
+    public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var length = 0;
+        while (true)
+        {
+            if (length == _receiveBuffer.Length)
+            {
+                throw new ControlProtocolException(WebSocketCloseStatus.MessageTooBig, $"a control message exceeds {MaximumMessageBytes} bytes");
+            }
+
+            var result = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(length), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            if (result.MessageType != WebSocketMessageType.Text)
+            {
+                throw new ControlProtocolException(WebSocketCloseStatus.InvalidMessageType, "control messages are JSON text");
+            }
+
+            length += result.Count;
+            if (result.EndOfMessage)
+            {
+                break;
+            }
+        }
+
+        return Parse(_receiveBuffer.AsSpan(0, length));
+    }
+
+    /// <summary>Parses one message; public so that the parser can be tested (and fuzzed) on its own.</summary>
+    public static ControlMessage Parse(ReadOnlySpan<byte> utf8)
+    {
+        ControlMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(utf8, ProtocolJson.Default.ControlMessage);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw new ControlProtocolException(WebSocketCloseStatus.InvalidPayloadData, "a control message is not valid: " + FirstLine(ex.Message));
+        }
+
+        if (message is null)
+        {
+            throw new ControlProtocolException(WebSocketCloseStatus.InvalidPayloadData, "a control message is empty");
+        }
+
+        if (message.Version != ProtocolInfo.Version)
+        {
+            throw new ControlProtocolException(
+                WebSocketCloseStatus.PolicyViolation,
+                $"protocol version {message.Version} is not supported (this side speaks {ProtocolInfo.Version}); update the module");
+        }
+
+        return message;
+    }
+
+    /// <summary>Closes with a status and reason (best effort, bounded by the token).</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason, CancellationToken cancellationToken)
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        // A close reason is at most 123 bytes of UTF-8.
+        var text = reason.Length > 100 ? reason[..100] : reason;
+        try
+        {
+            await _socket.CloseOutputAsync(status, text, cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    public void Abort() => _socket.Abort();
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _sendLock.Dispose();
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
+    }
+}
+
+/// <summary>A peer broke the control protocol; <see cref="Status"/> is the WebSocket close status to answer with.</summary>
+public sealed class ControlProtocolException(WebSocketCloseStatus status, string message) : Exception(message)
+{
+    public WebSocketCloseStatus Status { get; } = status;
+}

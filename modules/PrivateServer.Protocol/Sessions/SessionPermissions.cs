@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+
+namespace PrivateServer.Protocol.Sessions;
+
+/// <summary>
+/// The rights a session carries (DESIGN.md, Session lifecycle): <c>view</c>, <c>control</c> and
+/// <c>tunnel:NAME</c> for each service a stream may be opened to. The host grants them; the
+/// server and the host both check them.
+/// </summary>
+public static partial class SessionPermissions
+{
+    public const string View = "view";
+    public const string Control = "control";
+    public const string TunnelPrefix = "tunnel:";
+
+    /// <summary>The service that carries the host's screen (RFB). Without <c>control</c> the host filters its input.</summary>
+    public const string ScreenService = "screen";
+
+    public static string Tunnel(string service) => TunnelPrefix + service;
+
+    /// <summary>Service names: lower-case letters, digits, '-' and '_', 1–32 characters, starting with a letter or digit.</summary>
+    public static bool IsValidServiceName(string? name) => name is not null && ServiceNamePattern().IsMatch(name);
+
+    public static bool TryGetTunnel(string permission, out string service)
+    {
+        ArgumentNullException.ThrowIfNull(permission);
+        service = permission.StartsWith(TunnelPrefix, StringComparison.Ordinal) ? permission[TunnelPrefix.Length..] : string.Empty;
+        return IsValidServiceName(service);
+    }
+
+    /// <summary>True for the permissions this protocol version knows.</summary>
+    public static bool IsKnown(string permission) =>
+        permission is View or Control || TryGetTunnel(permission, out _);
+
+    /// <summary>How a person reads a permission list: "view, control, tunnel screen".</summary>
+    public static string Describe(IEnumerable<string> permissions) =>
+        string.Join(", ", permissions.Select(p => TryGetTunnel(p, out var s) ? "tunnel " + s : p));
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ServiceNamePattern();
+}

@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Relay;
+using PrivateServer.Protocol.Sessions;
+using PrivateServer.Protocol.Transport;
+
+namespace PrivateServer.SupporterModule.Session;
+
+/// <summary>
+/// One session from the supporter's side: ask for it, wait for the host's consent, then turn
+/// every local TCP connection on a forward into its own relay stream until the session ends.
+/// </summary>
+internal sealed class SupporterSession(ModuleClient client, string token, TextWriter error)
+{
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan StreamReadyTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
+    private long _nextRequest;
+
+    /// <summary>Runs until Ctrl+C (returns normally) or until the session is refused or ended by someone else (throws with the reason).</summary>
+    public async Task RunAsync(string host, IReadOnlyList<Forward> forwards, bool viewOnly, CancellationToken cancellationToken)
+    {
+        var permissions = new List<string> { SessionPermissions.View };
+        if (!viewOnly)
+        {
+            permissions.Add(SessionPermissions.Control);
+        }
+
+        permissions.AddRange(forwards.Select(f => SessionPermissions.Tunnel(f.Service)).Distinct(StringComparer.Ordinal));
+        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, KeepAlive, cancellationToken);
+        await channel.SendAsync(new ConnectRequest(host, permissions), cancellationToken);
+        var granted = await AwaitConsentAsync(channel, cancellationToken);
+
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var listeners = new List<(TcpListener Listener, Forward Forward)>();
+        var loops = new List<Task>();
+        string? endedBecause = null;
+        try
+        {
+            foreach (var forward in forwards)
+            {
+                if (!granted.Permissions.Contains(SessionPermissions.Tunnel(forward.Service), StringComparer.Ordinal))
+                {
+                    await error.WriteLineAsync($"The host did not grant the service '{forward.Service}'; not forwarding it.");
+                    continue;
+                }
+
+                var listener = new TcpListener(IPAddress.Loopback, forward.LocalPort);
+                try
+                {
+                    listener.Start();
+                }
+                catch (SocketException ex)
+                {
+                    listener.Dispose();
+                    throw new IOException($"cannot listen on 127.0.0.1:{forward.LocalPort} for '{forward.Service}': {ex.Message}", ex);
+                }
+
+                listeners.Add((listener, forward));
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                await error.WriteLineAsync($"Forwarding 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)} -> {forward.Service}");
+            }
+
+            await error.WriteLineAsync(
+                $"Session {granted.SessionId} with '{granted.HostName}': {SessionPermissions.Describe(granted.Permissions)}. Press Ctrl+C to end it.");
+            loops.AddRange(listeners.Select(l => AcceptAsync(channel, l.Listener, l.Forward.Service, session.Token)));
+            endedBecause = await ReceiveUntilEndAsync(channel, session.Token);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the supporter ends the session; the server tells the host.
+        }
+        finally
+        {
+            await session.CancelAsync();
+            foreach (var (listener, _) in listeners)
+            {
+                listener.Dispose();
+            }
+
+            await Task.WhenAll(loops);
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", close.Token);
+        }
+
+        if (endedBecause is not null)
+        {
+            throw new IOException("the session ended: " + endedBecause);
+        }
+
+        await error.WriteLineAsync("Session ended.");
+    }
+
+    private async Task<SessionGranted> AwaitConsentAsync(ControlChannel channel, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            switch (await channel.ReceiveAsync(cancellationToken))
+            {
+                case SessionWaiting waiting:
+                    await error.WriteLineAsync($"Waiting for '{waiting.Host}' to accept the session …");
+                    break;
+                case SessionGranted granted:
+                    return granted;
+                case SessionRefused refused:
+                    throw new IOException("the session was refused: " + refused.Reason);
+                case null:
+                    throw new IOException("the server closed the session channel");
+                default:
+                    break;
+            }
+        }
+    }
+
+    private async Task<string> ReceiveUntilEndAsync(ControlChannel channel, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            switch (await channel.ReceiveAsync(cancellationToken))
+            {
+                case StreamReady ready:
+                    if (_pending.TryRemove(ready.RequestId, out var waiting))
+                    {
+                        waiting.TrySetResult(ready);
+                    }
+
+                    break;
+                case StreamRefused refused:
+                    if (_pending.TryRemove(refused.RequestId, out var refusedWaiting))
+                    {
+                        refusedWaiting.TrySetException(new IOException(refused.Reason));
+                    }
+
+                    break;
+                case SessionEnded ended:
+                    return ended.Reason;
+                case null:
+                    return "the server closed the session";
+                default:
+                    break;
+            }
+        }
+    }
+
+    private async Task AcceptAsync(ControlChannel channel, TcpListener listener, string service, CancellationToken cancellationToken)
+    {
+        var streams = new List<Task>();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var socket = await listener.AcceptSocketAsync(cancellationToken);
+                socket.NoDelay = true;
+                streams.Add(RelayAsync(channel, socket, service, cancellationToken));
+                streams.RemoveAll(t => t.IsCompleted);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The session ended: stop accepting.
+        }
+
+        await Task.WhenAll(streams);
+    }
+
+    private async Task RelayAsync(ControlChannel channel, Socket socket, string service, CancellationToken cancellationToken)
+    {
+        var requestId = Interlocked.Increment(ref _nextRequest).ToString(CultureInfo.InvariantCulture);
+        var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[requestId] = ready;
+        try
+        {
+            await using var local = new NetworkStream(socket, ownsSocket: true);
+            await channel.SendAsync(new StreamRequest(requestId, service), cancellationToken);
+            var ticket = await ready.Task.WaitAsync(StreamReadyTimeout, cancellationToken);
+            await using var relay = await client.OpenRelayAsync(ticket.Ticket, token, cancellationToken);
+            await RelayPump.RunAsync(local, relay, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or TimeoutException or WebSocketException or ObjectDisposedException)
+        {
+            await error.WriteLineAsync($"A connection to '{service}' was not relayed: {ModuleCommandLine.OneLine(ex.Message)}");
+        }
+        catch (OperationCanceledException)
+        {
+            // Session ended.
+        }
+        finally
+        {
+            _pending.TryRemove(requestId, out _);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Auth;
+using PrivateServer.Server.Broker;
+using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Tls;
+
+namespace PrivateServer.Server.Admin;
+
+/// <summary>Enrolment tokens, the host list and revocation.</summary>
+public sealed partial class HostAdministration(
+    IHostStore hosts,
+    IGroupStore groups,
+    HostPresence presence,
+    TimeProvider time,
+    ILogger<HostAdministration> logger,
+    HostCertificateValidator? validator = null)
+{
+    public static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromHours(24);
+    public static readonly TimeSpan MaximumTokenLifetime = TimeSpan.FromDays(30);
+
+    public async Task<AdminOutcome<EnrollmentTokenView>> CreateEnrollmentTokenAsync(CreateEnrollmentTokenRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var group = AccountName.IsValid(request.Group) ? await groups.FindAsync(request.Group, cancellationToken) : null;
+        if (group is null)
+        {
+            return AdminOutcome.Fail<EnrollmentTokenView>(
+                AdminFailureKind.NotFound, $"group '{request.Group}' does not exist; create it first with 'privateserver group add {request.Group}'");
+        }
+
+        var lifetime = request.ExpiresInSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTokenLifetime;
+        if (lifetime <= TimeSpan.Zero || lifetime > MaximumTokenLifetime)
+        {
+            return AdminOutcome.Fail<EnrollmentTokenView>(AdminFailureKind.Invalid, "an enrolment token expires after at most 30 days");
+        }
+
+        var now = time.GetUtcNow();
+        var token = SecretToken.New();
+        await hosts.AddTokenAsync(new EnrollmentToken(SecretToken.Hash(token), group.Name, now, now + lifetime, null, null), cancellationToken);
+        LogTokenCreated(logger, group.Name, now + lifetime);
+        return AdminOutcome.Success(new EnrollmentTokenView(token, group.Name, now + lifetime));
+    }
+
+    public async Task<IReadOnlyList<HostView>> ListHostsAsync(CancellationToken cancellationToken) =>
+        (await hosts.ListAsync(cancellationToken)).Select(View).ToList();
+
+    public async Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken)
+    {
+        var all = await hosts.ListAsync(cancellationToken);
+        var matches = all.Where(h => string.Equals(h.Id, host, StringComparison.Ordinal)).ToList();
+        if (matches.Count == 0)
+        {
+            matches = all.Where(h => string.Equals(h.Name, host, StringComparison.OrdinalIgnoreCase) && !h.Revoked).ToList();
+        }
+
+        if (matches.Count == 0)
+        {
+            return AdminOutcome.Fail<HostView>(AdminFailureKind.NotFound, $"no host '{host}' (see 'privateserver host list')");
+        }
+
+        if (matches.Count > 1)
+        {
+            return AdminOutcome.Fail<HostView>(
+                AdminFailureKind.Invalid, $"{matches.Count} hosts are named '{host}'; revoke by id ({string.Join(", ", matches.Select(h => h.Id))})");
+        }
+
+        var target = matches[0];
+        await hosts.RevokeAsync(target.Id, time.GetUtcNow(), cancellationToken);
+        validator?.Revoke(target.CertificateThumbprint);
+        if (presence.Find(target.Id) is { } online)
+        {
+            using var notify = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await online.Channel.SendAsync(new ChannelError("this host was revoked by an admin; enrol it again to use it"), notify.Token);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+            {
+                // It is being closed anyway.
+            }
+
+            online.Close("the host was revoked");
+        }
+
+        LogRevoked(logger, target.Name, target.Id);
+        return AdminOutcome.Success(View((await hosts.FindAsync(target.Id, cancellationToken))!));
+    }
+
+    private HostView View(HostRecord host)
+    {
+        var online = presence.Find(host.Id);
+        return new HostView(
+            host.Id, host.Name, host.Group, online is not null, host.LastSeen, host.Os, host.ModuleVersion,
+            online?.Hello.Services ?? host.Services, host.Revoked, host.EnrolledAt);
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Enrolment token created for group {Group}, valid until {ExpiresAt:u}")]
+    private static partial void LogTokenCreated(ILogger logger, string group, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Host {HostName} ({HostId}) revoked")]
+    private static partial void LogRevoked(ILogger logger, string hostName, string hostId);
+}

@@ -1,0 +1,263 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrivateServer.Protocol.Api;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Relay;
+using PrivateServer.Protocol.Transport;
+using PrivateServer.Server.Auth;
+using PrivateServer.Server.Broker;
+using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Relay;
+
+namespace PrivateServer.Server.Api;
+
+/// <summary>
+/// The module API under <c>/api/v1</c>: enrolment, supporter sign-in, the host list, the host and
+/// session control channels (WebSocket) and relay streams (HTTP/1.1 Upgrade to a raw stream).
+/// </summary>
+public static partial class ModuleApiEndpoints
+{
+    public const string Prefix = "/api/v1";
+
+    public static IServiceCollection AddBroker(this IServiceCollection services)
+    {
+        services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<HostPresence>();
+        services.AddSingleton<RelayRendezvous>();
+        services.AddSingleton<SessionBroker>();
+        services.AddSingleton<HostChannels>();
+        services.AddSingleton<HostEnrollment>();
+        services.AddSingleton<ModuleIdentity>();
+        services.TryAddSingleton<LoginService>();
+        services.TryAddSingleton<PasswordService>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapModuleApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup(Prefix);
+        // The CA certificate is public: modules that know only its fingerprint fetch it and check it.
+        api.MapGet("/ca", (Tls.ServerCertificateStore certificates) =>
+            TypedResults.Text(certificates.CaCertificate.ExportCertificatePem() + "\n", "application/x-pem-file"));
+        api.MapPost("/enroll", EnrollAsync);
+        api.MapPost("/auth/token", IssueTokenAsync);
+        api.MapGet("/hosts", ListHostsAsync);
+        api.MapGet("/host/connect", HostConnectAsync);
+        api.MapGet("/sessions/connect", SessionConnectAsync);
+        api.MapGet("/relay", RelayAsync);
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<EnrollResponse>, ProblemHttpResult>> EnrollAsync(
+        EnrollRequest request, HostEnrollment enrollment, HttpContext context, CancellationToken cancellationToken)
+    {
+        var (response, refusal) = await enrollment.EnrollAsync(request, Source(context), cancellationToken);
+        return response is not null ? TypedResults.Ok(response) : TypedResults.Problem(detail: refusal, statusCode: StatusCodes.Status403Forbidden);
+    }
+
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
+        TokenRequest request, LoginService login, ModuleIdentity identity, HttpContext context, CancellationToken cancellationToken)
+    {
+        var user = await login.CheckPasswordAsync(request.User, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (user is null)
+        {
+            return TypedResults.Problem(detail: "wrong user name or password", statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (user.Role is not (Accounts.Role.Supporter or Accounts.Role.Admin))
+        {
+            return TypedResults.Problem(detail: "only supporters and admins open sessions", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var (token, expires) = await identity.IssueTokenAsync(user, cancellationToken);
+        return TypedResults.Ok(new TokenResponse(token, expires, user.Name, user.Role.ToString().ToLowerInvariant()));
+    }
+
+    private static async Task<Results<Ok<List<HostSummary>>, ProblemHttpResult>> ListHostsAsync(
+        ModuleIdentity identity, IHostStore hosts, HostPresence presence, HttpContext context, CancellationToken cancellationToken)
+    {
+        var user = await identity.AuthenticateSupporterAsync(context, cancellationToken);
+        if (user is null)
+        {
+            return Unauthorized();
+        }
+
+        var mine = (await hosts.ListAsync(cancellationToken))
+            .Where(h => !h.Revoked && user.Groups.Contains(h.Group, StringComparer.OrdinalIgnoreCase))
+            .Select(h => Summarise(h, presence))
+            .ToList();
+        return TypedResults.Ok(mine);
+    }
+
+    internal static HostSummary Summarise(HostRecord host, HostPresence presence)
+    {
+        var online = presence.Find(host.Id);
+        return new HostSummary(
+            host.Id, host.Name, host.Group, online is not null, host.LastSeen, host.Os, host.ModuleVersion,
+            online?.Hello.Services ?? host.Services, host.Revoked);
+    }
+
+    private static async Task<IResult> HostConnectAsync(
+        HttpContext context, ModuleIdentity identity, HostChannels channels, IOptions<BrokerOptions> options, CancellationToken cancellationToken)
+    {
+        var host = await identity.AuthenticateHostAsync(context, cancellationToken);
+        if (host is null)
+        {
+            return TypedResults.Problem(detail: "this host is not enrolled here, or it was revoked", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(detail: "the host channel is a WebSocket", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(KeepAlive(options.Value));
+        using var channel = new ControlChannel(socket);
+        await channels.RunAsync(host, channel, Source(context), context.RequestAborted);
+        return TypedResults.Empty;
+    }
+
+    private static async Task<IResult> SessionConnectAsync(
+        HttpContext context, ModuleIdentity identity, SessionBroker broker, IOptions<BrokerOptions> options,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var user = await identity.AuthenticateSupporterAsync(context, cancellationToken);
+        if (user is null)
+        {
+            return Unauthorized();
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(detail: "the session channel is a WebSocket", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(KeepAlive(options.Value));
+        using var channel = new ControlChannel(socket);
+        try
+        {
+            await broker.RunSupporterChannelAsync(user, channel, context.RequestAborted);
+        }
+        catch (ControlProtocolException ex)
+        {
+            var source = Source(context);
+            LogSupporterViolation(loggers.CreateLogger(typeof(ModuleApiEndpoints)), user.Name, source, ex.Message);
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await channel.CloseAsync(ex.Status, ex.Message, close.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The supporter went away; the broker ended the session.
+        }
+
+        return TypedResults.Empty;
+    }
+
+    private static async Task<IResult> RelayAsync(
+        HttpContext context, ModuleIdentity identity, RelayRendezvous rendezvous, TimeProvider time,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        if (upgrade is not { IsUpgradableRequest: true }
+            || !string.Equals(context.Request.Headers.Upgrade.ToString(), ModuleClient.RelayUpgradeToken, StringComparison.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem(detail: $"a relay stream is an HTTP/1.1 Upgrade to {ModuleClient.RelayUpgradeToken}", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var logger = loggers.CreateLogger(typeof(ModuleApiEndpoints));
+        RelaySide side;
+        string identityName;
+        if (await identity.AuthenticateHostAsync(context, cancellationToken) is { } host)
+        {
+            (side, identityName) = (RelaySide.Host, host.Id);
+        }
+        else if (await identity.AuthenticateSupporterAsync(context, cancellationToken) is { } supporter)
+        {
+            (side, identityName) = (RelaySide.Supporter, supporter.Name);
+        }
+        else
+        {
+            return Unauthorized();
+        }
+
+        // The ticket travels in a header, not the path: request logs never see it.
+        var ticket = context.Request.Headers[ModuleClient.StreamTicketHeader].ToString();
+        var taken = rendezvous.Take(ticket, side, identityName, time.GetUtcNow());
+        if (taken is not { } half)
+        {
+            var source = Source(context);
+            LogTicketRefused(logger, identityName, source);
+            return TypedResults.Problem(detail: "unknown, used or expired stream ticket", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        var stream = half.Stream;
+        await using var duplex = await upgrade.UpgradeAsync();
+        if (side == RelaySide.Host)
+        {
+            stream.OfferHostHalf(duplex);
+            try
+            {
+                await stream.Finished.WaitAsync(stream.SessionEnded);
+            }
+            catch (OperationCanceledException)
+            {
+                // Session ended: the pump on the supporter's side stops too.
+            }
+
+            return TypedResults.Empty;
+        }
+
+        Stream hostHalf;
+        try
+        {
+            hostHalf = await stream.HostHalf.WaitAsync(RelayRendezvous.PairingTimeout, stream.SessionEnded);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            LogStreamNotPaired(logger, stream.Id, stream.SessionId, stream.FailureReason ?? "the host did not open its half in time");
+            stream.Fail("not paired");
+            return TypedResults.Empty;
+        }
+
+        LogStreamOpened(logger, stream.Id, stream.SessionId, stream.Service);
+        var result = await RelayPump.RunAsync(duplex, hostHalf, stream.SessionEnded);
+        stream.Finish();
+        LogStreamClosed(logger, stream.Id, stream.SessionId, result.EndedBy, result.BytesAToB, result.BytesBToA);
+        return TypedResults.Empty;
+    }
+
+    private static WebSocketAcceptContext KeepAlive(BrokerOptions options) => new()
+    {
+        KeepAliveInterval = TimeSpan.FromSeconds(options.HeartbeatSeconds),
+        KeepAliveTimeout = TimeSpan.FromSeconds(options.HeartbeatSeconds * 2),
+    };
+
+    private static ProblemHttpResult Unauthorized() =>
+        TypedResults.Problem(detail: "sign in first (privateserver-supporter login)", statusCode: StatusCodes.Status401Unauthorized);
+
+    private static string Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? IPAddress.None.ToString();
+
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Debug, Message = "Stream {StreamId} of session {SessionId} opened to service {Service}")]
+    private static partial void LogStreamOpened(ILogger logger, string streamId, string sessionId, string service);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Debug, Message = "Stream {StreamId} of session {SessionId} closed by {EndedBy}: {BytesUp} bytes to the host, {BytesDown} to the supporter")]
+    private static partial void LogStreamClosed(ILogger logger, string streamId, string sessionId, RelayEnd endedBy, long bytesUp, long bytesDown);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Stream {StreamId} of session {SessionId} not opened: {Reason}")]
+    private static partial void LogStreamNotPaired(ILogger logger, string streamId, string sessionId, string reason);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "A relay ticket presented by {Identity} from {Source} was refused")]
+    private static partial void LogTicketRefused(ILogger logger, string identity, string source);
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Supporter {UserName} from {Source} broke the session protocol: {Problem}")]
+    private static partial void LogSupporterViolation(ILogger logger, string userName, string source, string problem);
+}

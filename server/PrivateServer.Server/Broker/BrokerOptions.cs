@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PrivateServer.Server.Broker;
+
+/// <summary>Settings of presence and sessions (section <c>Broker</c>).</summary>
+public sealed class BrokerOptions
+{
+    public const string SectionName = "Broker";
+
+    /// <summary>How often hosts send a heartbeat; a host silent for three intervals is dropped.</summary>
+    [Range(2, 300)]
+    public int HeartbeatSeconds { get; set; } = 25;
+
+    /// <summary>How long a session request waits for the host's answer (the user may be away).</summary>
+    [Range(5, 3600)]
+    public int ConsentTimeoutSeconds { get; set; } = 180;
+
+    /// <summary>Lifetime of a supporter's bearer token (CLI sign-in).</summary>
+    [Range(60, 7 * 24 * 3600)]
+    public int SupporterTokenSeconds { get; set; } = 12 * 3600;
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Server.Hosts;
+
+namespace PrivateServer.Server.Broker;
+
+/// <summary>One online host: its control channel, what it announced, and the session answers it owes.</summary>
+public sealed class HostConnection : IDisposable
+{
+    private readonly CancellationTokenSource _closed;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<SessionAnswer>> _pendingAnswers = new(StringComparer.Ordinal);
+
+    internal HostConnection(HostRecord host, HostHello hello, ControlChannel channel, CancellationToken requestAborted)
+    {
+        Host = host;
+        Hello = hello;
+        Channel = channel;
+        _closed = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+    }
+
+    public HostRecord Host { get; }
+
+    public HostHello Hello { get; }
+
+    public ControlChannel Channel { get; }
+
+    /// <summary>Cancelled when the channel closes for any reason (revocation, replacement, network loss).</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    public string? CloseReason { get; private set; }
+
+    public void Close(string reason)
+    {
+        CloseReason ??= reason;
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Asks the host and waits for its answer, the host going away, or the caller giving up.</summary>
+    public async Task<SessionAnswer?> AskAsync(SessionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var answer = new TaskCompletionSource<SessionAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingAnswers[request.SessionId] = answer;
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closed);
+            await Channel.SendAsync(request, linked.Token);
+            return await answer.Task.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        finally
+        {
+            _pendingAnswers.TryRemove(request.SessionId, out _);
+        }
+    }
+
+    /// <summary>Delivers an answer; false when nobody asked (a stale or forged answer).</summary>
+    internal bool Answer(SessionAnswer answer) =>
+        _pendingAnswers.TryRemove(answer.SessionId, out var pending) && pending.TrySetResult(answer);
+
+    public void Dispose() => _closed.Dispose();
+}

@@ -1,0 +1,189 @@
+using LiteDB;
+using PrivateServer.Server.Hosts;
+
+namespace PrivateServer.Server.Storage;
+
+/// <summary>Hosts in <c>hosts</c> (keyed by host id), enrolment tokens in <c>enrollmentTokens</c> (keyed by token hash).</summary>
+internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, IDisposable
+{
+    // LiteDB serialises writes itself; this lock makes redeem-and-insert one step for concurrent enrolments.
+    private readonly SemaphoreSlim _enrolment = new(1, 1);
+
+    private ILiteCollection<HostDocument> Hosts => database.Lite.GetCollection<HostDocument>("hosts");
+
+    private ILiteCollection<TokenDocument> Tokens => database.Lite.GetCollection<TokenDocument>("enrollmentTokens");
+
+    public Task<HostRecord?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Hosts.FindById(id)?.ToRecord());
+    }
+
+    public Task<IReadOnlyList<HostRecord>> ListAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<HostRecord> hosts = Hosts.FindAll().Select(d => d.ToRecord()).OrderBy(h => h.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        return Task.FromResult(hosts);
+    }
+
+    public Task AddTokenAsync(EnrollmentToken token, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Tokens.Insert(TokenDocument.From(token));
+        return Task.CompletedTask;
+    }
+
+    public async Task<EnrollmentOutcome> EnrollAsync(
+        string tokenHash, DateTimeOffset now, Func<string, HostRecord> issue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        await _enrolment.WaitAsync(cancellationToken);
+        try
+        {
+            var token = Tokens.FindById(tokenHash)?.ToToken();
+            if (token is null)
+            {
+                return new EnrollmentOutcome(EnrollmentStatus.UnknownToken, null);
+            }
+
+            if (token.UsedAt is not null)
+            {
+                return new EnrollmentOutcome(EnrollmentStatus.UsedToken, null);
+            }
+
+            if (token.ExpiresAt <= now)
+            {
+                return new EnrollmentOutcome(EnrollmentStatus.ExpiredToken, null);
+            }
+
+            var host = issue(token.Group);
+            var lite = database.Lite;
+            lite.BeginTrans();
+            try
+            {
+                Hosts.Insert(HostDocument.From(host));
+                Tokens.Update(TokenDocument.From(token with { UsedAt = now, UsedByHost = host.Id }));
+                lite.Commit();
+            }
+            catch
+            {
+                lite.Rollback();
+                throw;
+            }
+
+            return new EnrollmentOutcome(EnrollmentStatus.Enrolled, host);
+        }
+        finally
+        {
+            _enrolment.Release();
+        }
+    }
+
+    public Task UpdatePresenceAsync(
+        string id, DateTimeOffset lastSeen, string? os, string? moduleVersion, IReadOnlyList<string>? services, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var document = Hosts.FindById(id);
+        if (document is not null)
+        {
+            document.LastSeen = lastSeen.UtcDateTime;
+            document.Os = os ?? document.Os;
+            document.ModuleVersion = moduleVersion ?? document.ModuleVersion;
+            document.Services = services?.ToList() ?? document.Services;
+            Hosts.Update(document);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var document = Hosts.FindById(id);
+        if (document is null)
+        {
+            return Task.FromResult(false);
+        }
+
+        document.RevokedAt ??= at.UtcDateTime;
+        Hosts.Update(document);
+        return Task.FromResult(true);
+    }
+
+    public void Dispose() => _enrolment.Dispose();
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    internal sealed class HostDocument
+    {
+        [BsonId]
+        public string Id { get; set; } = string.Empty;
+
+        public string Name { get; set; } = string.Empty;
+
+        public string Group { get; set; } = string.Empty;
+
+        public string CertificateSerial { get; set; } = string.Empty;
+
+        public string CertificateThumbprint { get; set; } = string.Empty;
+
+        public DateTime EnrolledAt { get; set; }
+
+        public DateTime? LastSeen { get; set; }
+
+        public string? Os { get; set; }
+
+        public string? ModuleVersion { get; set; }
+
+        public List<string> Services { get; set; } = [];
+
+        public DateTime? RevokedAt { get; set; }
+
+        public static HostDocument From(HostRecord host) => new()
+        {
+            Id = host.Id,
+            Name = host.Name,
+            Group = host.Group,
+            CertificateSerial = host.CertificateSerial,
+            CertificateThumbprint = host.CertificateThumbprint,
+            EnrolledAt = host.EnrolledAt.UtcDateTime,
+            LastSeen = host.LastSeen?.UtcDateTime,
+            Os = host.Os,
+            ModuleVersion = host.ModuleVersion,
+            Services = host.Services.ToList(),
+            RevokedAt = host.RevokedAt?.UtcDateTime,
+        };
+
+        public HostRecord ToRecord() => new(
+            Id, Name, Group, CertificateSerial, CertificateThumbprint, Utc(EnrolledAt),
+            LastSeen is { } seen ? Utc(seen) : null, Os, ModuleVersion, Services, RevokedAt is { } revoked ? Utc(revoked) : null);
+    }
+
+    internal sealed class TokenDocument
+    {
+        [BsonId]
+        public string Id { get; set; } = string.Empty;
+
+        public string Group { get; set; } = string.Empty;
+
+        public DateTime CreatedAt { get; set; }
+
+        public DateTime ExpiresAt { get; set; }
+
+        public DateTime? UsedAt { get; set; }
+
+        public string? UsedByHost { get; set; }
+
+        public static TokenDocument From(EnrollmentToken token) => new()
+        {
+            Id = token.Hash,
+            Group = token.Group,
+            CreatedAt = token.CreatedAt.UtcDateTime,
+            ExpiresAt = token.ExpiresAt.UtcDateTime,
+            UsedAt = token.UsedAt?.UtcDateTime,
+            UsedByHost = token.UsedByHost,
+        };
+
+        public EnrollmentToken ToToken() => new(Id, Group, Utc(CreatedAt), Utc(ExpiresAt), UsedAt is { } used ? Utc(used) : null, UsedByHost);
+    }
+}

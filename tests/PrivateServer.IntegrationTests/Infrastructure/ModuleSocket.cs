@@ -1,0 +1,64 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace PrivateServer.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A raw WebSocket to the appliance as a module would open it (TLS name modules.privateserver.invalid,
+/// optional client certificate, optional bearer token), for tests that send what no module would.
+/// </summary>
+public static class ModuleSocket
+{
+    public const string ModuleServerName = "modules.privateserver.invalid";
+
+    public static async Task<ClientWebSocket> ConnectAsync(
+        ApplianceProcess appliance, string path, X509Certificate2? clientCertificate, string? bearer, CancellationToken cancellationToken)
+    {
+        var handler = Handler(appliance, clientCertificate);
+        var socket = new ClientWebSocket();
+        if (bearer is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
+        }
+
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{appliance.Port}/{path}"), new HttpMessageInvoker(handler, disposeHandler: false), cancellationToken);
+        return socket;
+    }
+
+    /// <summary>An HTTP client speaking to the module endpoint (for relay and API requests).</summary>
+    public static HttpClient CreateClient(ApplianceProcess appliance, X509Certificate2? clientCertificate) =>
+        new(Handler(appliance, clientCertificate)) { BaseAddress = new Uri($"http://127.0.0.1:{appliance.Port}/") };
+
+    /// <summary>Loads an enrolled host's certificate and key from its state folder.</summary>
+    public static X509Certificate2 LoadHostCertificate(string state)
+    {
+        using var pem = X509Certificate2.CreateFromPem(
+            File.ReadAllText(Path.Combine(state, "host.crt")), File.ReadAllText(Path.Combine(state, "host.key")));
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static SocketsHttpHandler Handler(ApplianceProcess appliance, X509Certificate2? clientCertificate) => new()
+    {
+        UseProxy = false,
+        ConnectCallback = async (_, token) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync("127.0.0.1", appliance.Port, token);
+            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            var options = new SslClientAuthenticationOptions
+            {
+                TargetHost = ModuleServerName,
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => CaTrust.IsTrusted(appliance.Ca, certificate, errors),
+            };
+            if (clientCertificate is not null)
+            {
+                options.ClientCertificateContext = SslStreamCertificateContext.Create(clientCertificate, null, offline: true);
+            }
+
+            await tls.AuthenticateAsClientAsync(options, token);
+            return tls;
+        },
+    };
+}

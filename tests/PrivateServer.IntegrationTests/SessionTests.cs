@@ -1,0 +1,158 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using PrivateServer.IntegrationTests.Infrastructure;
+
+namespace PrivateServer.IntegrationTests;
+
+/// <summary>Sessions through the relay: consent on the host, streams to granted services, the emergency stop.</summary>
+public sealed class SessionTests
+{
+    [Fact]
+    public async Task Connect_WithAutoConsent_CarriesHundredMebibytesByteExactBothWays()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        await using var echo = EchoServer.Start();
+        var state = await rig.EnrollHostAsync("pc1", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+
+        var connect = rig.StartConnect("pc1", "--forward", "echo=0");
+        var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+        var payload = RandomNumberGenerator.GetBytes(100 * 1024 * 1024);
+        var echoed = await RoundTripAsync(port, payload, deadline.Token);
+
+        SHA256.HashData(echoed).Should().Equal(SHA256.HashData(payload));
+        host.Stderr.Should().Contain($"{SupportRig.Supporter} ({SupportRig.Supporter}) connects with view, control, tunnel echo: allowed by policy without asking.");
+        rig.Appliance.Server.Stderr.Should().Contain("consent auto");
+    }
+
+    [Fact]
+    public async Task Connect_WhenTheHostUserAnswersNo_IsRefusedAndNoStreamOpens()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "ask");
+        await using var echo = EchoServer.Start();
+        var state = await rig.EnrollHostAsync("pc1", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+
+        var connect = rig.StartConnect("pc1", "--forward", "echo=0");
+        await host.WaitForStderrAsync(@"asks for a support session with view, control, tunnel echo\. Allow\? \[y/N\]", deadline.Token);
+        await host.WriteLineAsync("n", deadline.Token);
+        var result = await connect.WaitForExitAsync(deadline.Token);
+
+        result.ExitCode.Should().NotBe(0);
+        result.StderrLines.Should().Contain("privateserver-supporter: the session was refused: the host 'pc1' refused the session: the user refused");
+        result.Stderr.Should().NotContain("Forwarding");
+        echo.Accepted.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task TwoSupporters_EachWithOwnConsent_ThenEmergencyStop_EndsBothAndClosesTheirStreams()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "ask");
+        await rig.AddSupporterAsync("bob", "Bob-Password-2026-x", SupportRig.Group, deadline.Token);
+        var bobState = Path.Combine(rig.Root, "supporter-bob");
+        await SupportRig.MustAsync(rig.LoginAsync("bob", "Bob-Password-2026-x", bobState, deadline.Token));
+        await using var echo = EchoServer.Start();
+        var state = await rig.EnrollHostAsync("pc1", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+
+        var alice = rig.StartConnect("pc1", "--forward", "echo=0");
+        await host.WaitForStderrAsync(@"alice \(alice\) asks for a support session", deadline.Token);
+        await host.WriteLineAsync("ja", deadline.Token);
+        var alicePort = await SupportRig.ForwardPortAsync(alice, "echo", deadline.Token);
+        var bob = rig.Track(ChildProcess.Start(Programs.Supporter, ["connect", "pc1", "--state", bobState, "--forward", "echo=0", "--view-only"]));
+        await host.WaitForStderrAsync(@"bob \(bob\) asks for a support session with view, tunnel echo\.", deadline.Token);
+        await host.WriteLineAsync("y", deadline.Token);
+        var bobPort = await SupportRig.ForwardPortAsync(bob, "echo", deadline.Token);
+        using var aliceStream = await OpenAsync(alicePort, deadline.Token);
+        using var bobStream = await OpenAsync(bobPort, deadline.Token);
+        (await EchoOnceAsync(aliceStream, deadline.Token)).Should().BeTrue();
+        (await EchoOnceAsync(bobStream, deadline.Token)).Should().BeTrue();
+
+        await host.WriteLineAsync("stop", deadline.Token);
+        var aliceEnd = await alice.WaitForExitAsync(deadline.Token);
+        var bobEnd = await bob.WaitForExitAsync(deadline.Token);
+
+        host.Stderr.Should().Contain("Stopped 2 session(s). Nothing resumes without your consent.");
+        aliceEnd.ExitCode.Should().NotBe(0);
+        aliceEnd.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host's user ended the session (emergency stop)");
+        bobEnd.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host's user ended the session (emergency stop)");
+        (await EchoOnceAsync(aliceStream, deadline.Token)).Should().BeFalse("the open stream closed with the session");
+        (await EchoOnceAsync(bobStream, deadline.Token)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Connect_ToAHostOutsideTheSupportersGroups_IsRefusedLikeAnUnknownHost()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "group", "add", "finance"));
+        await using var echo = EchoServer.Start();
+        var state = await rig.EnrollHostAsync("pc-finance", deadline.Token, group: "finance");
+        await rig.StartHostAsync(state, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+
+        var other = await rig.StartConnect("pc-finance", "--forward", "echo=0").WaitForExitAsync(deadline.Token);
+        var unknown = await rig.StartConnect("pc-nowhere", "--forward", "echo=0").WaitForExitAsync(deadline.Token);
+        var hosts = await ChildProcess.RunAsync(Programs.Supporter, ["hosts", "--state", rig.SupporterState], deadline.Token);
+
+        other.ExitCode.Should().NotBe(0);
+        other.StderrLines.Should().Contain("privateserver-supporter: the session was refused: no host 'pc-finance' among the hosts you may reach");
+        unknown.StderrLines.Should().Contain("privateserver-supporter: the session was refused: no host 'pc-nowhere' among the hosts you may reach");
+        hosts.Stdout.Should().BeEmpty();
+        echo.Accepted.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Connect_ToAServiceTheHostDoesNotOffer_IsRefusedBeforeAskingTheUser()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "ask");
+        var state = await rig.EnrollHostAsync("pc1", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", "screen=127.0.0.1:5999");
+
+        var result = await rig.StartConnect("pc1", "--forward", "ssh=0").WaitForExitAsync(deadline.Token);
+
+        result.StderrLines.Should().Contain("privateserver-supporter: the session was refused: the host 'pc1' does not offer the service 'ssh'");
+        host.Stderr.Should().NotContain("asks for a support session");
+    }
+
+    internal static async Task<byte[]> RoundTripAsync(int port, byte[] payload, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, cancellationToken);
+        var stream = client.GetStream();
+        var send = stream.WriteAsync(payload, cancellationToken).AsTask();
+        var received = new byte[payload.Length];
+        await stream.ReadExactlyAsync(received, cancellationToken);
+        await send;
+        return received;
+    }
+
+    internal static async Task<NetworkStream> OpenAsync(int port, CancellationToken cancellationToken)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, cancellationToken);
+        return client.GetStream();
+    }
+
+    /// <summary>True when one line comes back echoed; false when the stream is closed.</summary>
+    internal static async Task<bool> EchoOnceAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ping = "ping\n"u8.ToArray();
+            await stream.WriteAsync(ping, cancellationToken);
+            var back = new byte[ping.Length];
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await stream.ReadExactlyAsync(back, timeout.Token);
+            return back.AsSpan().SequenceEqual(ping);
+        }
+        catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException)
+        {
+            return false;
+        }
+    }
+}
