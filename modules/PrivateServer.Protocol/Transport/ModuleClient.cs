@@ -126,7 +126,7 @@ public sealed class ModuleClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw Unwrap(ex);
+            throw Unwrap(ex, null);
         }
 
         X509Certificate2 ca;
@@ -296,17 +296,26 @@ public sealed class ModuleClient : IDisposable
     }
 
     /// <summary>Turns the HTTP stack's wrapping into the one line a person needs.</summary>
-    private static IOException Unwrap(Exception ex)
+    private IOException Unwrap(Exception ex) => Unwrap(ex, this);
+
+    private static IOException Unwrap(Exception ex, ModuleClient? client)
     {
+        var innermost = ex;
         for (var inner = ex; inner is not null; inner = inner.InnerException)
         {
             if (inner is ModuleTransportException transport)
             {
                 return transport;
             }
+
+            innermost = inner;
         }
 
-        return new IOException(ex.InnerException?.Message ?? ex.Message, ex);
+        // With TLS 1.3 the server judges a client certificate after the client finished its part
+        // of the handshake: a refused certificate shows up as a connection closed right away.
+        return client?._clientCertificate is not null && innermost is IOException or System.Security.Authentication.AuthenticationException
+            ? new IOException($"the server {client._server.Authority} closed the connection at once; this host's certificate may have been revoked ({innermost.Message})", ex)
+            : new IOException(innermost.Message, ex);
     }
 
     private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)

@@ -50,7 +50,7 @@ public static class ProxyTunnel
         {
             socket.Dispose();
             var what = proxy is null ? $"the server {host}:{port}" : $"the proxy {proxy.Host}:{proxy.Port}";
-            throw new IOException($"cannot reach {what}: {ex.Message}", ex);
+            throw new ModuleTransportException($"cannot reach {what}: {ex.Message}", ex);
         }
 
         var stream = new NetworkStream(socket, ownsSocket: true);
@@ -64,10 +64,10 @@ public static class ProxyTunnel
             await ConnectThroughAsync(stream, host, port, proxy, cancellationToken);
             return stream;
         }
-        catch
+        catch (IOException ex)
         {
             await stream.DisposeAsync();
-            throw;
+            throw new ModuleTransportException(ex.Message, ex);
         }
     }
 

@@ -75,6 +75,7 @@ public sealed partial class HostAdministration(
             try
             {
                 await online.Channel.SendAsync(new ChannelError("this host was revoked by an admin; enrol it again to use it"), notify.Token);
+                await online.Channel.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, "revoked", notify.Token);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
             {
