@@ -51,7 +51,7 @@ public sealed class ProtocolAbuseTests
         var token = await BearerAsync(rig, deadline.Token);
 
         using var socket = await ModuleSocket.ConnectAsync(rig.Appliance, "api/v1/sessions/connect", null, token, deadline.Token);
-        await socket.SendAsync(new byte[] { 0xff, 0xfe, 0x00, 0x7b }, WebSocketMessageType.Text, true, deadline.Token);
+        await socket.SendAsync("session please, no JSON today {{{"u8.ToArray(), WebSocketMessageType.Text, true, deadline.Token);
         var status = await CloseStatusAsync(socket, deadline.Token);
 
         ((int?)status).Should().Be(1007);

@@ -100,7 +100,11 @@ public sealed class ControlChannel : IDisposable
     }
 
     /// <summary>Closes with a status and reason (best effort, bounded by the token).</summary>
-    public async Task CloseAsync(WebSocketCloseStatus status, string reason, CancellationToken cancellationToken)
+    /// <param name="status">The close status.</param>
+    /// <param name="reason">Why, for the peer's log.</param>
+    /// <param name="cancellationToken">Bounds the whole close.</param>
+    /// <param name="awaitPeer">Also read until the peer's close frame — only when nobody else is receiving on this channel.</param>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason, CancellationToken cancellationToken, bool awaitPeer = false)
     {
         if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
@@ -112,8 +116,14 @@ public sealed class ControlChannel : IDisposable
         try
         {
             await _socket.CloseOutputAsync(status, text, cancellationToken);
+            // Complete the close handshake: read until the peer's close frame, so that closing the
+            // connection right after never resets it before the peer has read our reason.
+            while (awaitPeer && _socket.State == WebSocketState.CloseSent)
+            {
+                await _socket.ReceiveAsync(_receiveBuffer, cancellationToken);
+            }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             _socket.Abort();
         }

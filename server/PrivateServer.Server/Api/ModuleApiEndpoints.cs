@@ -152,7 +152,7 @@ public static partial class ModuleApiEndpoints
             var source = Source(context);
             LogSupporterViolation(loggers.CreateLogger(typeof(ModuleApiEndpoints)), user.Name, source, ex.Message);
             using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await channel.CloseAsync(ex.Status, ex.Message, close.Token);
+            await channel.CloseAsync(ex.Status, ex.Message, close.Token, awaitPeer: true);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {

@@ -94,7 +94,7 @@ public sealed partial class HostChannels(
         {
             LogProtocolViolation(logger, host.Name, host.Id, source, ex.Message);
             using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await channel.CloseAsync(ex.Status, ex.Message, close.Token);
+            await channel.CloseAsync(ex.Status, ex.Message, close.Token, awaitPeer: true);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {

@@ -57,7 +57,7 @@ public sealed partial class SessionBroker(
         {
             LogSessionRefused(logger, supporter.Name, request.Host, refusal!);
             await channel.SendAsync(new SessionRefused(refusal!), cancellationToken);
-            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "refused", cancellationToken);
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "refused", cancellationToken, awaitPeer: true);
             return;
         }
 

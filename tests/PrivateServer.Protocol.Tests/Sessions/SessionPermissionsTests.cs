@@ -1,0 +1,28 @@
+using PrivateServer.Protocol.Sessions;
+
+namespace PrivateServer.Protocol.Tests.Sessions;
+
+public sealed class SessionPermissionsTests
+{
+    [Theory]
+    [InlineData("view", true)]
+    [InlineData("control", true)]
+    [InlineData("tunnel:screen", true)]
+    [InlineData("tunnel:rdp-2", true)]
+    [InlineData("tunnel:", false)]
+    [InlineData("tunnel:Screen", false)]
+    [InlineData("tunnel:../etc", false)]
+    [InlineData("tunnel:a b", false)]
+    [InlineData("files", false)]
+    [InlineData("admin", false)]
+    public void IsKnown_AcceptsOnlyTheProtocolsPermissions(string permission, bool known)
+    {
+        SessionPermissions.IsKnown(permission).Should().Be(known);
+    }
+
+    [Fact]
+    public void Describe_ReadsLikeAPersonWouldSayIt()
+    {
+        SessionPermissions.Describe(["view", "control", "tunnel:screen"]).Should().Be("view, control, tunnel screen");
+    }
+}
