@@ -286,13 +286,17 @@ internal sealed class HostAgent : IDisposable
         }
     }
 
-    private void EndSession(string sessionId, string reason)
+    /// <summary>Ends a session here (its streams close); says why unless <paramref name="reason"/> is null.</summary>
+    private void EndSession(string sessionId, string? reason)
     {
         if (_sessions.TryRemove(sessionId, out var session))
         {
             // Not disposed: stream tasks may still read its token; cancelled sources hold nothing.
             session.Ended.Cancel();
-            _terminal.Say($"Session {sessionId} with {session.Supporter} ended: {reason}.");
+            if (reason is not null)
+            {
+                _terminal.Say($"Session {sessionId} with {session.Supporter} ended: {reason}.");
+            }
         }
     }
 
@@ -300,17 +304,7 @@ internal sealed class HostAgent : IDisposable
     {
         foreach (var id in _sessions.Keys.ToList())
         {
-            if (reason is null)
-            {
-                if (_sessions.TryRemove(id, out var session))
-                {
-                    session.Ended.Cancel();
-                }
-            }
-            else
-            {
-                EndSession(id, reason);
-            }
+            EndSession(id, reason);
         }
     }
 

@@ -6,20 +6,21 @@ using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
-using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Api;
 
 /// <summary>Who is calling the module API: an enrolled host (client certificate) or a supporter (bearer token).</summary>
 public sealed class ModuleIdentity(
-    IHostStore hosts, IApiTokenStore tokens, IUserStore users, HostCertificateValidator validator, IOptions<BrokerOptions> options, TimeProvider time)
+    IHostStore hosts, IApiTokenStore tokens, IUserStore users, IOptions<BrokerOptions> options, TimeProvider time)
 {
     /// <summary>The enrolled, unrevoked host whose current certificate this connection presented; null otherwise.</summary>
     public async Task<HostRecord?> AuthenticateHostAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // The handshake checked chain, usage and revocation list; here the certificate must be
+        // exactly the one issued to an enrolled, unrevoked host (also covers resumed TLS sessions).
         var certificate = context.Connection.ClientCertificate;
-        if (certificate is null || !validator.IsValidHostCertificate(certificate))
+        if (certificate is null)
         {
             return null;
         }

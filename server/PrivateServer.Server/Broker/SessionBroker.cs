@@ -31,8 +31,6 @@ public sealed partial class SessionBroker(
 
     private readonly ConcurrentDictionary<string, SupportSession> _sessions = new(StringComparer.Ordinal);
 
-    public int ActiveSessions => _sessions.Count;
-
     /// <summary>Runs a supporter's session channel from its <see cref="ConnectRequest"/> to the end of the session.</summary>
     public async Task RunSupporterChannelAsync(User supporter, ControlChannel channel, CancellationToken cancellationToken)
     {
@@ -132,7 +130,7 @@ public sealed partial class SessionBroker(
         User supporter, ConnectRequest request, ControlChannel channel, CancellationToken cancellationToken)
     {
         var permissions = request.Permissions?.Distinct(StringComparer.Ordinal).ToList() ?? [];
-        if (permissions.Count == 0 || permissions.Count > 32 || permissions.FirstOrDefault(p => !SessionPermissions.IsKnown(p)) is { } unknown && unknown.Length > 0)
+        if (permissions.Count is 0 or > 32 || !permissions.All(SessionPermissions.IsKnown))
         {
             return (null, "the request names no permission or one this server does not know");
         }
@@ -214,14 +212,16 @@ public sealed partial class SessionBroker(
         }
 
         var byName = mine.Where(h => string.Equals(h.Name, wanted, StringComparison.OrdinalIgnoreCase)).ToList();
-        return byName.Count switch
+        if (byName.Count <= 1)
         {
-            0 => (null, notYours),
-            1 => (byName[0], null),
-            _ => (byName.FirstOrDefault(h => presence.IsOnline(h.Id)) is { } online && byName.Count(h => presence.IsOnline(h.Id)) == 1
-                ? (online, null)
-                : (null, $"{byName.Count} hosts are named '{wanted}'; use the host id ({string.Join(", ", byName.Select(h => h.Id))})")),
-        };
+            return (byName.FirstOrDefault(), byName.Count == 0 ? notYours : null);
+        }
+
+        // Several hosts share the name (a re-installed PC): the one online is meant, if only one is.
+        var online = byName.Where(h => presence.IsOnline(h.Id)).ToList();
+        return online.Count == 1
+            ? (online[0], null)
+            : (null, $"{byName.Count} hosts are named '{wanted}'; use the host id ({string.Join(", ", byName.Select(h => h.Id))})");
     }
 
     private async Task OpenStreamAsync(SupportSession session, StreamRequest request, CancellationToken cancellationToken)

@@ -62,9 +62,6 @@ public sealed class RelayRendezvous
         }
     }
 
-    /// <summary>Streams currently relayed or waiting (for tests and the admin view).</summary>
-    public int ActiveStreams => _streams.Count;
-
     private async Task ForgetLaterAsync(RelayPair stream, string hostTicket, string supporterTicket)
     {
         try
@@ -73,27 +70,25 @@ public sealed class RelayRendezvous
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            // Unused tickets expire with the pairing window; a running pump keeps its stream.
+            // The pairing window is over; a running pump keeps its stream.
         }
 
         _tickets.TryRemove(hostTicket, out _);
-        _tickets.TryRemove(supporterTicket, out _);
-        if (stream.SessionEnded.IsCancellationRequested || stream.Finished.IsCompleted)
+        if (_tickets.TryRemove(supporterTicket, out _))
         {
-            _streams.TryRemove(stream.Id, out _);
+            // The supporter never came: release a host half that is waiting for it.
+            stream.Fail("the supporter did not open its half in time");
         }
-        else
-        {
-            try
-            {
-                await stream.Finished.WaitAsync(stream.SessionEnded);
-            }
-            catch (OperationCanceledException)
-            {
-                // Session ended.
-            }
 
-            _streams.TryRemove(stream.Id, out _);
+        try
+        {
+            await stream.Finished.WaitAsync(stream.SessionEnded);
         }
+        catch (OperationCanceledException)
+        {
+            // Session ended.
+        }
+
+        _streams.TryRemove(stream.Id, out _);
     }
 }

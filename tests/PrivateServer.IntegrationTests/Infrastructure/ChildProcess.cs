@@ -132,14 +132,21 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
-    public void Interrupt()
+    /// <summary>SIGTERM first so the program cleans up after itself; killed (and disposed) if it has not ended after <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
     {
-        if (!_process.HasExited)
+        Terminate();
+        using var wait = new CancellationTokenSource(grace);
+        try
         {
-            using var kill = Process.Start("kill", ["-INT", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            kill.WaitForExit();
+            await WaitForExitAsync(wait.Token);
         }
+        catch (OperationCanceledException)
+        {
+            // Still running: DisposeAsync kills it.
+        }
+
+        await DisposeAsync();
     }
 
     /// <summary>Sends SIGTERM, as systemd does on stop.</summary>

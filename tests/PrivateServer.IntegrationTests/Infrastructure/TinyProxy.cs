@@ -63,7 +63,7 @@ public sealed class TinyProxy : IAsyncDisposable
         // Idempotent: the process is forgotten once stopped and the folder once deleted.
         if (_process is not null)
         {
-            await StopAsync(_process);
+            await _process.StopAsync(StopGrace);
             _process = null;
         }
 
@@ -93,11 +93,11 @@ public sealed class TinyProxy : IAsyncDisposable
             }
             catch
             {
-                await StopAsync(process);
+                await process.StopAsync(StopGrace);
                 throw;
             }
 
-            await StopAsync(process);
+            await process.StopAsync(StopGrace);
             failures.Add($"port {Port.ToString(CultureInfo.InvariantCulture)}: {process.Stderr.Trim()} {Log.Trim()}");
         }
 
@@ -139,21 +139,5 @@ public sealed class TinyProxy : IAsyncDisposable
 
             await Task.Delay(50, cancellationToken);
         }
-    }
-
-    private static async Task StopAsync(ChildProcess process)
-    {
-        process.Terminate();
-        using var grace = new CancellationTokenSource(StopGrace);
-        try
-        {
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Still running: DisposeAsync kills it.
-        }
-
-        await process.DisposeAsync();
     }
 }

@@ -95,12 +95,12 @@ public sealed class XDisplay : IAsyncDisposable
         _disposed = true;
         if (_vnc is not null)
         {
-            await StopAsync(_vnc);
+            await _vnc.StopAsync(StopGrace);
             _vnc = null;
         }
 
         var xvfbPid = _xvfb.Id;
-        await StopAsync(_xvfb);
+        await _xvfb.StopAsync(StopGrace);
 
         // Xvfb removes its lock and socket on SIGTERM; if it had to be killed, remove the ones it made
         // (the lock names it; the socket was its own only if it answered on it).
@@ -211,11 +211,11 @@ public sealed class XDisplay : IAsyncDisposable
             }
             catch
             {
-                await StopAsync(vnc);
+                await vnc.StopAsync(StopGrace);
                 throw;
             }
 
-            await StopAsync(vnc);
+            await vnc.StopAsync(StopGrace);
             failures.Add($"port {port.ToString(CultureInfo.InvariantCulture)}: {vnc.Stderr.Trim()}");
         }
 
@@ -272,22 +272,6 @@ public sealed class XDisplay : IAsyncDisposable
 
     private Dictionary<string, string> Environment() => new() { ["DISPLAY"] = Display };
 
-    /// <summary>SIGTERM first so the program cleans up after itself; killed if it has not ended after a grace period.</summary>
-    private static async Task StopAsync(ChildProcess process)
-    {
-        process.Terminate();
-        using var grace = new CancellationTokenSource(StopGrace);
-        try
-        {
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Still running: DisposeAsync kills it.
-        }
-
-        await process.DisposeAsync();
-    }
 
     private static string DisplayOf(int number) => ":" + number.ToString(CultureInfo.InvariantCulture);
 
