@@ -57,6 +57,32 @@ public sealed class EnrolmentTests
     }
 
     [Fact]
+    public async Task Enroll_ThreeHostsWithATwoUseToken_EnrolsTwoAndRefusesTheThirdInOneLineWritingNothing()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var created = await SupportRig.MustAsync(
+            rig.Appliance.CliAsync(deadline.Token, "enroll-token", "create", "--group", SupportRig.Group, "--uses", "2"));
+        var token = created.Stdout.Trim();
+
+        var first = await EnrollAsync(rig, token, rig.Fingerprint, "rollout-1", deadline.Token);
+        var second = await EnrollAsync(rig, token, rig.Fingerprint, "rollout-2", deadline.Token);
+        var third = await EnrollAsync(rig, token, rig.Fingerprint, "rollout-3", deadline.Token);
+
+        created.Stdout.Should().MatchRegex("^[A-Za-z0-9_-]{43}\n$", "the token is alone on stdout");
+        created.Stderr.Should().Contain("up to 2 hosts in group 'support'");
+        first.ExitCode.Should().Be(0, first.Stderr);
+        second.ExitCode.Should().Be(0, second.Stderr);
+        third.ExitCode.Should().NotBe(0);
+        third.Stdout.Should().BeEmpty();
+        third.StderrLines.Should().ContainSingle()
+            .Which.Should().Be("privateserver-host: the enrolment token was already used by all 2 hosts it allows; ask the admin for a new one");
+        Directory.Exists(Path.Combine(rig.Root, "host-rollout-3")).Should().BeFalse();
+        var hosts = (await rig.Appliance.CliAsync(deadline.Token, "host", "list")).Stdout.Trim().Split('\n');
+        hosts.Select(h => h.Split('\t')[0]).Should().BeEquivalentTo("rollout-1", "rollout-2");
+    }
+
+    [Fact]
     public async Task Enroll_WithAnotherCaFingerprint_RefusesTheServerBeforeSendingTheToken()
     {
         using var deadline = TestDeadline.Start();

@@ -16,7 +16,18 @@ internal static class HostVerbs
             DefaultValueFactory = _ => "24h",
             HelpName = "DURATION",
         };
-        var create = new Command("create", "Creates a one-time enrolment token and prints it alone on standard output.") { group, expires };
+        var uses = new Option<int>("--uses")
+        {
+            Description = $"How many hosts may enrol with the token: 1 (default) to {HostAdministration.MaximumTokenUses}, for a mass rollout.",
+            DefaultValueFactory = _ => 1,
+            HelpName = "N",
+        };
+        var create = new Command("create", "Creates an enrolment token (for one host, or N with --uses) and prints it alone on standard output.")
+        {
+            group,
+            expires,
+            uses,
+        };
         context.SetAction(create, async (parse, cancellationToken) =>
         {
             if (!DurationText.TryParse(parse.GetValue(expires), out var lifetime))
@@ -24,17 +35,20 @@ internal static class HostVerbs
                 return context.Fail($"--expires '{parse.GetValue(expires)}' is not a duration like 30m, 24h or 7d");
             }
 
-            var request = new CreateEnrollmentTokenRequest(parse.GetValue(group)!, (int)Math.Min(lifetime.TotalSeconds, int.MaxValue));
+            var request = new CreateEnrollmentTokenRequest(
+                parse.GetValue(group)!, (int)Math.Min(lifetime.TotalSeconds, int.MaxValue), parse.GetValue(uses));
             var created = await AdminAccess.WithAdministrationAsync(
                 context.DataFolder(parse),
                 async (administration, token) => AdminAccess.Unwrap(await administration.CreateEnrollmentTokenAsync(request, token)),
                 cancellationToken);
+            var until = created.ExpiresAt.ToString("u", CultureInfo.InvariantCulture);
             context.Out.WriteLine(created.Token);
-            context.Error.WriteLine(
-                $"One-time enrolment token for group '{created.Group}', valid until {created.ExpiresAt.ToString("u", CultureInfo.InvariantCulture)}.");
+            context.Error.WriteLine(created.MaxUses == 1
+                ? $"One-time enrolment token for group '{created.Group}', valid until {until}."
+                : $"Enrolment token for up to {created.MaxUses.ToString(CultureInfo.InvariantCulture)} hosts in group '{created.Group}', valid until {until}.");
             return 0;
         });
-        return new Command("enroll-token", "Manages one-time tokens with which hosts enrol (works while the server runs).") { create };
+        return new Command("enroll-token", "Manages the tokens with which hosts enrol (works while the server runs).") { create };
     }
 
     public static Command Host(CliContext context) => new("host", "Lists and revokes enrolled hosts (works while the server runs).")

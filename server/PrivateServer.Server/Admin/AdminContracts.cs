@@ -13,10 +13,11 @@ public sealed record UserView(string Name, string Role, IReadOnlyList<string> Gr
 
 public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOffset CreatedAt);
 
-public sealed record CreateEnrollmentTokenRequest(string Group, int? ExpiresInSeconds);
+/// <summary>A new enrolment token; <see cref="MaxUses"/> is how many hosts may enrol with it (default 1).</summary>
+public sealed record CreateEnrollmentTokenRequest(string Group, int? ExpiresInSeconds, int? MaxUses = null);
 
 /// <summary>A new enrolment token; <see cref="Token"/> is shown once and kept only as a hash.</summary>
-public sealed record EnrollmentTokenView(string Token, string Group, DateTimeOffset ExpiresAt);
+public sealed record EnrollmentTokenView(string Token, string Group, DateTimeOffset ExpiresAt, int MaxUses);
 
 public sealed record HostView(
     string Id, string Name, string Group, bool Online, DateTimeOffset? LastSeen, string? Os, string? ModuleVersion,

@@ -20,6 +20,9 @@ public sealed partial class HostAdministration(
     public static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromHours(24);
     public static readonly TimeSpan MaximumTokenLifetime = TimeSpan.FromDays(30);
 
+    /// <summary>How many hosts one enrolment token may enrol at most (a mass rollout).</summary>
+    public const int MaximumTokenUses = 100_000;
+
     public async Task<AdminOutcome<EnrollmentTokenView>> CreateEnrollmentTokenAsync(CreateEnrollmentTokenRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -36,11 +39,19 @@ public sealed partial class HostAdministration(
             return AdminOutcome.Fail<EnrollmentTokenView>(AdminFailureKind.Invalid, "an enrolment token expires after at most 30 days");
         }
 
+        var maxUses = request.MaxUses ?? 1;
+        if (maxUses is < 1 or > MaximumTokenUses)
+        {
+            return AdminOutcome.Fail<EnrollmentTokenView>(
+                AdminFailureKind.Invalid, $"an enrolment token may be used by 1 to {MaximumTokenUses} hosts, not {maxUses}");
+        }
+
         var now = time.GetUtcNow();
         var token = SecretToken.New();
-        await hosts.AddTokenAsync(new EnrollmentToken(SecretToken.Hash(token), group.Name, now, now + lifetime, null, null), cancellationToken);
-        LogTokenCreated(logger, group.Name, now + lifetime);
-        return AdminOutcome.Success(new EnrollmentTokenView(token, group.Name, now + lifetime));
+        await hosts.AddTokenAsync(
+            new EnrollmentToken(SecretToken.Hash(token), group.Name, now, now + lifetime, maxUses, 0, null, null, null), cancellationToken);
+        LogTokenCreated(logger, group.Name, maxUses, now + lifetime);
+        return AdminOutcome.Success(new EnrollmentTokenView(token, group.Name, now + lifetime, maxUses));
     }
 
     public async Task<IReadOnlyList<HostView>> ListHostsAsync(CancellationToken cancellationToken) =>
@@ -97,8 +108,8 @@ public sealed partial class HostAdministration(
             online?.Hello.Services ?? host.Services, host.Revoked, host.EnrolledAt);
     }
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Enrolment token created for group {Group}, valid until {ExpiresAt:u}")]
-    private static partial void LogTokenCreated(ILogger logger, string group, DateTimeOffset expiresAt);
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Enrolment token created for group {Group}, {MaxUses} use(s), valid until {ExpiresAt:u}")]
+    private static partial void LogTokenCreated(ILogger logger, string group, int maxUses, DateTimeOffset expiresAt);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Host {HostName} ({HostId}) revoked")]
     private static partial void LogRevoked(ILogger logger, string hostName, string hostId);

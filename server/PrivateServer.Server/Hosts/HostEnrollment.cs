@@ -8,7 +8,7 @@ using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Hosts;
 
-/// <summary>Turns a one-time token and a host's certificate request into an enrolled host with a CA-issued client certificate.</summary>
+/// <summary>Turns an enrolment token and a host's certificate request into an enrolled host with a CA-issued client certificate.</summary>
 public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateStore certificates, TimeProvider time, ILogger<HostEnrollment> logger)
 {
     public const int MaximumNameLength = 64;
@@ -43,6 +43,8 @@ public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateSt
             var refusal = outcome.Status switch
             {
                 EnrollmentStatus.UnknownToken => "the enrolment token is not known (mistyped, or from another appliance)",
+                EnrollmentStatus.UsedToken when outcome.MaxUses > 1 =>
+                    $"the enrolment token was already used by all {outcome.MaxUses} hosts it allows; ask the admin for a new one",
                 EnrollmentStatus.UsedToken => "the enrolment token was already used; ask the admin for a new one",
                 EnrollmentStatus.ExpiredToken => "the enrolment token has expired; ask the admin for a new one",
                 _ => null,

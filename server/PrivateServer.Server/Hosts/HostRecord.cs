@@ -20,6 +20,21 @@ public sealed record HostRecord(
     public bool Revoked => RevokedAt is not null;
 }
 
-/// <summary>A one-time enrolment token, kept as the SHA-256 of the token (the token itself is shown once).</summary>
+/// <summary>
+/// An enrolment token that up to <see cref="MaxUses"/> hosts may redeem, kept as the SHA-256 of the
+/// token (the token itself is shown once). <see cref="Uses"/> counts redemptions; the first and the
+/// last host that used it are kept, not every one, so the record stays small for a mass rollout.
+/// </summary>
 public sealed record EnrollmentToken(
-    string Hash, string Group, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? UsedAt, string? UsedByHost);
+    string Hash,
+    string Group,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    int MaxUses,
+    int Uses,
+    string? FirstUsedByHost,
+    DateTimeOffset? UsedAt,
+    string? UsedByHost)
+{
+    public bool UsedUp => Uses >= MaxUses;
+}

@@ -10,8 +10,9 @@ public interface IHostStore
     Task AddTokenAsync(EnrollmentToken token, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Redeems a token and adds the host in one step: the token must exist, be unused and unexpired
-    /// at <paramref name="now"/>. <paramref name="issue"/> makes the host (and its certificate) for the token's group.
+    /// Redeems a token and adds the host in one step: the token must exist, have uses left and be
+    /// unexpired at <paramref name="now"/>; its use count grows in the same transaction as the insert.
+    /// <paramref name="issue"/> makes the host (and its certificate) for the token's group.
     /// </summary>
     Task<EnrollmentOutcome> EnrollAsync(string tokenHash, DateTimeOffset now, Func<string, HostRecord> issue, CancellationToken cancellationToken);
 
@@ -30,4 +31,5 @@ public enum EnrollmentStatus
     ExpiredToken,
 }
 
-public sealed record EnrollmentOutcome(EnrollmentStatus Status, HostRecord? Host);
+/// <summary>What a redemption did; <see cref="MaxUses"/> is the token's limit when it is known.</summary>
+public sealed record EnrollmentOutcome(EnrollmentStatus Status, HostRecord? Host, int MaxUses = 1);

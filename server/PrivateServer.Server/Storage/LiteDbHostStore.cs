@@ -46,14 +46,14 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
                 return new EnrollmentOutcome(EnrollmentStatus.UnknownToken, null);
             }
 
-            if (token.UsedAt is not null)
+            if (token.UsedUp)
             {
-                return new EnrollmentOutcome(EnrollmentStatus.UsedToken, null);
+                return new EnrollmentOutcome(EnrollmentStatus.UsedToken, null, token.MaxUses);
             }
 
             if (token.ExpiresAt <= now)
             {
-                return new EnrollmentOutcome(EnrollmentStatus.ExpiredToken, null);
+                return new EnrollmentOutcome(EnrollmentStatus.ExpiredToken, null, token.MaxUses);
             }
 
             var host = issue(token.Group);
@@ -62,7 +62,13 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
             try
             {
                 Hosts.Insert(HostDocument.From(host));
-                Tokens.Update(TokenDocument.From(token with { UsedAt = now, UsedByHost = host.Id }));
+                Tokens.Update(TokenDocument.From(token with
+                {
+                    Uses = token.Uses + 1,
+                    FirstUsedByHost = token.FirstUsedByHost ?? host.Id,
+                    UsedAt = now,
+                    UsedByHost = host.Id,
+                }));
                 lite.Commit();
             }
             catch
@@ -71,7 +77,7 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
                 throw;
             }
 
-            return new EnrollmentOutcome(EnrollmentStatus.Enrolled, host);
+            return new EnrollmentOutcome(EnrollmentStatus.Enrolled, host, token.MaxUses);
         }
         finally
         {
@@ -170,8 +176,18 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
 
         public DateTime ExpiresAt { get; set; }
 
+        /// <summary>Missing in tokens written before multi-use tokens: those are single-use.</summary>
+        public int? MaxUses { get; set; }
+
+        /// <summary>Missing in tokens written before multi-use tokens: 1 if <see cref="UsedAt"/> is set, else 0.</summary>
+        public int? Uses { get; set; }
+
+        public string? FirstUsedByHost { get; set; }
+
+        /// <summary>When the token was last used.</summary>
         public DateTime? UsedAt { get; set; }
 
+        /// <summary>The host that used the token last.</summary>
         public string? UsedByHost { get; set; }
 
         public static TokenDocument From(EnrollmentToken token) => new()
@@ -180,10 +196,22 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
             Group = token.Group,
             CreatedAt = token.CreatedAt.UtcDateTime,
             ExpiresAt = token.ExpiresAt.UtcDateTime,
+            MaxUses = token.MaxUses,
+            Uses = token.Uses,
+            FirstUsedByHost = token.FirstUsedByHost,
             UsedAt = token.UsedAt?.UtcDateTime,
             UsedByHost = token.UsedByHost,
         };
 
-        public EnrollmentToken ToToken() => new(Id, Group, Utc(CreatedAt), Utc(ExpiresAt), UsedAt is { } used ? Utc(used) : null, UsedByHost);
+        public EnrollmentToken ToToken() => new(
+            Id,
+            Group,
+            Utc(CreatedAt),
+            Utc(ExpiresAt),
+            MaxUses ?? 1,
+            Uses ?? (UsedAt is null ? 0 : 1),
+            FirstUsedByHost ?? (Uses is null ? UsedByHost : null),
+            UsedAt is { } used ? Utc(used) : null,
+            UsedByHost);
     }
 }

@@ -63,6 +63,23 @@ public sealed class ApplianceCliTests : IDisposable
     }
 
     [Fact]
+    public async Task EnrollTokenCreate_WhenUsesIsZero_RefusesInOneLineAndPrintsNoToken()
+    {
+        await RunAsync("init", "--data", _data);
+        await RunAsync("group", "add", "support", "--data", _data);
+
+        var (exit, stdout, stderr) = await RunAsync("enroll-token", "create", "--group", "support", "--uses", "0", "--data", _data);
+        var (manyExit, manyOut, manyErr) = await RunAsync("enroll-token", "create", "--group", "support", "--uses", "250", "--data", _data);
+
+        exit.Should().Be(1);
+        stdout.Should().BeEmpty();
+        stderr.Should().Be("privateserver: an enrolment token may be used by 1 to 100000 hosts, not 0\n");
+        manyExit.Should().Be(0, manyErr);
+        manyOut.Should().MatchRegex("^[A-Za-z0-9_-]{43}\n$");
+        manyErr.Should().StartWith("Enrolment token for up to 250 hosts in group 'support', valid until ");
+    }
+
+    [Fact]
     public async Task Run_WhenUrlIsPlainHttp_RefusesBeforeTouchingAnything()
     {
         await RunAsync("init", "--data", _data);

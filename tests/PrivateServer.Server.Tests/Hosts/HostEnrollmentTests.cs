@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using LiteDB;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateServer.Protocol.Api;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
 using PrivateServer.Server.Storage;
@@ -118,6 +120,101 @@ public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
         tooLong.Failure!.Message.Should().Contain("30 days");
     }
 
+    [Fact]
+    public async Task Enroll_WithAThreeUseToken_EnrolsThreeHostsAndRefusesTheFourthAsUsed()
+    {
+        var (administration, enrollment, _) = Services();
+        var token = await CreateTokenAsync(administration, TimeSpan.FromHours(1), uses: 3);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var enrolled = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (response, refusal) = await enrollment.EnrollAsync(Request(token, key), "127.0.0.1", CancellationToken.None);
+            refusal.Should().BeNull();
+            enrolled.Add(response!.HostId);
+        }
+
+        var fourth = await new LiteDbHostStore(_database!).EnrollAsync(
+            SecretToken.Hash(token), _time.GetUtcNow(), _ => throw new InvalidOperationException("a used-up token must not issue"), CancellationToken.None);
+        var (refused, reason) = await enrollment.EnrollAsync(Request(token, key), "127.0.0.1", CancellationToken.None);
+
+        fourth.Status.Should().Be(EnrollmentStatus.UsedToken);
+        refused.Should().BeNull();
+        reason.Should().Be("the enrolment token was already used by all 3 hosts it allows; ask the admin for a new one");
+        (await administration.ListHostsAsync(CancellationToken.None)).Select(h => h.Id).Should().BeEquivalentTo(enrolled);
+        var stored = StoredToken(token);
+        stored.Uses.Should().Be(3);
+        stored.FirstUsedByHost.Should().Be(enrolled[0]);
+        stored.UsedByHost.Should().Be(enrolled[2]);
+    }
+
+    [Fact]
+    public async Task Enroll_ByTenParallelCallersWithATwoUseToken_EnrolsExactlyTwoHosts()
+    {
+        var (administration, enrollment, _) = Services();
+        var token = await CreateTokenAsync(administration, TimeSpan.FromHours(1), uses: 2);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = Request(token, key);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            Task.Run(() => enrollment.EnrollAsync(request, "127.0.0.1", CancellationToken.None))));
+
+        results.Count(r => r.Response is not null).Should().Be(2);
+        results.Where(r => r.Response is null).Select(r => r.Refusal).Should().HaveCount(8).And.OnlyContain(r => r!.Contains("already used"));
+        (await administration.ListHostsAsync(CancellationToken.None)).Should().HaveCount(2);
+        StoredToken(token).Uses.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Enroll_WithALegacyTokenDocumentWithoutUseFields_IsSingleUse()
+    {
+        var (_, enrollment, _) = Services();
+        var tokens = _database!.Lite.GetCollection("enrollmentTokens");
+        var now = _time.GetUtcNow().UtcDateTime;
+        tokens.Insert(new BsonDocument
+        {
+            ["_id"] = SecretToken.Hash("legacy-fresh"),
+            ["Group"] = "support",
+            ["CreatedAt"] = now,
+            ["ExpiresAt"] = now.AddDays(1),
+        });
+        tokens.Insert(new BsonDocument
+        {
+            ["_id"] = SecretToken.Hash("legacy-used"),
+            ["Group"] = "support",
+            ["CreatedAt"] = now,
+            ["ExpiresAt"] = now.AddDays(1),
+            ["UsedAt"] = now,
+            ["UsedByHost"] = "h-0000000000000001",
+        });
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var (first, _) = await enrollment.EnrollAsync(Request("legacy-fresh", key), "127.0.0.1", CancellationToken.None);
+        var (_, second) = await enrollment.EnrollAsync(Request("legacy-fresh", key), "127.0.0.1", CancellationToken.None);
+        var (_, used) = await enrollment.EnrollAsync(Request("legacy-used", key), "127.0.0.1", CancellationToken.None);
+
+        first.Should().NotBeNull();
+        second.Should().Be("the enrolment token was already used; ask the admin for a new one");
+        used.Should().Be("the enrolment token was already used; ask the admin for a new one");
+        StoredToken("legacy-fresh").Should().Match<EnrollmentToken>(t => t.MaxUses == 1 && t.Uses == 1 && t.UsedByHost == first!.HostId);
+    }
+
+    [Fact]
+    public async Task CreateEnrollmentToken_WithUsesOutOfRange_IsRefused()
+    {
+        var (administration, _, _) = Services();
+
+        var none = await administration.CreateEnrollmentTokenAsync(new CreateEnrollmentTokenRequest("support", 3600, 0), CancellationToken.None);
+        var tooMany = await administration.CreateEnrollmentTokenAsync(
+            new CreateEnrollmentTokenRequest("support", 3600, HostAdministration.MaximumTokenUses + 1), CancellationToken.None);
+        var most = await administration.CreateEnrollmentTokenAsync(
+            new CreateEnrollmentTokenRequest("support", 3600, HostAdministration.MaximumTokenUses), CancellationToken.None);
+
+        none.Failure!.Message.Should().Be("an enrolment token may be used by 1 to 100000 hosts, not 0");
+        tooMany.Failure!.Kind.Should().Be(AdminFailureKind.Invalid);
+        most.Value!.MaxUses.Should().Be(100_000);
+    }
+
     public void Dispose()
     {
         _certificates?.Dispose();
@@ -134,8 +231,12 @@ public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
         return (administration, new HostEnrollment(hosts, _certificates, _time, NullLogger<HostEnrollment>.Instance), validator);
     }
 
-    private static async Task<string> CreateTokenAsync(HostAdministration administration, TimeSpan lifetime) =>
-        (await administration.CreateEnrollmentTokenAsync(new CreateEnrollmentTokenRequest("support", (int)lifetime.TotalSeconds), CancellationToken.None)).Value!.Token;
+    private static async Task<string> CreateTokenAsync(HostAdministration administration, TimeSpan lifetime, int? uses = null) =>
+        (await administration.CreateEnrollmentTokenAsync(
+            new CreateEnrollmentTokenRequest("support", (int)lifetime.TotalSeconds, uses), CancellationToken.None)).Value!.Token;
+
+    private EnrollmentToken StoredToken(string token) =>
+        _database!.Lite.GetCollection<LiteDbHostStore.TokenDocument>("enrollmentTokens").FindById(SecretToken.Hash(token)).ToToken();
 
     private static EnrollRequest Request(string token, ECDsa key) =>
         new(token, "pc1", new CertificateRequest("CN=pc1", key, HashAlgorithmName.SHA256).CreateSigningRequestPem());
