@@ -7,7 +7,7 @@ PROGRAMS := appliance/PrivateServer.Appliance modules/PrivateServer.HostModule m
 RUN_DATA ?= data
 RUN_URLS ?= https://127.0.0.1:8443
 
-.PHONY: all build run test test-deps publish clean
+.PHONY: all build run test test-deps bench bench-deps publish clean
 
 all: build
 
@@ -26,6 +26,13 @@ test: test-deps build
 
 test-deps:
 	scripts/install-test-deps.sh
+
+## bench: relay vs direct TCP vs OpenSSH, set-up latency, idle hosts, chatty sessions (BENCH_ARGS="--quick" for a smoke run); not part of test
+bench: bench-deps build
+	$(DOTNET) run --project tests/PrivateServer.Benchmarks -c $(CONFIGURATION) --no-build -- $(BENCH_ARGS)
+
+bench-deps:
+	scripts/install-bench-deps.sh
 
 ## publish: self-contained single-file programs in out/publish/<rid>/
 publish:

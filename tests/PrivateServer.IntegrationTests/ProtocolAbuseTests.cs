@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using PrivateServer.IntegrationTests.Infrastructure;
+using PrivateServer.Protocol.Relay;
 
 namespace PrivateServer.IntegrationTests;
 
@@ -58,34 +59,59 @@ public sealed class ProtocolAbuseTests
     }
 
     [Fact]
-    public async Task Relay_WithAnUnknownTicketOrWithoutIdentity_IsRefusedWithoutUpgrading()
+    public async Task Relay_WithoutIdentity_IsRefusedWithoutUpgrading()
     {
         using var deadline = TestDeadline.Start();
         await using var rig = await SupportRig.StartAsync(deadline.Token);
-        var token = await BearerAsync(rig, deadline.Token);
         using var client = ModuleSocket.CreateClient(rig.Appliance, null);
 
-        using var unknown = await RelayAsync(client, "forged-ticket-0000000000000000000000000000", token, deadline.Token);
-        using var anonymous = await RelayAsync(client, "forged-ticket-0000000000000000000000000000", null, deadline.Token);
+        using var anonymous = await RelayAsync(client, null, deadline.Token);
 
-        unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
-        (await unknown.Content.ReadAsStringAsync(deadline.Token)).Should().Contain("unknown, used or expired stream ticket");
         anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Relay_WithAnUnknownTicket_AnswersRefusedAndCloses()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var upgraded = await UpgradedRelay.OpenAsync(rig, deadline.Token);
+        var stream = upgraded.Stream;
+
+        var claim = async () => await RelayClaim.ClaimAsync(stream, "forged-ticket-0000000000000000000000000000", deadline.Token);
+
+        await claim.Should().ThrowAsync<RelayClaimException>().WithMessage("*refused the stream ticket*");
+        (await stream.ReadAsync(new byte[1], deadline.Token)).Should().Be(0, "the server closes a refused relay connection");
         rig.Appliance.Server.Stderr.Should().Contain("A relay ticket presented by alice");
     }
 
-    private static async Task<HttpResponseMessage> RelayAsync(HttpClient client, string ticket, string? bearer, CancellationToken cancellationToken)
+    [Fact]
+    public async Task Relay_WithAGarbledTicketLine_IsClosedAndLogged()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var upgraded = await UpgradedRelay.OpenAsync(rig, deadline.Token);
+        var relay = upgraded.Stream;
+
+        await relay.WriteAsync(new byte[200], deadline.Token);
+        await relay.FlushAsync(deadline.Token);
+        var read = await relay.ReadAsync(new byte[1], deadline.Token);
+
+        read.Should().Be(0, "a relay connection that does not start with a ticket line is closed unanswered");
+        await rig.Appliance.Server.WaitForStderrAsync("broke the claim protocol: a relay ticket line is too long", deadline.Token);
+    }
+
+    private static async Task<HttpResponseMessage> RelayAsync(HttpClient client, string? bearer, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/relay");
         request.Headers.Connection.Add("Upgrade");
         request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("privateserver-relay"));
-        request.Headers.Add("PrivateServer-Stream-Ticket", ticket);
         if (bearer is not null)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
         }
 
-        return await client.SendAsync(request, cancellationToken);
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
     private static async Task<string> BearerAsync(SupportRig rig, CancellationToken cancellationToken)
@@ -111,6 +137,26 @@ public sealed class ProtocolAbuseTests
         catch (WebSocketException)
         {
             return null;
+        }
+    }
+
+    /// <summary>A relay connection of the signed-in supporter, upgraded and not yet claimed.</summary>
+    private sealed record UpgradedRelay(HttpClient Client, HttpResponseMessage Response, Stream Stream) : IAsyncDisposable
+    {
+        public static async Task<UpgradedRelay> OpenAsync(SupportRig rig, CancellationToken cancellationToken)
+        {
+            var token = await BearerAsync(rig, cancellationToken);
+            var client = ModuleSocket.CreateClient(rig.Appliance, null);
+            var response = await RelayAsync(client, token, cancellationToken);
+            response.StatusCode.Should().Be(HttpStatusCode.SwitchingProtocols);
+            return new UpgradedRelay(client, response, await response.Content.ReadAsStreamAsync(cancellationToken));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Stream.DisposeAsync();
+            Response.Dispose();
+            Client.Dispose();
         }
     }
 }

@@ -24,7 +24,6 @@ internal sealed class HostAgent : IDisposable
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ConsentTimeout = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(20);
 
     private readonly Uri _server;
     private readonly CaPin _pin;
@@ -36,6 +35,7 @@ internal sealed class HostAgent : IDisposable
     private readonly HostTerminal _terminal;
     private readonly ConcurrentDictionary<string, LocalSession> _sessions = new(StringComparer.Ordinal);
     private ControlChannel? _channel;
+    private RelayOpener? _relays;
 
     public HostAgent(Uri server, CaPin pin, X509Certificate2 ca, X509Certificate2 certificate, Uri? proxy, string name, IEnumerable<ServiceTarget> services, TextReader input, TextWriter output)
     {
@@ -61,8 +61,10 @@ internal sealed class HostAgent : IDisposable
             try
             {
                 using var client = new ModuleClient(_server, _pin, _ca, _certificate, _proxy);
-                using var channel = await client.ConnectControlAsync("api/v1/host/connect", bearer: null, KeepAlive, cancellationToken);
-                problem = await RunChannelAsync(client, channel, () => attempt = 0, cancellationToken);
+                await using var relays = new RelayOpener(client, bearer: null);
+                using var channel = await client.ConnectControlAsync("api/v1/host/connect", bearer: null, ModuleTimings.HostKeepAlive, cancellationToken);
+                Volatile.Write(ref _relays, relays);
+                problem = await RunChannelAsync(relays, channel, () => attempt = 0, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -75,6 +77,7 @@ internal sealed class HostAgent : IDisposable
             finally
             {
                 Volatile.Write(ref _channel, null);
+                Volatile.Write(ref _relays, null);
                 EndAllSessions("the connection to the server was lost");
             }
 
@@ -105,7 +108,7 @@ internal sealed class HostAgent : IDisposable
         return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
 
-    private async Task<string> RunChannelAsync(ModuleClient client, ControlChannel channel, Action connected, CancellationToken cancellationToken)
+    private async Task<string> RunChannelAsync(RelayOpener relays, ControlChannel channel, Action connected, CancellationToken cancellationToken)
     {
         await channel.SendAsync(
             new HostHello(_name, RuntimeInformation.OSDescription, ProtocolInfo.ProductVersion(typeof(HostAgent).Assembly), _services.Keys.Order(StringComparer.Ordinal).ToList()),
@@ -126,9 +129,9 @@ internal sealed class HostAgent : IDisposable
         var beats = SendHeartbeatsAsync(channel, heartbeat, beating.Token);
         try
         {
+            using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             while (true)
             {
-                using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 silence.CancelAfter(heartbeat * 3);
                 ControlMessage? message;
                 try
@@ -150,7 +153,7 @@ internal sealed class HostAgent : IDisposable
                         _ = AnswerAsync(channel, request, cancellationToken);
                         break;
                     case StreamOpen open:
-                        _ = OpenStreamAsync(client, channel, open, cancellationToken);
+                        _ = OpenStreamAsync(relays, channel, open, cancellationToken);
                         break;
                     case SessionEnded ended:
                         EndSession(ended.SessionId, ended.Reason);
@@ -216,6 +219,8 @@ internal sealed class HostAgent : IDisposable
             {
                 var session = new LocalSession(request.SessionId, request.Supporter, asked.ToHashSet(StringComparer.Ordinal), new CancellationTokenSource());
                 _sessions[session.Id] = session;
+                // While a session runs, a warm relay connection waits for its next stream.
+                Volatile.Read(ref _relays)?.KeepSpare(true);
                 _terminal.Say($"Session {session.Id}: {request.SupporterDisplayName} ({request.Supporter}) is connected with {SessionPermissions.Describe(asked)}. " +
                     "Type 'stop' and Enter (or press Ctrl+C) to end every session now.");
             }
@@ -228,7 +233,7 @@ internal sealed class HostAgent : IDisposable
         }
     }
 
-    private async Task OpenStreamAsync(ModuleClient client, ControlChannel channel, StreamOpen open, CancellationToken cancellationToken)
+    private async Task OpenStreamAsync(RelayOpener relays, ControlChannel channel, StreamOpen open, CancellationToken cancellationToken)
     {
         // Checked here, whatever the server says: only a session this host granted, only a granted service.
         if (!_sessions.TryGetValue(open.SessionId, out var session)
@@ -241,6 +246,8 @@ internal sealed class HostAgent : IDisposable
 
         var filtered = target.IsScreen && !session.Granted.Contains(SessionPermissions.Control);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // The local service and the relay half are opened at the same time: set-up costs the slower of the two.
+        var relayOpening = relays.OpenAsync(open.Ticket, session.Ended.Token);
         try
         {
             await socket.ConnectAsync(target.Host, target.Port, session.Ended.Token);
@@ -248,18 +255,31 @@ internal sealed class HostAgent : IDisposable
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
             await TrySendAsync(channel, new StreamFailed(open.StreamId, $"the service '{open.Service}' is not reachable on this host"), cancellationToken);
+            await DisposeWhenOpenAsync(relayOpening);
             return;
         }
 
         try
         {
             await using var local = new NetworkStream(socket, ownsSocket: false);
-            await using var relay = await client.OpenRelayAsync(open.Ticket, bearer: null, session.Ended.Token);
+            await using var relay = await relayOpening;
             await RelayPump.RunAsync(relay, local, filtered ? ViewOnlyAsync : null, session.Ended.Token);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
             await TrySendAsync(channel, new StreamFailed(open.StreamId, "the relay stream could not be opened"), cancellationToken);
+        }
+    }
+
+    private static async Task DisposeWhenOpenAsync(Task<Stream> opening)
+    {
+        try
+        {
+            await (await opening).DisposeAsync();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // It did not open either.
         }
     }
 
@@ -291,6 +311,11 @@ internal sealed class HostAgent : IDisposable
     {
         if (_sessions.TryRemove(sessionId, out var session))
         {
+            if (_sessions.IsEmpty)
+            {
+                Volatile.Read(ref _relays)?.KeepSpare(false);
+            }
+
             // Not disposed: stream tasks may still read its token; cancelled sources hold nothing.
             session.Ended.Cancel();
             if (reason is not null)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 
@@ -15,7 +16,6 @@ public sealed class ControlChannel : IDisposable
 
     private readonly WebSocket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly byte[] _receiveBuffer = new byte[MaximumMessageBytes];
 
     public ControlChannel(WebSocket socket)
     {
@@ -42,33 +42,49 @@ public sealed class ControlChannel : IDisposable
     /// <summary>The next message, or null when the peer closed the channel.</summary>
     public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken)
     {
-        var length = 0;
-        while (true)
+        // Wait without a buffer: an idle channel (thousands of online hosts) holds no message
+        // memory; a buffer is rented only while a message is being read.
+        var waiting = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+        if (waiting.MessageType == WebSocketMessageType.Close)
         {
-            if (length == _receiveBuffer.Length)
-            {
-                throw new ControlProtocolException(WebSocketCloseStatus.MessageTooBig, $"a control message exceeds {MaximumMessageBytes} bytes");
-            }
-
-            var result = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(length), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            if (result.MessageType != WebSocketMessageType.Text)
-            {
-                throw new ControlProtocolException(WebSocketCloseStatus.InvalidMessageType, "control messages are JSON text");
-            }
-
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                break;
-            }
+            return null;
         }
 
-        return Parse(_receiveBuffer.AsSpan(0, length));
+        var buffer = ArrayPool<byte>.Shared.Rent(MaximumMessageBytes);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == MaximumMessageBytes)
+                {
+                    throw new ControlProtocolException(WebSocketCloseStatus.MessageTooBig, $"a control message exceeds {MaximumMessageBytes} bytes");
+                }
+
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(length, MaximumMessageBytes - length), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return null;
+                }
+
+                if (result.MessageType != WebSocketMessageType.Text)
+                {
+                    throw new ControlProtocolException(WebSocketCloseStatus.InvalidMessageType, "control messages are JSON text");
+                }
+
+                length += result.Count;
+                if (result.EndOfMessage)
+                {
+                    break;
+                }
+            }
+
+            return Parse(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Parses one message; public so that the parser can be tested (and fuzzed) on its own.</summary>
@@ -118,9 +134,10 @@ public sealed class ControlChannel : IDisposable
             await _socket.CloseOutputAsync(status, text, cancellationToken);
             // Complete the close handshake: read until the peer's close frame, so that closing the
             // connection right after never resets it before the peer has read our reason.
+            var discard = awaitPeer ? new byte[1024] : [];
             while (awaitPeer && _socket.State == WebSocketState.CloseSent)
             {
-                await _socket.ReceiveAsync(_receiveBuffer, cancellationToken);
+                await _socket.ReceiveAsync(discard.AsMemory(), cancellationToken);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)

@@ -8,6 +8,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Serialization.Metadata;
 using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Relay;
 using PrivateServer.Protocol.Trust;
 
 namespace PrivateServer.Protocol.Transport;
@@ -22,9 +23,6 @@ public sealed class ModuleClient : IDisposable
 {
     /// <summary>The Upgrade token of relay streams.</summary>
     public const string RelayUpgradeToken = "privateserver-relay";
-
-    /// <summary>The header that carries a relay stream's one-time ticket (a header, so that no request log records it).</summary>
-    public const string StreamTicketHeader = "PrivateServer-Stream-Ticket";
 
     private readonly SocketsHttpHandler _handler;
     private readonly Uri _server;
@@ -184,7 +182,11 @@ public sealed class ModuleClient : IDisposable
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = keepAlive;
-        socket.Options.KeepAliveTimeout = keepAlive * 2;
+        if (keepAlive > TimeSpan.Zero)
+        {
+            socket.Options.KeepAliveTimeout = keepAlive * 2;
+        }
+
         if (bearer is not null)
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
@@ -215,8 +217,26 @@ public sealed class ModuleClient : IDisposable
     /// <summary>Opens this side of a relay stream with its one-time ticket: a raw duplex byte stream.</summary>
     public async Task<Stream> OpenRelayAsync(string ticket, string? bearer, CancellationToken cancellationToken)
     {
+        var stream = await OpenRelayConnectionAsync(bearer, cancellationToken);
+        try
+        {
+            await RelayClaim.ClaimAsync(stream, ticket, cancellationToken);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A new relay connection: TLS, this module's identity, upgraded to a raw stream — not yet
+    /// bound to a stream (<see cref="RelayClaim.ClaimAsync"/> does that with a ticket).
+    /// </summary>
+    public async Task<Stream> OpenRelayConnectionAsync(string? bearer, CancellationToken cancellationToken)
+    {
         using var message = new HttpRequestMessage(HttpMethod.Get, "api/v1/relay");
-        message.Headers.Add(StreamTicketHeader, ticket);
         message.Headers.Connection.Add("Upgrade");
         message.Headers.Upgrade.Add(new ProductHeaderValue(RelayUpgradeToken));
         Authorize(message, bearer);

@@ -16,7 +16,6 @@ namespace PrivateServer.SupporterModule.Session;
 /// </summary>
 internal sealed class SupporterSession(ModuleClient client, string token, TextWriter error)
 {
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan StreamReadyTimeout = TimeSpan.FromSeconds(20);
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
@@ -32,9 +31,11 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
 
         permissions.AddRange(forwards.Select(f => SessionPermissions.Tunnel(f.Service)).Distinct(StringComparer.Ordinal));
-        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, KeepAlive, cancellationToken);
+        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
         await channel.SendAsync(new ConnectRequest(host, permissions), cancellationToken);
         var granted = await AwaitConsentAsync(channel, cancellationToken);
+        await using var relays = new RelayOpener(client, token);
+        relays.KeepSpare(true);
 
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var listeners = new List<(TcpListener Listener, Forward Forward)>();
@@ -68,7 +69,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
 
             await error.WriteLineAsync(
                 $"Session {granted.SessionId} with '{granted.HostName}': {SessionPermissions.Describe(granted.Permissions)}. Press Ctrl+C to end it.");
-            loops.AddRange(listeners.Select(l => AcceptAsync(channel, l.Listener, l.Forward.Service, session.Token)));
+            loops.AddRange(listeners.Select(l => AcceptAsync(channel, relays, l.Listener, l.Forward.Service, session.Token)));
             endedBecause = await ReceiveUntilEndAsync(channel, session.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -147,7 +148,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
     }
 
-    private async Task AcceptAsync(ControlChannel channel, TcpListener listener, string service, CancellationToken cancellationToken)
+    private async Task AcceptAsync(ControlChannel channel, RelayOpener relays, TcpListener listener, string service, CancellationToken cancellationToken)
     {
         var streams = new List<Task>();
         try
@@ -156,7 +157,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
             {
                 var socket = await listener.AcceptSocketAsync(cancellationToken);
                 socket.NoDelay = true;
-                streams.Add(RelayAsync(channel, socket, service, cancellationToken));
+                streams.Add(RelayAsync(channel, relays, socket, service, cancellationToken));
                 streams.RemoveAll(t => t.IsCompleted);
             }
         }
@@ -168,7 +169,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         await Task.WhenAll(streams);
     }
 
-    private async Task RelayAsync(ControlChannel channel, Socket socket, string service, CancellationToken cancellationToken)
+    private async Task RelayAsync(ControlChannel channel, RelayOpener relays, Socket socket, string service, CancellationToken cancellationToken)
     {
         var requestId = Interlocked.Increment(ref _nextRequest).ToString(CultureInfo.InvariantCulture);
         var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -178,7 +179,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
             await using var local = new NetworkStream(socket, ownsSocket: true);
             await channel.SendAsync(new StreamRequest(requestId, service), cancellationToken);
             var ticket = await ready.Task.WaitAsync(StreamReadyTimeout, cancellationToken);
-            await using var relay = await client.OpenRelayAsync(ticket.Ticket, token, cancellationToken);
+            await using var relay = await relays.OpenAsync(ticket.Ticket, cancellationToken);
             await RelayPump.RunAsync(local, relay, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or WebSocketException or ObjectDisposedException)

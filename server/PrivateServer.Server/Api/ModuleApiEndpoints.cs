@@ -107,7 +107,7 @@ public static partial class ModuleApiEndpoints
     }
 
     private static async Task<IResult> HostConnectAsync(
-        HttpContext context, ModuleIdentity identity, HostChannels channels, IOptions<BrokerOptions> options, CancellationToken cancellationToken)
+        HttpContext context, ModuleIdentity identity, HostChannels channels, CancellationToken cancellationToken)
     {
         var host = await identity.AuthenticateHostAsync(context, cancellationToken);
         if (host is null)
@@ -120,7 +120,9 @@ public static partial class ModuleApiEndpoints
             return TypedResults.Problem(detail: "the host channel is a WebSocket", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(KeepAlive(options.Value));
+        // Hosts prove liveness with heartbeats (both ways); WebSocket pings on top would only triple
+        // the idle traffic of thousands of hosts.
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
         using var channel = new ControlChannel(socket);
         await channels.RunAsync(host, channel, Source(context), context.RequestAborted);
         return TypedResults.Empty;
@@ -189,18 +191,49 @@ public static partial class ModuleApiEndpoints
             return Unauthorized();
         }
 
-        // The ticket travels in a header, not the path: request logs never see it.
-        var ticket = context.Request.Headers[ModuleClient.StreamTicketHeader].ToString();
+        // The ticket follows the upgrade in-band (never in a URL or header a log could keep), so a
+        // module can keep a spare upgraded connection and claim it when it needs a stream.
+        await using var duplex = await upgrade.UpgradeAsync();
+        string? ticket;
+        using (var claim = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
+        {
+            claim.CancelAfter(RelayOpener.ServerSpareTimeout);
+            try
+            {
+                ticket = await RelayClaim.ReadTicketAsync(duplex, claim.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                // An unclaimed spare timed out, the module went away, or the line was garbage.
+                if (ex is RelayClaimException violation)
+                {
+                    LogClaimViolation(logger, identityName, Source(context), violation.Message);
+                }
+
+                return TypedResults.Empty;
+            }
+        }
+
+        if (ticket is null)
+        {
+            return TypedResults.Empty;
+        }
+
         var taken = rendezvous.Take(ticket, side, identityName, time.GetUtcNow());
         if (taken is not { } half)
         {
-            var source = Source(context);
-            LogTicketRefused(logger, identityName, source);
-            return TypedResults.Problem(detail: "unknown, used or expired stream ticket", statusCode: StatusCodes.Status404NotFound);
+            LogTicketRefused(logger, identityName, Source(context));
+            await TryAnswerAsync(duplex, RelayClaim.Refused, context.RequestAborted);
+            return TypedResults.Empty;
+        }
+
+        if (!await TryAnswerAsync(duplex, RelayClaim.Accepted, context.RequestAborted))
+        {
+            half.Stream.Fail("the module went away while claiming its half");
+            return TypedResults.Empty;
         }
 
         var stream = half.Stream;
-        await using var duplex = await upgrade.UpgradeAsync();
         if (side == RelaySide.Host)
         {
             stream.OfferHostHalf(duplex);
@@ -235,6 +268,20 @@ public static partial class ModuleApiEndpoints
         return TypedResults.Empty;
     }
 
+    private static async Task<bool> TryAnswerAsync(Stream duplex, byte answer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await duplex.WriteAsync(new[] { answer }, cancellationToken);
+            await duplex.FlushAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     private static WebSocketAcceptContext KeepAlive(BrokerOptions options) => new()
     {
         KeepAliveInterval = TimeSpan.FromSeconds(options.HeartbeatSeconds),
@@ -257,6 +304,9 @@ public static partial class ModuleApiEndpoints
 
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "A relay ticket presented by {Identity} from {Source} was refused")]
     private static partial void LogTicketRefused(ILogger logger, string identity, string source);
+
+    [LoggerMessage(EventId = 3205, Level = LogLevel.Warning, Message = "A relay connection of {Identity} from {Source} broke the claim protocol: {Problem}")]
+    private static partial void LogClaimViolation(ILogger logger, string identity, string source, string problem);
 
     [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Supporter {UserName} from {Source} broke the session protocol: {Problem}")]
     private static partial void LogSupporterViolation(ILogger logger, string userName, string source, string problem);

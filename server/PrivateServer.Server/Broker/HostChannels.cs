@@ -16,6 +16,7 @@ public sealed partial class HostChannels(
     HostPresence presence, SessionBroker broker, IHostStore hosts, IOptions<BrokerOptions> options, TimeProvider time, ILogger<HostChannels> logger)
 {
     private const int MaximumServices = 32;
+    private static readonly TimeSpan LastSeenInterval = TimeSpan.FromMinutes(5);
 
     public async Task RunAsync(HostRecord host, ControlChannel channel, string source, CancellationToken cancellationToken)
     {
@@ -53,9 +54,10 @@ public sealed partial class HostChannels(
             await channel.SendAsync(new Welcome(host.Id, host.Name, options.Value.HeartbeatSeconds), connection.Closed);
 
             var lastRecorded = time.GetUtcNow();
+            // One watchdog per host, re-armed by every message (no timer allocated per heartbeat).
+            using var silence = CancellationTokenSource.CreateLinkedTokenSource(connection.Closed);
             while (true)
             {
-                using var silence = CancellationTokenSource.CreateLinkedTokenSource(connection.Closed);
                 silence.CancelAfter(heartbeat * 3);
                 ControlMessage? message;
                 try
@@ -76,7 +78,9 @@ public sealed partial class HostChannels(
                 if (message is Heartbeat)
                 {
                     var now = time.GetUtcNow();
-                    if (now - lastRecorded >= heartbeat)
+                    // Online hosts are shown from presence; "last seen" is written when a host goes
+                    // offline and otherwise only now and then, not on every heartbeat of every host.
+                    if (now - lastRecorded >= LastSeenInterval)
                     {
                         lastRecorded = now;
                         await hosts.UpdatePresenceAsync(host.Id, now, null, null, null, connection.Closed);

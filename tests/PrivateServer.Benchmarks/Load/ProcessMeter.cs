@@ -1,0 +1,38 @@
+using System.Globalization;
+
+namespace PrivateServer.Benchmarks.Load;
+
+/// <summary>Resident memory and CPU time of a process, read from /proc.</summary>
+internal sealed class ProcessMeter(int pid)
+{
+    // USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux ABI .NET runs on.
+    private const double TicksPerSecond = 100;
+
+    /// <summary>Resident set size in bytes (VmRSS).</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status")
+            .First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>User + system CPU time used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        // The command name may contain spaces: fields are counted after its closing parenthesis.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+    }
+
+    /// <summary>CPU used over <paramref name="window"/>, as a percentage of one core.</summary>
+    public async Task<double> CpuPercentAsync(TimeSpan window, CancellationToken cancellationToken)
+    {
+        var before = CpuTime();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(window, cancellationToken);
+        var used = CpuTime() - before;
+        return 100 * used.TotalSeconds / clock.Elapsed.TotalSeconds;
+    }
+}

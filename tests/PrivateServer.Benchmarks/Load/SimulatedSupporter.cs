@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.WebSockets;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Transport;
+
+namespace PrivateServer.Benchmarks.Load;
+
+/// <summary>
+/// A supporter's session in the load process, speaking the real protocol: the session channel,
+/// connect request, consent, stream requests and relay streams — what <c>privateserver-supporter
+/// connect</c> does, without its local listeners.
+/// </summary>
+internal sealed class SimulatedSupporter : IAsyncDisposable
+{
+    private readonly RelayOpener _relays;
+    private readonly ControlChannel _channel;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _receiving;
+    private long _nextRequest;
+
+    private SimulatedSupporter(ModuleClient client, string token, ControlChannel channel, SessionGranted granted)
+    {
+        _relays = new RelayOpener(client, token);
+        _relays.KeepSpare(true);
+        _channel = channel;
+        Granted = granted;
+        _receiving = ReceiveAsync(_stopping.Token);
+    }
+
+    public SessionGranted Granted { get; }
+
+    /// <summary>Asks for a session with <paramref name="host"/> and waits for it to be granted.</summary>
+    public static async Task<SimulatedSupporter> ConnectAsync(
+        ModuleClient client, string token, string host, IReadOnlyList<string> permissions, CancellationToken cancellationToken)
+    {
+        var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
+        try
+        {
+            await channel.SendAsync(new ConnectRequest(host, permissions), cancellationToken);
+            while (true)
+            {
+                switch (await channel.ReceiveAsync(cancellationToken))
+                {
+                    case SessionGranted granted:
+                        return new SimulatedSupporter(client, token, channel, granted);
+                    case SessionRefused refused:
+                        throw new IOException("session refused: " + refused.Reason);
+                    case null:
+                        throw new IOException("the server closed the session channel");
+                    default:
+                        break;
+                }
+            }
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new relay stream to <paramref name="service"/> on the host.</summary>
+    public async Task<Stream> OpenStreamAsync(string service, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextRequest).ToString(CultureInfo.InvariantCulture);
+        var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = ready;
+        try
+        {
+            await _channel.SendAsync(new StreamRequest(id, service), cancellationToken);
+            var ticket = await ready.Task.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+            return await _relays.OpenAsync(ticket.Ticket, cancellationToken);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task ReceiveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _channel.ReceiveAsync(cancellationToken) is { } message)
+            {
+                if (message is StreamReady ready && _pending.TryRemove(ready.RequestId, out var waiting))
+                {
+                    waiting.TrySetResult(ready);
+                }
+                else if (message is StreamRefused refused && _pending.TryRemove(refused.RequestId, out var refusedWaiting))
+                {
+                    refusedWaiting.TrySetException(new IOException(refused.Reason));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // Session over.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var close = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            await _channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", close.Token);
+        }
+
+        await _stopping.CancelAsync();
+        await _receiving;
+        await _relays.DisposeAsync();
+        _channel.Dispose();
+        _stopping.Dispose();
+    }
+}

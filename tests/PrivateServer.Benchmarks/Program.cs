@@ -1,0 +1,85 @@
+using System.Globalization;
+using PrivateServer.Benchmarks.Load;
+using PrivateServer.Benchmarks.Peers;
+using PrivateServer.Benchmarks.Report;
+using PrivateServer.Benchmarks.Scenarios;
+using PrivateServer.Benchmarks.Services;
+using PrivateServer.IntegrationTests.Infrastructure;
+
+// make bench: the real appliance, host and supporter modules against direct TCP and OpenSSH, all on
+// 127.0.0.1, in one run; prints a Markdown table and writes the figures to bench-results/latest.json.
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    await Console.Error.WriteLineAsync("privateserver-bench: " + ex.Message);
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+var cancellationToken = stop.Token;
+var files = FileLimit.RaiseToMaximum();
+var idleNeeds = options.Runs("idle") ? (ulong)options.IdleHostSteps[^1] + 1024 : 0;
+if (files < idleNeeds)
+{
+    await Console.Error.WriteLineAsync($"privateserver-bench: the open-file limit is {files}; {options.IdleHostSteps[^1]} hosts need more (raise the hard limit, e.g. ulimit -Hn, or pass --hosts)");
+    return 2;
+}
+
+var report = new BenchReport(MachineFacts.Read(), "make bench" + (args.Length == 0 ? string.Empty : " BENCH_ARGS=\"" + string.Join(' ', args) + "\""));
+await Console.Error.WriteLineAsync($"Benchmarking on {report.Machine.Cores} cores ({report.Machine.CpuModel}); open-file limit {files}.");
+await using var bulk = new BulkService();
+await using var echo = EchoServer.Start();
+
+if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessions"))
+{
+    await using var sshd = await PrivateSshd.StartAsync(cancellationToken);
+    await using var rig = await RelayRig.StartAsync(bulk.Port, echo.Port, cancellationToken);
+    var sshBulk = FreePort.Next();
+    var sshEcho = FreePort.Next();
+    await using var ssh = await SshForward.StartAsync(sshd, [(sshBulk, bulk.Port), (sshEcho, echo.Port)], cancellationToken);
+    if (options.Runs("throughput"))
+    {
+        await Console.Error.WriteLineAsync("Throughput …");
+        await ThroughputScenario.RunAsync(
+            options, [new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward)], report, cancellationToken);
+    }
+
+    if (options.Runs("streams"))
+    {
+        await Console.Error.WriteLineAsync("Stream set-up …");
+        await LatencyScenario.RunAsync(options, [new("relay", rig.EchoForward), new("ssh -L", sshEcho), new("direct", echo.Port)], report, cancellationToken);
+    }
+
+    if (options.Runs("sessions"))
+    {
+        await Console.Error.WriteLineAsync("Session set-up …");
+        await SessionScenario.RunAsync(options, rig, sshd, echo.Port, report, cancellationToken);
+    }
+}
+
+if (options.Runs("idle"))
+{
+    await Console.Error.WriteLineAsync("Idle hosts …");
+    await IdleHostsScenario.RunAsync(options, echo.Port, report, cancellationToken);
+}
+
+if (options.Runs("chatty"))
+{
+    await Console.Error.WriteLineAsync("Concurrent chatty sessions …");
+    await ChattySessionsScenario.RunAsync(options, echo.Port, report, cancellationToken);
+}
+
+var markdown = report.ToMarkdown();
+Console.WriteLine(markdown);
+await report.WriteJsonAsync(options.OutputFile, cancellationToken);
+await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Figures written to {options.OutputFile}."));
+return 0;

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace PrivateServer.Benchmarks.Scenarios;
+
+/// <summary>The knobs of a run; the defaults are the issue's figures, <c>--quick</c> a smoke run.</summary>
+internal sealed record BenchOptions
+{
+    public long BulkBytes { get; init; } = 1L << 30;
+
+    public int Repetitions { get; init; } = 5;
+
+    public int StreamSamples { get; init; } = 1000;
+
+    public int SessionSamples { get; init; } = 100;
+
+    public IReadOnlyList<int> IdleHostSteps { get; init; } = [1000, 5000, 10000];
+
+    public TimeSpan IdleCpuWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    public int ChattySessions { get; init; } = 200;
+
+    public TimeSpan ChatterDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public string OutputFile { get; init; } = "bench-results/latest.json";
+
+    public static readonly IReadOnlyList<string> Sections = ["throughput", "streams", "sessions", "idle", "chatty"];
+
+    public bool Runs(string section) => Only.Count == 0 || Only.Contains(section);
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--quick" => options with
+                {
+                    BulkBytes = 64L << 20, Repetitions = 3, StreamSamples = 200, SessionSamples = 20,
+                    IdleHostSteps = [200, 500], IdleCpuWindow = TimeSpan.FromSeconds(10), ChattySessions = 20, ChatterDuration = TimeSpan.FromSeconds(5),
+                },
+                "--size-mib" => options with { BulkBytes = long.Parse(Value(), CultureInfo.InvariantCulture) << 20 },
+                "--reps" => options with { Repetitions = Math.Max(1, int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--stream-samples" => options with { StreamSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--session-samples" => options with { SessionSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--hosts" => options with { IdleHostSteps = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToList() },
+                "--sessions" => options with { ChattySessions = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--chatter-seconds" => options with { ChatterDuration = TimeSpan.FromSeconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--only" => options with { Only = Value().Split(',').ToHashSet(StringComparer.Ordinal) },
+                "--out" => options with { OutputFile = Value() },
+                _ => throw new ArgumentException($"unknown option {args[i]}; options: --quick --size-mib N --reps N --stream-samples N --session-samples N --hosts A,B,C --sessions N --chatter-seconds N --only {string.Join(',', Sections)} --out FILE"),
+            };
+        }
+
+        var unknown = options.Only.Except(Sections).ToList();
+        return unknown.Count == 0 ? options : throw new ArgumentException($"unknown section(s) {string.Join(", ", unknown)}; sections: {string.Join(", ", Sections)}");
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using PrivateServer.Benchmarks.Load;
+using PrivateServer.Benchmarks.Report;
+using PrivateServer.IntegrationTests.Infrastructure;
+using PrivateServer.Protocol.Api;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Transport;
+using PrivateServer.Protocol.Trust;
+
+namespace PrivateServer.Benchmarks.Scenarios;
+
+/// <summary>
+/// Many concurrent sessions with VNC-like chatter: each echoes a 4 KiB message every 50 ms
+/// through its own relay stream to its own host. Round-trip percentiles and server CPU.
+/// </summary>
+internal static class ChattySessionsScenario
+{
+    private const int MessageBytes = 4096;
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    public static async Task RunAsync(BenchOptions options, int echoPort, BenchReport report, CancellationToken cancellationToken)
+    {
+        await using var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto");
+        var server = new ProcessMeter(rig.Appliance.Server.Id);
+        var hosts = await IdleHostsScenario.EnrollAsync(rig, options.ChattySessions, cancellationToken);
+        var pin = CaPin.TryParse(rig.Fingerprint, out var parsed, out var error) ? parsed! : throw new InvalidOperationException(error);
+        using var client = new ModuleClient(new Uri(rig.ServerUrl), pin, rig.Appliance.Ca, clientCertificate: null, proxy: null);
+        var sessions = new List<SimulatedSupporter>();
+        var streams = new List<Stream>();
+        try
+        {
+            await IdleHostsScenario.ConnectAsync(hosts, echoPort, cancellationToken);
+            var token = (await client.PostAsync(
+                "api/v1/auth/token", new TokenRequest(SupportRig.Supporter, SupportRig.SupporterPassword),
+                ProtocolJson.Default.TokenRequest, ProtocolJson.Default.TokenResponse, bearer: null, cancellationToken)).Token;
+            foreach (var host in hosts)
+            {
+                var session = await SimulatedSupporter.ConnectAsync(client, token, host.HostId, ["tunnel:echo"], cancellationToken);
+                sessions.Add(session);
+                streams.Add(await session.OpenStreamAsync("echo", cancellationToken));
+            }
+
+            var roundTrips = new Samples();
+            using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var cpuBefore = server.CpuTime();
+            var clock = Stopwatch.StartNew();
+            window.CancelAfter(options.ChatterDuration);
+            var chatter = streams.Select((s, i) => ChatAsync(s, TimeSpan.FromMilliseconds(i * Interval.TotalMilliseconds / streams.Count), window.Token)).ToList();
+            var perSession = await Task.WhenAll(chatter);
+            var cpu = 100 * (server.CpuTime() - cpuBefore).TotalSeconds / clock.Elapsed.TotalSeconds;
+            foreach (var value in perSession.SelectMany(v => v))
+            {
+                roundTrips.Add(value);
+            }
+
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  chatty sessions {streams.Count}: {roundTrips.Count} round trips, {LatencyScenario.Percentiles(roundTrips)} ms, server CPU {cpu:F1} % of a core"));
+            report.Row(
+                string.Create(CultureInfo.InvariantCulture, $"{streams.Count} sessions each echoing 4 KiB every 50 ms: round trip · server CPU"),
+                string.Create(CultureInfo.InvariantCulture, $"{LatencyScenario.Percentiles(roundTrips)} ms · {cpu:F0} % of a core"),
+                string.Create(CultureInfo.InvariantCulture, $"{roundTrips.Count:N0} round trips in {options.ChatterDuration.TotalSeconds:F0} s"),
+                string.Empty,
+                "p99 ≤ 5 ms",
+                roundTrips.Percentile(99) <= 5);
+            report.Data("chattySessions", new { sessions = streams.Count, roundTrips = roundTrips.Count, p50Ms = roundTrips.Median, p99Ms = roundTrips.Percentile(99), maxMs = roundTrips.Max, serverCpuPercent = cpu });
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+
+            foreach (var session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+
+            await Task.WhenAll(hosts.Select(h => h.DisposeAsync().AsTask()));
+        }
+    }
+
+    private static async Task<List<double>> ChatAsync(Stream stream, TimeSpan offset, CancellationToken cancellationToken)
+    {
+        var samples = new List<double>();
+        var message = new byte[MessageBytes];
+        Random.Shared.NextBytes(message);
+        var answer = new byte[MessageBytes];
+        try
+        {
+            await Task.Delay(offset, cancellationToken);
+            using var timer = new PeriodicTimer(Interval);
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var start = Stopwatch.GetTimestamp();
+                await stream.WriteAsync(message, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                await stream.ReadExactlyAsync(answer, cancellationToken);
+                samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The window is over.
+        }
+
+        return samples;
+    }
+}

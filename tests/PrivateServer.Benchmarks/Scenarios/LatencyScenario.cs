@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using PrivateServer.Benchmarks.Report;
+
+namespace PrivateServer.Benchmarks.Scenarios;
+
+/// <summary>Stream set-up: a new TCP connection to an existing forward until the first echoed byte returns.</summary>
+internal static class LatencyScenario
+{
+    public static async Task RunAsync(BenchOptions options, IReadOnlyList<ThroughputScenario.Contender> echoes, BenchReport report, CancellationToken cancellationToken)
+    {
+        var samples = echoes.ToDictionary(c => c.Name, _ => new Samples());
+        for (var i = 0; i < 50; i++)
+        {
+            foreach (var echo in echoes)
+            {
+                await FirstEchoAsync(echo.Port, cancellationToken);
+            }
+        }
+
+        for (var i = 0; i < options.StreamSamples; i++)
+        {
+            // Interleaved, one sample of each in turn: drift on the machine hits every contender alike.
+            foreach (var echo in echoes)
+            {
+                samples[echo.Name].Add((await FirstEchoAsync(echo.Port, cancellationToken)).TotalMilliseconds);
+            }
+        }
+
+        var relay = samples["relay"];
+        var ssh = samples["ssh -L"];
+        var direct = samples["direct"];
+        report.Row(
+            $"Stream set-up (new TCP connection → first echoed byte), {options.StreamSamples} samples, ms",
+            Percentiles(relay),
+            $"ssh -L {Percentiles(ssh)}; direct {Percentiles(direct)}",
+            string.Create(CultureInfo.InvariantCulture, $"p50 {relay.Median / ssh.Median:F2}× ssh"),
+            "p50 ≤ 1 ms, p99 ≤ 5 ms",
+            relay.Median <= 1 && relay.Percentile(99) <= 5);
+        Console.Error.WriteLine($"  stream set-up: relay {Percentiles(relay)}, ssh {Percentiles(ssh)}, direct {Percentiles(direct)}");
+        report.Data("streamSetupMs", samples.ToDictionary(p => p.Key, p => new { p50 = p.Value.Median, p99 = p.Value.Percentile(99), max = p.Value.Max }));
+    }
+
+    public static string Percentiles(Samples samples) =>
+        string.Create(CultureInfo.InvariantCulture, $"p50 {samples.Median:F2} / p99 {samples.Percentile(99):F2}");
+
+    /// <summary>Connect, send one byte, wait for it to come back.</summary>
+    public static async Task<TimeSpan> FirstEchoAsync(int port, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+        var one = new byte[] { 42 };
+        await socket.SendAsync(one, cancellationToken);
+        if (await socket.ReceiveAsync(one, cancellationToken) != 1)
+        {
+            throw new IOException($"the echo through port {port} closed without answering");
+        }
+
+        var elapsed = clock.Elapsed;
+        socket.Shutdown(SocketShutdown.Both);
+        return elapsed;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using PrivateServer.IntegrationTests.Infrastructure;
+using PrivateServer.Protocol.Api;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Transport;
+using PrivateServer.Protocol.Trust;
+
+namespace PrivateServer.Benchmarks.Scenarios;
+
+/// <summary>
+/// The real thing end to end: the appliance, an enrolled <c>privateserver-host run</c> offering
+/// the bulk and echo services, and <c>privateserver-supporter connect</c> forwarding both to
+/// local ports — all on 127.0.0.1, group consent "auto".
+/// </summary>
+internal sealed class RelayRig : IAsyncDisposable
+{
+    public const string HostName = "bench-host";
+
+    private RelayRig(SupportRig rig, ChildProcess host, ChildProcess connect, int bulkForward, int echoForward)
+    {
+        Rig = rig;
+        Host = host;
+        Connect = connect;
+        BulkForward = bulkForward;
+        EchoForward = echoForward;
+    }
+
+    public SupportRig Rig { get; }
+
+    public ChildProcess Host { get; }
+
+    public ChildProcess Connect { get; }
+
+    /// <summary>The supporter's local port forwarded to the host's bulk service.</summary>
+    public int BulkForward { get; }
+
+    /// <summary>The supporter's local port forwarded to the host's echo service.</summary>
+    public int EchoForward { get; }
+
+    public Uri Server => new(Rig.ServerUrl);
+
+    public CaPin Pin => CaPin.TryParse(Rig.Fingerprint, out var pin, out var error) ? pin! : throw new InvalidOperationException(error);
+
+    public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken)
+    {
+        var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto");
+        try
+        {
+            var state = await rig.EnrollHostAsync(HostName, cancellationToken);
+            var host = await rig.StartHostAsync(
+                state, cancellationToken,
+                "--service", "bulk=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
+                "--service", "echo=127.0.0.1:" + echoPort.ToString(CultureInfo.InvariantCulture));
+            var connect = rig.StartConnect(
+                HostName, "--forward", "bulk=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                "--forward", "echo=" + FreePort.Next().ToString(CultureInfo.InvariantCulture));
+            var bulk = await SupportRig.ForwardPortAsync(connect, "bulk", cancellationToken);
+            var echo = await SupportRig.ForwardPortAsync(connect, "echo", cancellationToken);
+            return new RelayRig(rig, host, connect, bulk, echo);
+        }
+        catch
+        {
+            await rig.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A module client for the supporter (its own connection pool) and a fresh supporter token.</summary>
+    public async Task<(ModuleClient Client, string Token)> SignInAsync(CancellationToken cancellationToken)
+    {
+        var client = new ModuleClient(Server, Pin, Rig.Appliance.Ca, clientCertificate: null, proxy: null);
+        var token = await client.PostAsync(
+            "api/v1/auth/token", new TokenRequest(SupportRig.Supporter, SupportRig.SupporterPassword),
+            ProtocolJson.Default.TokenRequest, ProtocolJson.Default.TokenResponse, bearer: null, cancellationToken);
+        return (client, token.Token);
+    }
+
+    public async ValueTask DisposeAsync() => await Rig.DisposeAsync();
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using PrivateServer.Benchmarks.Report;
+using PrivateServer.Benchmarks.Services;
+
+namespace PrivateServer.Benchmarks.Scenarios;
+
+/// <summary>Bulk throughput both ways: the relay versus direct loopback TCP and an OpenSSH tunnel, alternating, same run.</summary>
+internal static class ThroughputScenario
+{
+    public sealed record Contender(string Name, int Port);
+
+    public static async Task RunAsync(BenchOptions options, IReadOnlyList<Contender> contenders, BenchReport report, CancellationToken cancellationToken)
+    {
+        var payload = BulkService.RandomPayload();
+        var buffer = new byte[BulkService.ChunkLength];
+        var up = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var down = contenders.ToDictionary(c => c.Name, _ => new Samples());
+
+        // Warm-up: JIT, pools, TCP windows — not counted.
+        foreach (var contender in contenders)
+        {
+            await BulkService.UploadAsync(contender.Port, 64L << 20, payload, cancellationToken);
+            await BulkService.DownloadAsync(contender.Port, 64L << 20, buffer, cancellationToken);
+        }
+
+        for (var repetition = 0; repetition < options.Repetitions; repetition++)
+        {
+            // Rotate the order so that no contender always runs first (or right after the busiest).
+            foreach (var contender in contenders.Skip(repetition % contenders.Count).Concat(contenders.Take(repetition % contenders.Count)))
+            {
+                up[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.UploadAsync(contender.Port, options.BulkBytes, payload, cancellationToken)));
+                down[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.DownloadAsync(contender.Port, options.BulkBytes, buffer, cancellationToken)));
+                Console.Error.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"  throughput {repetition + 1}/{options.Repetitions} {contender.Name}: up {up[contender.Name].Values[^1]:F0} MB/s, down {down[contender.Name].Values[^1]:F0} MB/s"));
+            }
+        }
+
+        var size = options.BulkBytes >= 1L << 30
+            ? string.Create(CultureInfo.InvariantCulture, $"{options.BulkBytes / (double)(1L << 30):0.##} GiB")
+            : string.Create(CultureInfo.InvariantCulture, $"{options.BulkBytes >> 20} MiB");
+        AddRow(report, $"Throughput supporter→host, {size}, MB/s", up);
+        AddRow(report, $"Throughput host→supporter, {size}, MB/s", down);
+        report.Data("throughput", new
+        {
+            bytes = options.BulkBytes,
+            repetitions = options.Repetitions,
+            upMBps = up.ToDictionary(p => p.Key, p => p.Value.Values),
+            downMBps = down.ToDictionary(p => p.Key, p => p.Value.Values),
+        });
+    }
+
+    private static void AddRow(BenchReport report, string measure, Dictionary<string, Samples> samples)
+    {
+        var relay = samples["relay"];
+        var direct = samples["direct"];
+        var ssh = samples["ssh -L"];
+        var toDirect = relay.Median / direct.Median;
+        var toSsh = relay.Median / ssh.Median;
+        report.Row(
+            measure,
+            relay.MedianRange(0),
+            $"direct {direct.MedianRange(0)}; ssh -L {ssh.MedianRange(0)}",
+            string.Create(CultureInfo.InvariantCulture, $"{toDirect:F2}× direct; {toSsh:F2}× ssh"),
+            "≥ 0.50× direct, ≥ 1.5× ssh",
+            toDirect >= 0.5 && toSsh >= 1.5);
+    }
+
+    private static double MegabytesPerSecond(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
+}
