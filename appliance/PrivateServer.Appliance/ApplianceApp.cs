@@ -66,8 +66,6 @@ public static class ApplianceApp
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
-            // Relay streams write 128 KiB chunks: a response buffer below that stalls every write on a flush.
-            kestrel.Limits.MaxResponseBufferSize = 1024 * 1024;
             foreach (var address in listen)
             {
                 kestrel.Listen(address.EndPoint, endpoint =>

@@ -15,8 +15,9 @@ try
 }
 catch (ArgumentException ex)
 {
+    var help = args.Contains("--help") || args.Contains("-h");
     await Console.Error.WriteLineAsync("privateserver-bench: " + ex.Message);
-    return 2;
+    return help ? 0 : 2;
 }
 
 using var stop = new CancellationTokenSource();
@@ -26,6 +27,12 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 var cancellationToken = stop.Token;
+if (options.HeartbeatSeconds is { } heartbeat)
+{
+    // The appliances started below read it as configuration (PRIVATESERVER__Section__Key).
+    Environment.SetEnvironmentVariable("PRIVATESERVER__Broker__HeartbeatSeconds", heartbeat.ToString(CultureInfo.InvariantCulture));
+}
+
 var files = FileLimit.RaiseToMaximum();
 var idleNeeds = options.Runs("idle") ? (ulong)options.IdleHostSteps[^1] + 1024 : 0;
 if (files < idleNeeds)

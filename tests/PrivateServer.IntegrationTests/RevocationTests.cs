@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using PrivateServer.IntegrationTests.Infrastructure;
 
 namespace PrivateServer.IntegrationTests;
@@ -34,5 +36,40 @@ public sealed class RevocationTests
         streamAlive.Should().BeFalse();
         await direct.Should().ThrowAsync<Exception>("the handshake with a revoked certificate is refused after a restart too");
         list.Stdout.Should().Contain("\trevoked\t");
+    }
+
+    [Fact]
+    public async Task ModuleConnection_WithACertificateFromAnotherCa_IsRefusedAtTheHandshake()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var state = await rig.EnrollHostAsync("pc-genuine", deadline.Token);
+        using var genuine = ModuleSocket.LoadHostCertificate(state);
+        // Same subject (the enrolled host id), same EKU, same key — but signed by a CA of our own.
+        using var forged = IssueFromAnotherCa(genuine);
+
+        using var genuineClient = ModuleSocket.CreateClient(rig.Appliance, genuine);
+        using var forgedClient = ModuleSocket.CreateClient(rig.Appliance, forged);
+
+        // The CA download is public: only the handshake itself can refuse it.
+        using var accepted = await genuineClient.GetAsync("api/v1/ca", deadline.Token);
+        var refused = () => forgedClient.GetAsync("api/v1/ca", deadline.Token);
+
+        accepted.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+        await refused.Should().ThrowAsync<HttpRequestException>("only certificates issued by the appliance CA pass the handshake");
+    }
+
+    private static X509Certificate2 IssueFromAnotherCa(X509Certificate2 genuine)
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=Not the appliance CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var key = genuine.GetECDsaPrivateKey()!;
+        var request = new CertificateRequest(genuine.SubjectName, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4]);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 }

@@ -62,9 +62,22 @@ public sealed class RelayOpener : IAsyncDisposable
         Spare? spare;
         lock (_lock)
         {
-            (spare, _spare) = (_spare, _keepSpare && !_isDisposed ? OpenSpare() : null);
+            (spare, _spare) = (_spare, null);
         }
 
+        try
+        {
+            return await ClaimAsync(spare, ticket, cancellationToken);
+        }
+        finally
+        {
+            // The replacement is opened after the claim, so that its handshake never delays this stream.
+            Refill();
+        }
+    }
+
+    private async Task<Stream> ClaimAsync(Spare? spare, string ticket, CancellationToken cancellationToken)
+    {
         if (spare is not null && _time.GetElapsedTime(spare.OpenedAt) < SpareLifetime)
         {
             // A spare still opening is awaited: it is never slower than starting another connection.
@@ -109,6 +122,17 @@ public sealed class RelayOpener : IAsyncDisposable
         }
 
         return await _client.OpenRelayAsync(ticket, _bearer, cancellationToken);
+    }
+
+    private void Refill()
+    {
+        lock (_lock)
+        {
+            if (_keepSpare && !_isDisposed && _spare is null)
+            {
+                _spare = OpenSpare();
+            }
+        }
     }
 
     private Spare OpenSpare() => new(_client.OpenRelayConnectionAsync(_bearer, _disposed.Token), _time.GetTimestamp());

@@ -42,7 +42,27 @@ public sealed class HostCertificateValidator
         return _revokedThumbprints.ContainsKey(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256));
     }
 
-    /// <summary>The TLS callback: no certificate is fine (the endpoint decides); a bad one fails the handshake.</summary>
+    /// <summary>
+    /// The chain policy the TLS stack builds the client's chain with: the appliance CA as the only
+    /// root and EKU clientAuth — so <see cref="Validate"/> need not build the chain a second time.
+    /// </summary>
+    public X509ChainPolicy CreateChainPolicy()
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.Add(_ca);
+        policy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(ModuleCertificatePolicy.ClientAuthOid));
+        return policy;
+    }
+
+    /// <summary>
+    /// The TLS callback (with <see cref="CreateChainPolicy"/>): no certificate is fine (the endpoint
+    /// decides); a certificate that does not chain to the appliance CA for clientAuth, or a revoked
+    /// one, fails the handshake.
+    /// </summary>
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (certificate is null)
@@ -50,13 +70,18 @@ public sealed class HostCertificateValidator
             return true;
         }
 
+        if (errors != SslPolicyErrors.None || chain is null)
+        {
+            return false;
+        }
+
         if (certificate is X509Certificate2 typed)
         {
-            return IsValidHostCertificate(typed);
+            return !IsRevoked(typed) && HasClientAuth(typed);
         }
 
         using var converted = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return IsValidHostCertificate(converted);
+        return !IsRevoked(converted) && HasClientAuth(converted);
     }
 
     public bool IsValidHostCertificate(X509Certificate2 certificate)
@@ -67,11 +92,7 @@ public sealed class HostCertificateValidator
             return false;
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(ModuleCertificatePolicy.ClientAuthOid));
+        using var chain = new X509Chain { ChainPolicy = CreateChainPolicy() };
         return chain.Build(certificate);
     }
 

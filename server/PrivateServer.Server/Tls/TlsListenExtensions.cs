@@ -47,6 +47,7 @@ public static class TlsListenExtensions
                     ClientCertificateRequired = module,
                     CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                     RemoteCertificateValidationCallback = module ? hosts.Validate : null,
+                    CertificateChainPolicy = module ? hosts.CreateChainPolicy() : null,
                 });
             },
         });

@@ -40,6 +40,9 @@ internal sealed class SimulatedHost : IAsyncDisposable
 
     public string HostId { get; }
 
+    /// <summary>The heartbeat interval the server asked for in its welcome.</summary>
+    public int HeartbeatSeconds { get; private set; }
+
     /// <summary>Completes when the server welcomed this host.</summary>
     public Task Online => _online.Task;
 
@@ -75,6 +78,7 @@ internal sealed class SimulatedHost : IAsyncDisposable
                 throw new IOException("the server did not welcome the host");
             }
 
+            HeartbeatSeconds = welcome.HeartbeatSeconds;
             _online.TrySetResult();
             using var beats = new PeriodicTimer(TimeSpan.FromSeconds(welcome.HeartbeatSeconds));
             var beating = BeatAsync(channel, beats, cancellationToken);

@@ -25,9 +25,16 @@ internal sealed record BenchOptions
 
     public string OutputFile { get; init; } = "bench-results/latest.json";
 
+    /// <summary>Broker:HeartbeatSeconds for the appliances the bench starts; null keeps the default.</summary>
+    public int? HeartbeatSeconds { get; init; }
+
     public static readonly IReadOnlyList<string> Sections = ["throughput", "streams", "sessions", "idle", "chatty"];
 
     public bool Runs(string section) => Only.Count == 0 || Only.Contains(section);
+
+    public const string Usage =
+        "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --session-samples N " +
+        "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --only throughput,streams,sessions,idle,chatty --out FILE";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -51,7 +58,9 @@ internal sealed record BenchOptions
                 "--chatter-seconds" => options with { ChatterDuration = TimeSpan.FromSeconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--only" => options with { Only = Value().Split(',').ToHashSet(StringComparer.Ordinal) },
                 "--out" => options with { OutputFile = Value() },
-                _ => throw new ArgumentException($"unknown option {args[i]}; options: --quick --size-mib N --reps N --stream-samples N --session-samples N --hosts A,B,C --sessions N --chatter-seconds N --only {string.Join(',', Sections)} --out FILE"),
+                "--heartbeat" => options with { HeartbeatSeconds = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--help" or "-h" => throw new ArgumentException(Usage),
+                _ => throw new ArgumentException($"unknown option {args[i]}; {Usage}"),
             };
         }
 
