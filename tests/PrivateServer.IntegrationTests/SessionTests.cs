@@ -77,8 +77,8 @@ public sealed class SessionTests
 
         host.Stderr.Should().Contain("Stopped 2 session(s). Nothing resumes without your consent.");
         aliceEnd.ExitCode.Should().NotBe(0);
-        aliceEnd.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host's user ended the session (emergency stop)");
-        bobEnd.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host's user ended the session (emergency stop)");
+        aliceEnd.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host's user ended the session (emergency stop)", "host said: {0}", host.Stderr);
+        bobEnd.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host's user ended the session (emergency stop)", "host said: {0}", host.Stderr);
         (await EchoOnceAsync(aliceStream, deadline.Token)).Should().BeFalse("the open stream closed with the session");
         (await EchoOnceAsync(bobStream, deadline.Token)).Should().BeFalse();
     }

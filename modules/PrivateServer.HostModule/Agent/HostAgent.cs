@@ -129,14 +129,13 @@ internal sealed class HostAgent : IDisposable
         var beats = SendHeartbeatsAsync(channel, heartbeat, beating.Token);
         try
         {
-            using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var silence = new SilenceWatchdog(cancellationToken);
             while (true)
             {
-                silence.CancelAfter(heartbeat * 3);
                 ControlMessage? message;
                 try
                 {
-                    message = await channel.ReceiveAsync(silence.Token);
+                    message = await channel.ReceiveAsync(silence.Arm(heartbeat * 3));
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {

@@ -54,15 +54,13 @@ public sealed partial class HostChannels(
             await channel.SendAsync(new Welcome(host.Id, host.Name, options.Value.HeartbeatSeconds), connection.Closed);
 
             var lastRecorded = time.GetUtcNow();
-            // One watchdog per host, re-armed by every message (no timer allocated per heartbeat).
-            using var silence = CancellationTokenSource.CreateLinkedTokenSource(connection.Closed);
+            using var silence = new SilenceWatchdog(connection.Closed);
             while (true)
             {
-                silence.CancelAfter(heartbeat * 3);
                 ControlMessage? message;
                 try
                 {
-                    message = await channel.ReceiveAsync(silence.Token);
+                    message = await channel.ReceiveAsync(silence.Arm(heartbeat * 3));
                 }
                 catch (OperationCanceledException) when (!connection.Closed.IsCancellationRequested)
                 {

@@ -51,7 +51,8 @@ public sealed class HostConnection : IDisposable
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closed);
-            await Channel.SendAsync(request, linked.Token);
+            // Sent under the channel's own lifetime: a cancelled WebSocket send would abort the channel.
+            await Channel.SendAsync(request, Closed);
             return await answer.Task.WaitAsync(linked.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -244,7 +244,9 @@ public sealed partial class SessionBroker(
         }
 
         var (stream, hostTicket, supporterTicket) = relay.Create(session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended);
-        await session.Host.Channel.SendAsync(new StreamOpen(session.Id, stream.Id, service, hostTicket), cancellationToken);
+        // Sends on the host's channel use the host's own lifetime: cancelling a WebSocket send aborts
+        // the channel, and a supporter going away must never cut off the host (and its other sessions).
+        await session.Host.Channel.SendAsync(new StreamOpen(session.Id, stream.Id, service, hostTicket), session.Host.Closed);
         await session.SupporterChannel.SendAsync(new StreamReady(request.RequestId, stream.Id, supporterTicket), cancellationToken);
     }
 
@@ -267,7 +269,7 @@ public sealed partial class SessionBroker(
 
         if (by is not (SessionEndedBy.Host or SessionEndedBy.HostGone))
         {
-            await TrySendAsync(session.Host.Channel, new SessionEnded(session.Id, reason), notify.Token);
+            await TrySendAsync(session.Host.Channel, new SessionEnded(session.Id, reason), session.Host.Closed);
         }
 
         session.Cancel();
