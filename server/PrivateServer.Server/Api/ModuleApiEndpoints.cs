@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateServer.Protocol.Api;
@@ -166,7 +167,7 @@ public static partial class ModuleApiEndpoints
 
     private static async Task<IResult> RelayAsync(
         HttpContext context, ModuleIdentity identity, RelayRendezvous rendezvous, TimeProvider time,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        ILoggerFactory loggers, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         if (upgrade is not { IsUpgradableRequest: true }
@@ -195,7 +196,8 @@ public static partial class ModuleApiEndpoints
         // module can keep a spare upgraded connection and claim it when it needs a stream.
         await using var duplex = await upgrade.UpgradeAsync();
         string? ticket;
-        using (var claim = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
+        // An unclaimed spare is worth nothing once the server stops: it must not hold up the shutdown.
+        using (var claim = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping))
         {
             claim.CancelAfter(RelayOpener.ServerSpareTimeout);
             try
