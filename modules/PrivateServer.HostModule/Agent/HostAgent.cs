@@ -254,7 +254,7 @@ internal sealed class HostAgent : IDisposable
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
             await TrySendAsync(channel, new StreamFailed(open.StreamId, $"the service '{open.Service}' is not reachable on this host"), cancellationToken);
-            await DisposeWhenOpenAsync(relayOpening);
+            await RelayOpener.DiscardAsync(relayOpening);
             return;
         }
 
@@ -267,18 +267,6 @@ internal sealed class HostAgent : IDisposable
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
             await TrySendAsync(channel, new StreamFailed(open.StreamId, "the relay stream could not be opened"), cancellationToken);
-        }
-    }
-
-    private static async Task DisposeWhenOpenAsync(Task<Stream> opening)
-    {
-        try
-        {
-            await (await opening).DisposeAsync();
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // It did not open either.
         }
     }
 

@@ -141,11 +141,12 @@ public sealed class RelayOpener : IAsyncDisposable
     {
         if (spare is not null)
         {
-            _ = DisposeWhenOpenAsync(spare.Connection);
+            _ = DiscardAsync(spare.Connection);
         }
     }
 
-    private static async Task DisposeWhenOpenAsync(Task<Stream> connection)
+    /// <summary>Closes a relay connection that is still opening (or swallows why it did not open): one that is no longer wanted.</summary>
+    public static async Task DiscardAsync(Task<Stream> connection)
     {
         try
         {
@@ -175,7 +176,7 @@ public sealed class RelayOpener : IAsyncDisposable
         await _disposed.CancelAsync();
         if (spare is not null)
         {
-            await DisposeWhenOpenAsync(spare.Connection);
+            await DiscardAsync(spare.Connection);
         }
 
         _disposed.Dispose();

@@ -36,7 +36,7 @@ public sealed class HostCertificateValidator
 
     public void Revoke(string thumbprint) => _revokedThumbprints[thumbprint] = true;
 
-    public bool IsRevoked(X509Certificate2 certificate)
+    public bool IsRevoked(X509Certificate certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         return _revokedThumbprints.ContainsKey(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256));
@@ -70,18 +70,10 @@ public sealed class HostCertificateValidator
             return true;
         }
 
-        if (errors != SslPolicyErrors.None || chain is null)
-        {
-            return false;
-        }
-
-        if (certificate is X509Certificate2 typed)
-        {
-            return !IsRevoked(typed) && HasClientAuth(typed);
-        }
-
-        using var converted = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return !IsRevoked(converted) && HasClientAuth(converted);
+        // The chain (appliance CA as the only root) was built with CreateChainPolicy; the EKU must be
+        // present, not merely unrestricted. SslStream always hands over an X509Certificate2.
+        return errors == SslPolicyErrors.None && chain is not null
+            && certificate is X509Certificate2 typed && HasClientAuth(typed) && !IsRevoked(typed);
     }
 
     public bool IsValidHostCertificate(X509Certificate2 certificate)

@@ -3,10 +3,6 @@ using System.Globalization;
 using PrivateServer.Benchmarks.Load;
 using PrivateServer.Benchmarks.Report;
 using PrivateServer.IntegrationTests.Infrastructure;
-using PrivateServer.Protocol.Api;
-using PrivateServer.Protocol.Control;
-using PrivateServer.Protocol.Transport;
-using PrivateServer.Protocol.Trust;
 
 namespace PrivateServer.Benchmarks.Scenarios;
 
@@ -24,16 +20,13 @@ internal static class ChattySessionsScenario
         await using var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto");
         var server = new ProcessMeter(rig.Appliance.Server.Id);
         var hosts = await IdleHostsScenario.EnrollAsync(rig, options.ChattySessions, cancellationToken);
-        var pin = CaPin.TryParse(rig.Fingerprint, out var parsed, out var error) ? parsed! : throw new InvalidOperationException(error);
-        using var client = new ModuleClient(new Uri(rig.ServerUrl), pin, rig.Appliance.Ca, clientCertificate: null, proxy: null);
+        var (client, token) = await RelayRig.SignInAsync(rig, cancellationToken);
+        using var signedIn = client;
         var sessions = new List<SimulatedSupporter>();
         var streams = new List<Stream>();
         try
         {
             await IdleHostsScenario.ConnectAsync(hosts, echoPort, cancellationToken);
-            var token = (await client.PostAsync(
-                "api/v1/auth/token", new TokenRequest(SupportRig.Supporter, SupportRig.SupporterPassword),
-                ProtocolJson.Default.TokenRequest, ProtocolJson.Default.TokenResponse, bearer: null, cancellationToken)).Token;
             foreach (var host in hosts)
             {
                 var session = await SimulatedSupporter.ConnectAsync(client, token, host.HostId, ["tunnel:echo"], cancellationToken);

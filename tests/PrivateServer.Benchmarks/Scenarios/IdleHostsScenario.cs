@@ -3,7 +3,7 @@ using System.Globalization;
 using PrivateServer.Benchmarks.Load;
 using PrivateServer.Benchmarks.Report;
 using PrivateServer.IntegrationTests.Infrastructure;
-using PrivateServer.Protocol.Trust;
+using PrivateServer.Protocol.Transport;
 
 namespace PrivateServer.Benchmarks.Scenarios;
 
@@ -72,7 +72,7 @@ internal static class IdleHostsScenario
             cancellationToken, "enroll-token", "create", "--group", SupportRig.Group, "--expires", "2h",
             "--uses", count.ToString(CultureInfo.InvariantCulture)))).Stdout.Trim();
         var server = new Uri(rig.ServerUrl);
-        var pin = CaPin.TryParse(rig.Fingerprint, out var parsed, out var error) ? parsed! : throw new InvalidOperationException(error);
+        var pin = ModuleCommandLine.ParsePin(rig.Fingerprint);
         var hosts = new SimulatedHost[count];
         var clock = Stopwatch.StartNew();
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = ParallelEnrolments, CancellationToken = cancellationToken }, async (i, token2) =>

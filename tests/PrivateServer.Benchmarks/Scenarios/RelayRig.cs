@@ -3,7 +3,6 @@ using PrivateServer.IntegrationTests.Infrastructure;
 using PrivateServer.Protocol.Api;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Transport;
-using PrivateServer.Protocol.Trust;
 
 namespace PrivateServer.Benchmarks.Scenarios;
 
@@ -37,9 +36,6 @@ internal sealed class RelayRig : IAsyncDisposable
     /// <summary>The supporter's local port forwarded to the host's echo service.</summary>
     public int EchoForward { get; }
 
-    public Uri Server => new(Rig.ServerUrl);
-
-    public CaPin Pin => CaPin.TryParse(Rig.Fingerprint, out var pin, out var error) ? pin! : throw new InvalidOperationException(error);
 
     public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken)
     {
@@ -65,10 +61,10 @@ internal sealed class RelayRig : IAsyncDisposable
         }
     }
 
-    /// <summary>A module client for the supporter (its own connection pool) and a fresh supporter token.</summary>
-    public async Task<(ModuleClient Client, string Token)> SignInAsync(CancellationToken cancellationToken)
+    /// <summary>A module client for the rig's supporter (its own connection pool) and a fresh supporter token.</summary>
+    public static async Task<(ModuleClient Client, string Token)> SignInAsync(SupportRig rig, CancellationToken cancellationToken)
     {
-        var client = new ModuleClient(Server, Pin, Rig.Appliance.Ca, clientCertificate: null, proxy: null);
+        var client = new ModuleClient(new Uri(rig.ServerUrl), ModuleCommandLine.ParsePin(rig.Fingerprint), rig.Appliance.Ca, clientCertificate: null, proxy: null);
         var token = await client.PostAsync(
             "api/v1/auth/token", new TokenRequest(SupportRig.Supporter, SupportRig.SupporterPassword),
             ProtocolJson.Default.TokenRequest, ProtocolJson.Default.TokenResponse, bearer: null, cancellationToken);

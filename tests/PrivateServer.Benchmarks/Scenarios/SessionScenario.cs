@@ -18,7 +18,7 @@ internal static class SessionScenario
 {
     public static async Task RunAsync(BenchOptions options, RelayRig rig, PrivateSshd sshd, int echoPort, BenchReport report, CancellationToken cancellationToken)
     {
-        var (client, token) = await rig.SignInAsync(cancellationToken);
+        var (client, token) = await RelayRig.SignInAsync(rig.Rig, cancellationToken);
         using (client)
         {
             var protocol = new Samples();
