@@ -250,29 +250,39 @@ public sealed partial class SessionBroker(
         await session.SupporterChannel.SendAsync(new StreamReady(request.RequestId, stream.Id, supporterTicket), cancellationToken);
     }
 
-    /// <summary>Ends a session once: tells the other side(s) why, then closes every stream of it.</summary>
+    /// <summary>
+    /// Ends a session once: tells the other side(s) why, then closes every stream of it. A second
+    /// caller returns when the first has finished, so nobody disposes a session still being ended.
+    /// </summary>
     public async Task EndAsync(SupportSession session, string reason, SessionEndedBy by)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (!session.TryBeginEnd(reason))
         {
+            await session.EndCompleted;
             return;
         }
 
         _sessions.TryRemove(session.Id, out _);
-        using var notify = new CancellationTokenSource(NotifyTimeout);
-        if (by != SessionEndedBy.Supporter)
+        try
         {
-            await TrySendAsync(session.SupporterChannel, new SessionEnded(session.Id, reason), notify.Token);
-            await session.SupporterChannel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", notify.Token);
+            using var notify = new CancellationTokenSource(NotifyTimeout);
+            if (by != SessionEndedBy.Supporter)
+            {
+                await TrySendAsync(session.SupporterChannel, new SessionEnded(session.Id, reason), notify.Token);
+                await session.SupporterChannel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", notify.Token);
+            }
+
+            if (by is not (SessionEndedBy.Host or SessionEndedBy.HostGone))
+            {
+                await TrySendAsync(session.Host.Channel, new SessionEnded(session.Id, reason), session.Host.Closed);
+            }
+        }
+        finally
+        {
+            session.Cancel();
         }
 
-        if (by is not (SessionEndedBy.Host or SessionEndedBy.HostGone))
-        {
-            await TrySendAsync(session.Host.Channel, new SessionEnded(session.Id, reason), session.Host.Closed);
-        }
-
-        session.Cancel();
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
     }
 

@@ -15,6 +15,7 @@ public enum SessionEndedBy
 public sealed class SupportSession : IDisposable
 {
     private readonly CancellationTokenSource _ended = new();
+    private readonly TaskCompletionSource _endCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ending;
 
     internal SupportSession(string id, HostConnection host, string supporter, IReadOnlyList<string> granted, ControlChannel supporterChannel, DateTimeOffset startedAt)
@@ -44,6 +45,9 @@ public sealed class SupportSession : IDisposable
 
     public string? EndReason { get; private set; }
 
+    /// <summary>Completes once the first caller of <see cref="TryBeginEnd"/> has notified and cancelled.</summary>
+    internal Task EndCompleted => _endCompleted.Task;
+
     /// <summary>True for the first caller only: that one notifies and cancels.</summary>
     internal bool TryBeginEnd(string reason)
     {
@@ -56,7 +60,18 @@ public sealed class SupportSession : IDisposable
         return true;
     }
 
-    internal void Cancel() => _ended.Cancel();
+    /// <summary>Ends every stream of the session and releases whoever waits for the end.</summary>
+    internal void Cancel()
+    {
+        try
+        {
+            _ended.Cancel();
+        }
+        finally
+        {
+            _endCompleted.TrySetResult();
+        }
+    }
 
     public void Dispose() => _ended.Dispose();
 }
