@@ -84,7 +84,20 @@ public sealed class ApplianceDatabase : IDisposable
         };
         try
         {
-            return new ApplianceDatabase(new LiteDatabase(connection, StorageMapper.Create()), ownership);
+            // Dates are UTC on disk; without this pragma LiteDB reads them back in the machine's local
+            // time, which shifts every expiry on a VM that is not set to UTC.
+            var lite = new LiteDatabase(connection, StorageMapper.Create());
+            try
+            {
+                lite.UtcDate = true;
+            }
+            catch
+            {
+                lite.Dispose();
+                throw;
+            }
+
+            return new ApplianceDatabase(lite, ownership);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -1,3 +1,4 @@
+using LiteDB;
 using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Server.Tests.Storage;
@@ -24,6 +25,23 @@ public sealed class ApplianceDatabaseTests : IDisposable
 
         act.Should().Throw<DataFolderException>()
             .Which.Message.Should().Contain(_temp.Folder.DatabasePath).And.Contain("cannot be read").And.NotContain("\n");
+    }
+
+    [Fact]
+    public async Task Dates_ReadBack_AreTheSameUtcInstantWhateverTheMachinesTimeZone()
+    {
+        await _temp.InitialiseAsync();
+        var written = new DateTime(2026, 11, 23, 9, 0, 0, DateTimeKind.Utc);
+        using (var database = ApplianceDatabase.Open(_temp.Folder))
+        {
+            database.Lite.GetCollection("probe").Insert(new BsonDocument { ["_id"] = 1, ["at"] = written });
+        }
+
+        using var reopened = ApplianceDatabase.Open(_temp.Folder);
+        var read = reopened.Lite.GetCollection("probe").FindById(1)["at"].AsDateTime;
+
+        read.Kind.Should().Be(DateTimeKind.Utc, "a local-time read shifts every expiry on a VM not set to UTC");
+        read.Should().Be(written);
     }
 
     [Fact]
