@@ -16,5 +16,6 @@ internal static class Program
         {
             HostVerbs.Enroll(output, error),
             HostVerbs.Run(input, error),
+            HostVerbs.Join(input, error),
         };
 }

@@ -16,6 +16,8 @@ internal static class Program
         {
             SupporterVerbs.Login(input, error),
             SupporterVerbs.Hosts(output, error),
+            SupporterVerbs.Code(output, error),
+            SupporterVerbs.Queue(output, error),
             SupporterVerbs.ConnectCommand(error),
         };
 }

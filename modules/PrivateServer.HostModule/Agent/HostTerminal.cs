@@ -1,3 +1,5 @@
+using PrivateServer.HostModule.Resources;
+
 namespace PrivateServer.HostModule.Agent;
 
 /// <summary>
@@ -46,7 +48,7 @@ internal sealed class HostTerminal(TextReader input, TextWriter output, Action o
             }
             else if (line.Trim().Length > 0)
             {
-                Say("Type 'stop' and Enter to end every session now.");
+                Say(HostText.TypeStop);
             }
         }
     }
@@ -68,10 +70,10 @@ internal sealed class HostTerminal(TextReader input, TextWriter output, Action o
                 }
             }
 
-            Say(question + " [y/N]");
+            Say(question + " " + HostText.ConsentHint);
             if (closed)
             {
-                Say("No input to answer from: refused.");
+                Say(HostText.NoInput);
                 return false;
             }
 
@@ -82,7 +84,7 @@ internal sealed class HostTerminal(TextReader input, TextWriter output, Action o
             }
             catch (TimeoutException)
             {
-                Say("No answer in time: refused.");
+                Say(HostText.NoAnswer);
                 return false;
             }
 

@@ -2,14 +2,16 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using PrivateServer.HostModule.Agent;
+using PrivateServer.HostModule.Resources;
 using PrivateServer.HostModule.State;
 using PrivateServer.Protocol.Api;
 using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Sessions;
 using PrivateServer.Protocol.Transport;
 
 namespace PrivateServer.HostModule.Cli;
 
-/// <summary><c>privateserver-host enroll</c> and <c>run</c> (DESIGN.md, command-line contract).</summary>
+/// <summary><c>privateserver-host enroll</c>, <c>run</c> and <c>join</c> (DESIGN.md, command-line contract).</summary>
 internal static class HostVerbs
 {
     public const string Program = "privateserver-host";
@@ -86,25 +88,14 @@ internal static class HostVerbs
     {
         var state = StateOption();
         var proxy = ProxyOption();
-        var services = new Option<string[]>("--service")
-        {
-            Description = "A service supporters may reach, NAME=HOST:PORT (repeatable). 'screen' is the VNC server: view-only is enforced on it here.",
-            HelpName = "NAME=HOST:PORT",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var services = ServiceOption();
         var command = new Command("run", "Stays connected to the appliance and serves consented sessions until stopped (Ctrl+C / SIGTERM).")
         {
             state, services, proxy,
         };
         command.SetAction((parse, cancellationToken) => ModuleCommandLine.RunAsync(Program, error, async () =>
         {
-            var targets = (parse.GetValue(services) ?? []).Select(ServiceTarget.Parse).ToList();
-            var duplicate = targets.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null)
-            {
-                throw new ArgumentException($"--service '{duplicate.Key}' is given twice");
-            }
-
+            var targets = ParseServices(parse.GetValue(services));
             var proxyUri = ProxyTunnel.Resolve(parse.GetValue(proxy), Environment.GetEnvironmentVariable);
             var (identity, pin, ca, certificate) = new HostState(parse.GetValue(state)!).Load();
             using (ca)
@@ -114,10 +105,83 @@ internal static class HostVerbs
                 await agent.RunAsync(cancellationToken);
             }
 
-            await error.WriteLineAsync("Stopped; every session has ended.");
+            await error.WriteLineAsync(HostText.Stopped);
             return 0;
         }));
         return command;
+    }
+
+    public static Command Join(TextReader input, TextWriter error)
+    {
+        var server = new Option<string>("--server") { Description = "The appliance, https://HOST[:PORT].", Required = true, HelpName = "URL" };
+        var code = new Option<string?>("--code") { Description = "The 8-digit session code your supporter gave you.", HelpName = "12345678" };
+        var request = new Option<string?>("--request")
+        {
+            Description = "Instead of a code: ask for help in the waiting queue, e.g. \"Name: what does not work\".",
+            HelpName = "TEXT",
+        };
+        var group = new Option<string?>("--group") { Description = "The support group whose queue gets the request (default: every supporter).", HelpName = "G" };
+        var fingerprint = new Option<string>("--ca-fingerprint")
+        {
+            Description = "SHA-256 of the appliance CA (from your supporter); the server must chain to exactly this CA.",
+            Required = true,
+            HelpName = "HEX",
+        };
+        var name = new Option<string>("--name") { Description = "The name your supporter sees (default: this computer's name).", DefaultValueFactory = _ => Environment.MachineName, HelpName = "N" };
+        var services = ServiceOption();
+        var proxy = ProxyOption();
+        var command = new Command(
+            "join",
+            "Gets help once without installing anything: joins with a supporter's session code (or queues a request), asks your consent, and ends with the session. Writes no files.")
+        {
+            server, code, request, group, fingerprint, name, services, proxy,
+        };
+        command.SetAction((parse, cancellationToken) => ModuleCommandLine.RunAsync(Program, error, async () =>
+        {
+            var ticket = Ticket(parse.GetValue(code), parse.GetValue(request), parse.GetValue(group));
+            var targets = ParseServices(parse.GetValue(services));
+            var serverUri = ModuleClient.ParseServer(parse.GetValue(server)!);
+            var pin = ModuleCommandLine.ParsePin(parse.GetValue(fingerprint));
+            var proxyUri = ProxyTunnel.Resolve(parse.GetValue(proxy), Environment.GetEnvironmentVariable);
+            using var agent = new AdHocAgent(serverUri, pin, proxyUri, parse.GetValue(name)!, ticket, targets, input, error);
+            await agent.RunAsync(cancellationToken);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static AdHocTicket Ticket(string? code, string? request, string? group)
+    {
+        if ((code is null) == (request is null))
+        {
+            throw new ArgumentException("give either --code (from your supporter) or --request \"Name: problem\"");
+        }
+
+        if (code is not null && group is not null)
+        {
+            throw new ArgumentException("--group goes with --request, not with --code");
+        }
+
+        if (code is not null && !SessionCode.TryParse(code, out code))
+        {
+            throw new ArgumentException("--code: a session code has 8 digits");
+        }
+
+        return new AdHocTicket(code, request, group);
+    }
+
+    private static Option<string[]> ServiceOption() => new("--service")
+    {
+        Description = "A service supporters may reach, NAME=HOST:PORT (repeatable). 'screen' is the VNC server: view-only is enforced on it here.",
+        HelpName = "NAME=HOST:PORT",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static List<ServiceTarget> ParseServices(string[]? values)
+    {
+        var targets = (values ?? []).Select(ServiceTarget.Parse).ToList();
+        var duplicate = targets.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        return duplicate is null ? targets : throw new ArgumentException($"--service '{duplicate.Key}' is given twice");
     }
 
     private static string Sanitize(string name)

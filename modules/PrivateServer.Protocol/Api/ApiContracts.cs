@@ -19,5 +19,11 @@ public sealed record HostSummary(
     string Id, string Name, string Group, bool Online, DateTimeOffset? LastSeen, string? Os, string? ModuleVersion,
     IReadOnlyList<string> Services, bool Revoked);
 
+/// <summary>A new ad-hoc session code (8 digits) and when it expires unless a customer joins with it first.</summary>
+public sealed record SessionCodeResponse(string Code, DateTimeOffset ExpiresAt);
+
+/// <summary>A customer waiting in the queue: the request's id, the computer's name, what they wrote, the group, since when.</summary>
+public sealed record WaitingRequest(string Id, string Name, string Text, string? Group, DateTimeOffset Since);
+
 /// <summary>The body of every refusal (RFC 9457 problem details; only the fields modules read).</summary>
 public sealed record ApiProblem(string? Title, string? Detail, int? Status);

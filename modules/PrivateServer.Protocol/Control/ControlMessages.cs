@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using PrivateServer.Protocol.Sessions;
 
 namespace PrivateServer.Protocol.Control;
 
@@ -24,6 +25,9 @@ namespace PrivateServer.Protocol.Control;
 [JsonDerivedType(typeof(StreamReady), "stream.ready")]
 [JsonDerivedType(typeof(StreamRefused), "stream.refused")]
 [JsonDerivedType(typeof(ChannelError), "error")]
+[JsonDerivedType(typeof(AdHocJoin), "adhoc.join")]
+[JsonDerivedType(typeof(AdHocWelcome), "adhoc.welcome")]
+[JsonDerivedType(typeof(AwaitingCustomer), "session.awaiting-customer")]
 public abstract record ControlMessage
 {
     public int Version { get; init; } = ProtocolInfo.Version;
@@ -34,8 +38,11 @@ public abstract record ControlMessage
 /// <summary>First message of a host: what it is and which services it offers (names only, never the targets).</summary>
 public sealed record HostHello(string Name, string Os, string ModuleVersion, IReadOnlyList<string> Services) : ControlMessage;
 
-/// <summary>The host's answer to a <see cref="SessionRequest"/>: the permissions it grants (empty when refused).</summary>
-public sealed record SessionAnswer(string SessionId, bool Accepted, IReadOnlyList<string> Granted, string? Reason) : ControlMessage;
+/// <summary>
+/// The host's answer to a <see cref="SessionRequest"/>: the permissions it grants (empty when refused) and,
+/// when terms were shown, the SHA-256 of the text its user accepted (<see cref="SupportTerms.Sha256"/>).
+/// </summary>
+public sealed record SessionAnswer(string SessionId, bool Accepted, IReadOnlyList<string> Granted, string? Reason, string? TermsSha256 = null) : ControlMessage;
 
 /// <summary>Emergency stop: the host ends one session, or all of them when <see cref="SessionId"/> is null.</summary>
 public sealed record SessionStop(string? SessionId, string Reason) : ControlMessage;
@@ -43,14 +50,35 @@ public sealed record SessionStop(string? SessionId, string Reason) : ControlMess
 /// <summary>The host could not open its half of a stream (target unreachable, permission missing).</summary>
 public sealed record StreamFailed(string StreamId, string Reason) : ControlMessage;
 
+// Ad-hoc host (nothing installed, no certificate) → server
+
+/// <summary>
+/// First message of an ad-hoc host: either the session <see cref="Code"/> a supporter gave its user, or a
+/// <see cref="Request"/> text for the waiting queue of <see cref="Group"/> (all supporters when null).
+/// </summary>
+public sealed record AdHocJoin(
+    string? Code, string? Request, string? Group, string Name, string Os, string ModuleVersion, IReadOnlyList<string> Services) : ControlMessage;
+
 // Server → host
 
 /// <summary>The server accepted the host's channel.</summary>
 public sealed record Welcome(string HostId, string Name, int HeartbeatSeconds) : ControlMessage;
 
-/// <summary>A supporter asks for a session; <see cref="Consent"/> is the group's policy: ask or auto.</summary>
+/// <summary>
+/// A supporter asks for a session; <see cref="Consent"/> is the group's policy: ask or auto (an ad-hoc
+/// host is always asked). <see cref="Terms"/> are the support terms the user must accept, one per language.
+/// </summary>
 public sealed record SessionRequest(
-    string SessionId, string Supporter, string SupporterDisplayName, IReadOnlyList<string> Permissions, string Consent) : ControlMessage;
+    string SessionId, string Supporter, string SupporterDisplayName, IReadOnlyList<string> Permissions, string Consent,
+    IReadOnlyList<SupportTerms>? Terms = null) : ControlMessage;
+
+/// <summary>
+/// The server accepted an ad-hoc host for one session: its id for that session, the key its relay halves
+/// present instead of a certificate, the supporter who made the code (null for a queued request), the
+/// request's id in the queue (null for a code), and until when it waits for a supporter.
+/// </summary>
+public sealed record AdHocWelcome(
+    string HostId, string RelayKey, int HeartbeatSeconds, string? Supporter, string? RequestId, DateTimeOffset WaitsUntil) : ControlMessage;
 
 /// <summary>Open the host's half of a relay stream to a service, with a one-time ticket.</summary>
 public sealed record StreamOpen(string SessionId, string StreamId, string Service, string Ticket) : ControlMessage;
@@ -68,13 +96,19 @@ public sealed record ChannelError(string Message) : ControlMessage;
 
 // Supporter → server
 
-/// <summary>A supporter asks for a session on a host (name or id) with the given permissions.</summary>
-public sealed record ConnectRequest(string Host, IReadOnlyList<string> Permissions) : ControlMessage;
+/// <summary>
+/// A supporter asks for a session with the given permissions: on an enrolled <see cref="Host"/> (name or id),
+/// on the customer who joins with the supporter's session <see cref="Code"/>, or on a queued <see cref="Request"/>.
+/// </summary>
+public sealed record ConnectRequest(string? Host, IReadOnlyList<string> Permissions, string? Code = null, string? Request = null) : ControlMessage;
 
 /// <summary>A supporter asks for a new stream to one of the session's services.</summary>
 public sealed record StreamRequest(string RequestId, string Service) : ControlMessage;
 
 // Server → supporter
+
+/// <summary>The session code is valid; the server waits until a customer joins with it (at most until <see cref="ExpiresAt"/>).</summary>
+public sealed record AwaitingCustomer(DateTimeOffset ExpiresAt) : ControlMessage;
 
 /// <summary>The host's user is being asked for consent.</summary>
 public sealed record SessionWaiting(string SessionId, string Host) : ControlMessage;

@@ -17,4 +17,6 @@ namespace PrivateServer.Protocol.Control;
 [JsonSerializable(typeof(Api.HostSummary))]
 [JsonSerializable(typeof(List<Api.HostSummary>))]
 [JsonSerializable(typeof(Api.ApiProblem))]
+[JsonSerializable(typeof(Api.SessionCodeResponse))]
+[JsonSerializable(typeof(List<Api.WaitingRequest>))]
 public sealed partial class ProtocolJson : JsonSerializerContext;

@@ -170,6 +170,14 @@ public sealed class ModuleClient : IDisposable
         return await SendAsync(message, response, cancellationToken);
     }
 
+    /// <summary>POSTs without a body (the path says it all) and reads JSON.</summary>
+    public async Task<TResponse> PostAsync<TResponse>(string path, JsonTypeInfo<TResponse> response, string? bearer, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, path);
+        Authorize(message, bearer);
+        return await SendAsync(message, response, cancellationToken);
+    }
+
     public async Task<TResponse> GetAsync<TResponse>(string path, JsonTypeInfo<TResponse> response, string? bearer, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, path);

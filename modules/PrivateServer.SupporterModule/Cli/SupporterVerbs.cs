@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using PrivateServer.Protocol.Api;
 using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Sessions;
 using PrivateServer.Protocol.Transport;
 using PrivateServer.SupporterModule.Session;
 using PrivateServer.SupporterModule.State;
 
 namespace PrivateServer.SupporterModule.Cli;
 
-/// <summary><c>privateserver-supporter login</c>, <c>hosts</c>, <c>connect</c> (DESIGN.md, command-line contract).</summary>
+/// <summary><c>privateserver-supporter login</c>, <c>hosts</c>, <c>code</c>, <c>queue</c>, <c>connect</c> (DESIGN.md, command-line contract).</summary>
 internal static class SupporterVerbs
 {
     public const string Program = "privateserver-supporter";
@@ -70,11 +71,8 @@ internal static class SupporterVerbs
         var state = StateOption();
         var proxy = ProxyOption();
         var command = new Command("hosts", "Lists the hosts you may reach: name, id, group, online|offline, last seen, services (tab-separated).") { state, proxy };
-        command.SetAction((parse, cancellationToken) => ModuleCommandLine.RunAsync(Program, error, async () =>
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
         {
-            var login = new SupporterState(parse.GetValue(state)!).Load(DateTimeOffset.UtcNow);
-            using var ca = X509Certificate2.CreateFromPem(login.CaCertificatePem);
-            using var client = Connect(login, ca, parse.GetValue(proxy));
             var hosts = await client.GetAsync("api/v1/hosts", ProtocolJson.Default.ListHostSummary, login.Token, cancellationToken);
             foreach (var host in hosts)
             {
@@ -91,7 +89,10 @@ internal static class SupporterVerbs
 
     public static Command ConnectCommand(TextWriter error)
     {
-        var host = new Argument<string>("HOST") { Description = "The host's name or id (see 'hosts')." };
+        var host = new Argument<string>("HOST|CODE|REQUEST")
+        {
+            Description = "An enrolled host's name or id (see 'hosts'), a session code of yours (see 'code'; waits until the customer joins), or a waiting request's id (see 'queue').",
+        };
         var forwards = new Option<string[]>("--forward")
         {
             Description = "Relay 127.0.0.1:LOCALPORT to the host's service NAME (repeatable; port 0 picks a free one).",
@@ -100,18 +101,72 @@ internal static class SupporterVerbs
         var viewOnly = new Option<bool>("--view-only") { Description = "Ask only to watch: the host drops keyboard, mouse and clipboard input." };
         var state = StateOption();
         var proxy = ProxyOption();
-        var command = new Command("connect", "Opens a session on a host once it consents, and forwards local ports until Ctrl+C.") { host, forwards, viewOnly, state, proxy };
-        command.SetAction((parse, cancellationToken) => ModuleCommandLine.RunAsync(Program, error, async () =>
+        var command = new Command("connect", "Opens a session on a host or with a customer once they consent, and forwards local ports until Ctrl+C.")
+        {
+            host, forwards, viewOnly, state, proxy,
+        };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
         {
             var wanted = (parse.GetValue(forwards) ?? []).Select(Forward.Parse).ToList();
-            var login = new SupporterState(parse.GetValue(state)!).Load(DateTimeOffset.UtcNow);
-            using var ca = X509Certificate2.CreateFromPem(login.CaCertificatePem);
-            using var client = Connect(login, ca, parse.GetValue(proxy));
             await new SupporterSession(client, login.Token, error).RunAsync(parse.GetValue(host)!, wanted, parse.GetValue(viewOnly), cancellationToken);
             return 0;
         }));
         return command;
     }
+
+    public static Command Code(TextWriter output, TextWriter error)
+    {
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("code", "Creates an ad-hoc session code for a customer who has nothing installed; prints it alone on standard output.") { state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var created = await client.PostAsync(
+                "api/v1/codes", ProtocolJson.Default.SessionCodeResponse, login.Token, cancellationToken);
+            await output.WriteLineAsync(created.Code);
+            await error.WriteLineAsync(
+                $"Session code {SessionCode.Format(created.Code)}, valid once until {created.ExpiresAt.ToLocalTime().ToString("t", CultureInfo.CurrentCulture)}. " +
+                $"The customer runs: privateserver-host join --server {login.Server} --code {created.Code} --ca-fingerprint {login.CaFingerprint} --service screen=127.0.0.1:5900");
+            await error.WriteLineAsync($"Then: privateserver-supporter connect {created.Code} --forward screen=0");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Queue(TextWriter output, TextWriter error)
+    {
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("queue", "Lists the customers waiting for you: request id, waiting since, group, computer, text (tab-separated).") { state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var waiting = await client.GetAsync("api/v1/queue", ProtocolJson.Default.ListWaitingRequest, login.Token, cancellationToken);
+            foreach (var request in waiting)
+            {
+                await output.WriteLineAsync(string.Join('\t',
+                    request.Id, request.Since.ToString("u", CultureInfo.InvariantCulture), request.Group ?? "-", request.Name, request.Text));
+            }
+
+            if (waiting.Count == 0)
+            {
+                await error.WriteLineAsync("Nobody is waiting.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs a verb that needs the sign-in: loads it (or fails with one line) and connects to its server.</summary>
+    private static Task<int> SignedInAsync(
+        ParseResult parse, Option<string> state, Option<string?> proxy, TextWriter error, Func<SupporterLogin, ModuleClient, Task<int>> verb) =>
+        ModuleCommandLine.RunAsync(Program, error, async () =>
+        {
+            var login = new SupporterState(parse.GetValue(state)!).Load(DateTimeOffset.UtcNow);
+            using var ca = X509Certificate2.CreateFromPem(login.CaCertificatePem);
+            using var client = Connect(login, ca, parse.GetValue(proxy));
+            return await verb(login, client);
+        });
 
     private static ModuleClient Connect(SupporterLogin login, X509Certificate2 ca, string? proxy) =>
         new(ModuleClient.ParseServer(login.Server), ModuleCommandLine.ParsePin(login.CaFingerprint), ca, null,

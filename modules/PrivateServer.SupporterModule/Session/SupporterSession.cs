@@ -16,13 +16,20 @@ namespace PrivateServer.SupporterModule.Session;
 /// </summary>
 internal sealed class SupporterSession(ModuleClient client, string token, TextWriter error)
 {
+    /// <summary>The ids of queued customer requests start with this.</summary>
+    public const string RequestPrefix = "rq-";
+
     private static readonly TimeSpan StreamReadyTimeout = TimeSpan.FromSeconds(20);
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
     private long _nextRequest;
 
-    /// <summary>Runs until Ctrl+C (returns normally) or until the session is refused or ended by someone else (throws with the reason).</summary>
-    public async Task RunAsync(string host, IReadOnlyList<Forward> forwards, bool viewOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs until Ctrl+C (returns normally) or until the session is refused or ended by someone else (throws with the reason).
+    /// <paramref name="target"/> is an enrolled host's name or id, a session code (8 digits: waits for the customer to join
+    /// with it), or a queued request's id (<c>rq-…</c>).
+    /// </summary>
+    public async Task RunAsync(string target, IReadOnlyList<Forward> forwards, bool viewOnly, CancellationToken cancellationToken)
     {
         var permissions = new List<string> { SessionPermissions.View };
         if (!viewOnly)
@@ -32,7 +39,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
 
         permissions.AddRange(forwards.Select(f => SessionPermissions.Tunnel(f.Service)).Distinct(StringComparer.Ordinal));
         using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
-        await channel.SendAsync(new ConnectRequest(host, permissions), cancellationToken);
+        await channel.SendAsync(Request(target, permissions), cancellationToken);
         var granted = await AwaitConsentAsync(channel, cancellationToken);
         await using var relays = new RelayOpener(client, token);
         relays.KeepSpare(true);
@@ -97,12 +104,22 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         await error.WriteLineAsync("Session ended.");
     }
 
+    /// <summary>What <c>connect</c>'s argument names: a session code, a queued request, or an enrolled host.</summary>
+    internal static ConnectRequest Request(string target, IReadOnlyList<string> permissions) =>
+        SessionCode.TryParse(target, out var code) ? new ConnectRequest(null, permissions, Code: code)
+        : target.StartsWith(RequestPrefix, StringComparison.Ordinal) ? new ConnectRequest(null, permissions, Request: target)
+        : new ConnectRequest(target, permissions);
+
     private async Task<SessionGranted> AwaitConsentAsync(ControlChannel channel, CancellationToken cancellationToken)
     {
         while (true)
         {
             switch (await channel.ReceiveAsync(cancellationToken))
             {
+                case AwaitingCustomer awaiting:
+                    await error.WriteLineAsync(
+                        $"Waiting for the customer to join with the code (until {awaiting.ExpiresAt.ToLocalTime().ToString("t", CultureInfo.CurrentCulture)}) …");
+                    break;
                 case SessionWaiting waiting:
                     await error.WriteLineAsync($"Waiting for '{waiting.Host}' to accept the session …");
                     break;

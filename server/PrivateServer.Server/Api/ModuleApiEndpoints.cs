@@ -14,6 +14,7 @@ using PrivateServer.Protocol.Api;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Relay;
 using PrivateServer.Protocol.Transport;
+using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
@@ -22,8 +23,9 @@ using PrivateServer.Server.Relay;
 namespace PrivateServer.Server.Api;
 
 /// <summary>
-/// The module API under <c>/api/v1</c>: enrolment, supporter sign-in, the host list, the host and
-/// session control channels (WebSocket) and relay streams (HTTP/1.1 Upgrade to a raw stream).
+/// The module API under <c>/api/v1</c>: enrolment, supporter sign-in, the host list, session codes
+/// and the waiting queue, the host, ad-hoc and session control channels (WebSocket) and relay
+/// streams (HTTP/1.1 Upgrade to a raw stream).
 /// </summary>
 public static partial class ModuleApiEndpoints
 {
@@ -38,6 +40,10 @@ public static partial class ModuleApiEndpoints
         services.AddSingleton<HostChannels>();
         services.AddSingleton<HostEnrollment>();
         services.AddSingleton<ModuleIdentity>();
+        services.AddOptions<AdHocOptions>().BindConfiguration(AdHocOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CodeAttemptLimiter>();
+        services.AddSingleton<SessionCodes>();
+        services.AddSingleton<AdHocDesk>();
         services.TryAddSingleton<LoginService>();
         services.TryAddSingleton<PasswordService>();
         return services;
@@ -54,6 +60,9 @@ public static partial class ModuleApiEndpoints
         api.MapGet("/hosts", ListHostsAsync);
         api.MapGet("/host/connect", HostConnectAsync);
         api.MapGet("/sessions/connect", SessionConnectAsync);
+        api.MapPost("/codes", CreateCodeAsync);
+        api.MapGet("/queue", ListQueueAsync);
+        api.MapGet("/adhoc/connect", AdHocConnectAsync);
         api.MapGet("/relay", RelayAsync);
         return endpoints;
     }
@@ -129,6 +138,47 @@ public static partial class ModuleApiEndpoints
         return TypedResults.Empty;
     }
 
+    private static async Task<Results<Ok<SessionCodeResponse>, ProblemHttpResult>> CreateCodeAsync(
+        ModuleIdentity identity, SessionCodes codes, HttpContext context, CancellationToken cancellationToken)
+    {
+        var user = await identity.AuthenticateSupporterAsync(context, cancellationToken);
+        if (user is null)
+        {
+            return Unauthorized();
+        }
+
+        var (code, expires) = await codes.CreateAsync(user, cancellationToken);
+        return TypedResults.Ok(new SessionCodeResponse(code, expires));
+    }
+
+    private static async Task<Results<Ok<List<WaitingRequest>>, ProblemHttpResult>> ListQueueAsync(
+        ModuleIdentity identity, AdHocDesk desk, HttpContext context, CancellationToken cancellationToken)
+    {
+        var user = await identity.AuthenticateSupporterAsync(context, cancellationToken);
+        if (user is null)
+        {
+            return Unauthorized();
+        }
+
+        return TypedResults.Ok(desk.WaitingFor(user)
+            .Select(c => new WaitingRequest(c.RequestId!, c.Connection.Host.Name, c.RequestText ?? string.Empty, c.Group, c.Since))
+            .ToList());
+    }
+
+    /// <summary>An ad-hoc customer's control channel: no certificate, no token — its code or request is the first message.</summary>
+    private static async Task<IResult> AdHocConnectAsync(HttpContext context, HostChannels channels)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(detail: "the ad-hoc channel is a WebSocket", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
+        using var channel = new ControlChannel(socket);
+        await channels.RunAdHocAsync(channel, context.Connection.RemoteIpAddress, context.RequestAborted);
+        return TypedResults.Empty;
+    }
+
     private static async Task<IResult> SessionConnectAsync(
         HttpContext context, ModuleIdentity identity, SessionBroker broker, IOptions<BrokerOptions> options,
         ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -182,6 +232,10 @@ public static partial class ModuleApiEndpoints
         if (await identity.AuthenticateHostAsync(context, cancellationToken) is { } host)
         {
             (side, identityName) = (RelaySide.Host, host.Id);
+        }
+        else if (identity.AuthenticateAdHocHost(context) is { } customer)
+        {
+            (side, identityName) = (RelaySide.Host, customer.Connection.Host.Id);
         }
         else if (await identity.AuthenticateSupporterAsync(context, cancellationToken) is { } supporter)
         {

@@ -2,17 +2,35 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using PrivateServer.Protocol.Control;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
 
 namespace PrivateServer.Server.Api;
 
-/// <summary>Who is calling the module API: an enrolled host (client certificate) or a supporter (bearer token).</summary>
+/// <summary>
+/// Who is calling the module API: an enrolled host (client certificate), a supporter (bearer token),
+/// or an ad-hoc customer's relay half (the relay key it was given for its one session).
+/// </summary>
 public sealed class ModuleIdentity(
-    IHostStore hosts, IApiTokenStore tokens, IUserStore users, IOptions<BrokerOptions> options, TimeProvider time)
+    IHostStore hosts, IApiTokenStore tokens, IUserStore users, AdHocDesk desk, IOptions<BrokerOptions> options, TimeProvider time)
 {
+    private const string Scheme = "Bearer ";
+
+    /// <summary>The prefix of the relay keys of ad-hoc customers (<see cref="AdHocWelcome"/>).</summary>
+    public const string AdHocKeyPrefix = "ah.";
+
+    /// <summary>The connected ad-hoc customer whose relay key this request presents; null otherwise.</summary>
+    public AdHocCustomer? AuthenticateAdHocHost(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var bearer = Bearer(context);
+        return bearer is not null && bearer.StartsWith(AdHocKeyPrefix, StringComparison.Ordinal) ? desk.FindByRelayKey(SecretToken.Hash(bearer)) : null;
+    }
+
     /// <summary>The enrolled, unrevoked host whose current certificate this connection presented; null otherwise.</summary>
     public async Task<HostRecord?> AuthenticateHostAsync(HttpContext context, CancellationToken cancellationToken)
     {
@@ -35,14 +53,13 @@ public sealed class ModuleIdentity(
     public async Task<User?> AuthenticateSupporterAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var header = context.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || header.Length > 200)
+        var bearer = Bearer(context);
+        if (bearer is null || bearer.StartsWith(AdHocKeyPrefix, StringComparison.Ordinal))
         {
             return null;
         }
 
-        var token = await tokens.FindAsync(SecretToken.Hash(header[scheme.Length..].Trim()), cancellationToken);
+        var token = await tokens.FindAsync(SecretToken.Hash(bearer), cancellationToken);
         if (token is null || token.ExpiresAt <= time.GetUtcNow())
         {
             return null;
@@ -50,6 +67,12 @@ public sealed class ModuleIdentity(
 
         var user = await users.FindAsync(token.User, cancellationToken);
         return user is { Disabled: false, Role: Role.Supporter or Role.Admin } ? user : null;
+    }
+
+    private static string? Bearer(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && header.Length <= 200 ? header[Scheme.Length..].Trim() : null;
     }
 
     /// <summary>Issues a bearer token for a user whose password was checked.</summary>

@@ -1,51 +1,55 @@
+using System.Net;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Sessions;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Auth;
 using PrivateServer.Server.Hosts;
 
 namespace PrivateServer.Server.Broker;
 
 /// <summary>
-/// Runs the control channel of an online host: hello, heartbeats, answers, emergency stops. A host
-/// silent for three heartbeat intervals, or one that breaks the protocol, is dropped; everyone
-/// else keeps being served.
+/// Runs the control channel of an online host — an enrolled one (hello) or an ad-hoc customer
+/// (join with a code or a request) — heartbeats, answers, emergency stops. A host silent for three
+/// heartbeat intervals, or one that breaks the protocol, is dropped; everyone else keeps being served.
 /// </summary>
 public sealed partial class HostChannels(
-    HostPresence presence, SessionBroker broker, IHostStore hosts, IOptions<BrokerOptions> options, TimeProvider time, ILogger<HostChannels> logger)
+    HostPresence presence,
+    SessionBroker broker,
+    IHostStore hosts,
+    IGroupStore groups,
+    SessionCodes codes,
+    AdHocDesk desk,
+    IOptions<BrokerOptions> options,
+    IOptions<AdHocOptions> adHocOptions,
+    TimeProvider time,
+    ILogger<HostChannels> logger)
 {
     private const int MaximumServices = 32;
+    private const int MaximumRequestText = 300;
     private static readonly TimeSpan LastSeenInterval = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(2);
 
+    private TimeSpan Heartbeat => TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
+
+    /// <summary>Serves an enrolled host (authenticated by its certificate) until its channel ends.</summary>
     public async Task RunAsync(HostRecord host, ControlChannel channel, string source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(channel);
-        var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         HostConnection? connection = null;
         try
         {
-            HostHello hello;
-            using (var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            var hello = await ReceiveFirstAsync<HostHello>(channel, "a host channel starts with hello", cancellationToken);
+            if (hello is null)
             {
-                first.CancelAfter(heartbeat * 3);
-                var message = await channel.ReceiveAsync(first.Token);
-                if (message is null)
-                {
-                    return;
-                }
-
-                hello = message as HostHello ?? throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a host channel starts with hello");
-                var services = hello.Services ?? [];
-                if (services.Count > MaximumServices || services.Any(s => !SessionPermissions.IsValidServiceName(s)))
-                {
-                    throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "the hello names an invalid service or too many");
-                }
-
-                hello = hello with { Services = services.Distinct(StringComparer.Ordinal).ToList(), Os = Clip(hello.Os), ModuleVersion = Clip(hello.ModuleVersion) };
+                return;
             }
 
+            hello = hello with { Services = CheckServices(hello.Services), Os = Clip(hello.Os), ModuleVersion = Clip(hello.ModuleVersion) };
             connection = new HostConnection(host, hello, channel, cancellationToken);
             await hosts.UpdatePresenceAsync(host.Id, time.GetUtcNow(), hello.Os, hello.ModuleVersion, hello.Services, cancellationToken);
             presence.Register(connection);
@@ -54,49 +58,21 @@ public sealed partial class HostChannels(
             await channel.SendAsync(new Welcome(host.Id, host.Name, options.Value.HeartbeatSeconds), connection.Closed);
 
             var lastRecorded = time.GetUtcNow();
-            using var silence = new SilenceWatchdog(connection.Closed);
-            while (true)
+            await ServeAsync(connection, async now =>
             {
-                ControlMessage? message;
-                try
+                // Online hosts are shown from presence; "last seen" is written when a host goes
+                // offline and otherwise only now and then, not on every heartbeat of every host.
+                if (now - lastRecorded >= LastSeenInterval)
                 {
-                    message = await channel.ReceiveAsync(silence.Arm(heartbeat * 3));
+                    lastRecorded = now;
+                    await hosts.UpdatePresenceAsync(host.Id, now, null, null, null, connection.Closed);
                 }
-                catch (OperationCanceledException) when (!connection.Closed.IsCancellationRequested)
-                {
-                    connection.Close("the host stopped sending heartbeats");
-                    return;
-                }
-
-                if (message is null)
-                {
-                    return;
-                }
-
-                if (message is Heartbeat)
-                {
-                    var now = time.GetUtcNow();
-                    // Online hosts are shown from presence; "last seen" is written when a host goes
-                    // offline and otherwise only now and then, not on every heartbeat of every host.
-                    if (now - lastRecorded >= LastSeenInterval)
-                    {
-                        lastRecorded = now;
-                        await hosts.UpdatePresenceAsync(host.Id, now, null, null, null, connection.Closed);
-                    }
-
-                    await channel.SendAsync(new Heartbeat(), connection.Closed);
-                }
-                else
-                {
-                    await broker.OnHostMessageAsync(connection, message);
-                }
-            }
+            });
         }
         catch (ControlProtocolException ex)
         {
             LogProtocolViolation(logger, host.Name, host.Id, source, ex.Message);
-            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await channel.CloseAsync(ex.Status, ex.Message, close.Token, awaitPeer: true);
+            await CloseAsync(channel, ex.Status, ex.Message);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
@@ -115,7 +91,209 @@ public sealed partial class HostChannels(
         }
     }
 
-    private static string Clip(string? text) => text is null ? string.Empty : text.Length <= 128 ? text : text[..128];
+    /// <summary>
+    /// Serves an ad-hoc customer (no certificate): it joins with a session code (checked against the
+    /// guessing limits) or with a request for the queue, gets one session, and is gone when its channel ends.
+    /// </summary>
+    public async Task RunAdHocAsync(ControlChannel channel, IPAddress? source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        var from = source?.ToString() ?? IPAddress.None.ToString();
+        AdHocCustomer? customer = null;
+        try
+        {
+            var join = await ReceiveFirstAsync<AdHocJoin>(channel, "an ad-hoc channel starts with adhoc.join", cancellationToken);
+            if (join is null)
+            {
+                return;
+            }
+
+            if ((join.Code is null) == (join.Request is null))
+            {
+                throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "an ad-hoc join names either a code or a request");
+            }
+
+            var services = CheckServices(join.Services);
+            var (code, request, group, refusal) = join.Code is not null
+                ? await RedeemAsync(join.Code, source, cancellationToken)
+                : await CheckRequestAsync(join.Request!, join.Group, cancellationToken);
+            if (refusal is not null)
+            {
+                await channel.SendAsync(new ChannelError(refusal), cancellationToken);
+                await CloseAsync(channel, WebSocketCloseStatus.PolicyViolation, "refused");
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            var name = Clip(join.Name) is { Length: > 0 } given ? given : "customer";
+            var record = new HostRecord("ah-" + SecretToken.New()[..16], name, group ?? string.Empty, string.Empty, string.Empty, now, now, Clip(join.Os), Clip(join.ModuleVersion), services, null);
+            var connection = new HostConnection(record, new HostHello(name, record.Os!, record.ModuleVersion!, services), channel, cancellationToken, adHoc: true);
+            var relayKey = "ah." + SecretToken.New();
+            var requestId = request is null ? null : "rq-" + SecretToken.New()[..10];
+            customer = new AdHocCustomer(
+                connection, SecretToken.Hash(relayKey), code is null ? AdHocVia.Request : AdHocVia.Code, code, requestId, request, group, from, now);
+            var wait = code is null ? adHocOptions.Value.RequestLifetime : adHocOptions.Value.CodeLifetime;
+            desk.Arrive(customer);
+            var offered = string.Join(",", services);
+            LogCustomerWaiting(logger, name, record.Id, from, customer.Via, code?.Supporter ?? group ?? "all supporters", offered);
+            await channel.SendAsync(
+                new AdHocWelcome(record.Id, relayKey, options.Value.HeartbeatSeconds, code?.Supporter, requestId, now + wait), connection.Closed);
+            _ = CloseUntakenAsync(customer, wait);
+            await ServeAsync(connection, null);
+            // The customer closed its channel (its session is over): complete the close handshake.
+            await CloseAsync(channel, WebSocketCloseStatus.NormalClosure, "goodbye");
+        }
+        catch (ControlProtocolException ex)
+        {
+            LogAdHocViolation(logger, from, ex.Message);
+            await CloseAsync(channel, ex.Status, ex.Message);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The customer went away or the server stops: the finally block cleans up.
+        }
+        finally
+        {
+            if (customer is not null)
+            {
+                var connection = customer.Connection;
+                connection.Close("the customer left");
+                desk.Leave(customer);
+                LogCustomerGone(logger, connection.Host.Name, connection.Host.Id, connection.CloseReason ?? "closed");
+                connection.Dispose();
+            }
+        }
+    }
+
+    private async Task<(SessionCodeRecord? Code, string? Request, string? Group, string? Refusal)> RedeemAsync(
+        string code, IPAddress? source, CancellationToken cancellationToken)
+    {
+        var (redeemed, refusal) = await codes.RedeemAsync(code, source, cancellationToken);
+        return (redeemed, null, null, refusal);
+    }
+
+    private async Task<(SessionCodeRecord? Code, string? Request, string? Group, string? Refusal)> CheckRequestAsync(
+        string text, string? groupName, CancellationToken cancellationToken)
+    {
+        var clean = new string(text.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        if (clean.Length == 0 || clean.Length > MaximumRequestText)
+        {
+            return (null, null, null, $"a request is 1 to {MaximumRequestText} characters of text, e.g. \"Name: what does not work\"");
+        }
+
+        Group? group = null;
+        if (!string.IsNullOrWhiteSpace(groupName) && (group = await groups.FindAsync(groupName.Trim(), cancellationToken)) is null)
+        {
+            return (null, null, null, $"there is no support queue '{Clip(groupName)}'");
+        }
+
+        return desk.WaitingCount >= adHocOptions.Value.MaximumWaitingRequests
+            ? (null, null, null, "the support queue is full; please call your supporter")
+            : (null, clean, group?.Name, null);
+    }
+
+    /// <summary>An ad-hoc customer nobody took in time is told so and let go.</summary>
+    private async Task CloseUntakenAsync(AdHocCustomer customer, TimeSpan wait)
+    {
+        var connection = customer.Connection;
+        try
+        {
+            await customer.Taken.WaitAsync(wait, time, connection.Closed);
+        }
+        catch (TimeoutException)
+        {
+            using var notify = new CancellationTokenSource(RefusalTimeout);
+            await TrySendAsync(connection.Channel, new ChannelError("no supporter took the session in time"), notify.Token);
+            connection.Close("no supporter took the session in time");
+        }
+        catch (OperationCanceledException)
+        {
+            // The customer left first.
+        }
+    }
+
+    /// <summary>Heartbeats (answered) and session messages (to the broker) until the channel ends or falls silent.</summary>
+    private async Task ServeAsync(HostConnection connection, Func<DateTimeOffset, Task>? onHeartbeat)
+    {
+        var channel = connection.Channel;
+        using var silence = new SilenceWatchdog(connection.Closed);
+        while (true)
+        {
+            ControlMessage? message;
+            try
+            {
+                message = await channel.ReceiveAsync(silence.Arm(Heartbeat * 3));
+            }
+            catch (OperationCanceledException) when (!connection.Closed.IsCancellationRequested)
+            {
+                connection.Close("the host stopped sending heartbeats");
+                return;
+            }
+
+            if (message is null)
+            {
+                return;
+            }
+
+            if (message is Heartbeat)
+            {
+                if (onHeartbeat is not null)
+                {
+                    await onHeartbeat(time.GetUtcNow());
+                }
+
+                await channel.SendAsync(new Heartbeat(), connection.Closed);
+            }
+            else
+            {
+                await broker.OnHostMessageAsync(connection, message);
+            }
+        }
+    }
+
+    private async Task<T?> ReceiveFirstAsync<T>(ControlChannel channel, string expectation, CancellationToken cancellationToken)
+        where T : ControlMessage
+    {
+        using var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        first.CancelAfter(Heartbeat * 3);
+        var message = await channel.ReceiveAsync(first.Token);
+        return message is null ? null : message as T ?? throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, expectation);
+    }
+
+    private static List<string> CheckServices(IReadOnlyList<string>? services)
+    {
+        services ??= [];
+        if (services.Count > MaximumServices || services.Any(s => !SessionPermissions.IsValidServiceName(s)))
+        {
+            throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "the hello names an invalid service or too many");
+        }
+
+        return services.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static async Task CloseAsync(ControlChannel channel, WebSocketCloseStatus status, string reason)
+    {
+        using var close = new CancellationTokenSource(RefusalTimeout);
+        await channel.CloseAsync(status, reason, close.Token, awaitPeer: true);
+    }
+
+    private static async Task TrySendAsync(ControlChannel channel, ControlMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await channel.SendAsync(message, cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The channel is already gone.
+        }
+    }
+
+    private static string Clip(string? text)
+    {
+        var clean = text is null ? string.Empty : new string(text.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return clean.Length <= 128 ? clean : clean[..128];
+    }
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Host {HostName} ({HostId}) online from {Source}, services {Services}")]
     private static partial void LogOnline(ILogger logger, string hostName, string hostId, string source, string services);
@@ -125,4 +303,13 @@ public sealed partial class HostChannels(
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Host {HostName} ({HostId}) from {Source} broke the control protocol: {Problem}")]
     private static partial void LogProtocolViolation(ILogger logger, string hostName, string hostId, string source, string problem);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Ad-hoc customer {HostName} ({HostId}) from {Source} joined with a {Via} for {Whom}, services {Services}")]
+    private static partial void LogCustomerWaiting(ILogger logger, string hostName, string hostId, string source, AdHocVia via, string whom, string services);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Ad-hoc customer {HostName} ({HostId}) gone: {Reason}")]
+    private static partial void LogCustomerGone(ILogger logger, string hostName, string hostId, string reason);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "An ad-hoc customer from {Source} broke the control protocol: {Problem}")]
+    private static partial void LogAdHocViolation(ILogger logger, string source, string problem);
 }

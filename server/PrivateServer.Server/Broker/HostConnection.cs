@@ -4,15 +4,19 @@ using PrivateServer.Server.Hosts;
 
 namespace PrivateServer.Server.Broker;
 
-/// <summary>One online host: its control channel, what it announced, and the session answers it owes.</summary>
+/// <summary>
+/// One online host — enrolled, or an ad-hoc customer connected for one session — with its control
+/// channel, what it announced, and the session answers it owes.
+/// </summary>
 public sealed class HostConnection : IDisposable
 {
     private readonly CancellationTokenSource _closed;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<SessionAnswer>> _pendingAnswers = new(StringComparer.Ordinal);
 
-    internal HostConnection(HostRecord host, HostHello hello, ControlChannel channel, CancellationToken requestAborted)
+    internal HostConnection(HostRecord host, HostHello hello, ControlChannel channel, CancellationToken requestAborted, bool adHoc = false)
     {
         Host = host;
+        IsAdHoc = adHoc;
         Hello = hello;
         Channel = channel;
         _closed = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
@@ -21,6 +25,9 @@ public sealed class HostConnection : IDisposable
     public HostRecord Host { get; }
 
     public HostHello Hello { get; }
+
+    /// <summary>An ad-hoc customer: no certificate, one session, always asked, gone when the session ends.</summary>
+    public bool IsAdHoc { get; }
 
     public ControlChannel Channel { get; }
 
@@ -35,6 +42,20 @@ public sealed class HostConnection : IDisposable
         try
         {
             _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Closes the channel after <paramref name="delay"/> unless the peer closed it first (a graceful end's backstop).</summary>
+    public void CloseSoon(string reason, TimeSpan delay)
+    {
+        CloseReason ??= reason;
+        try
+        {
+            _closed.CancelAfter(delay);
         }
         catch (ObjectDisposedException)
         {

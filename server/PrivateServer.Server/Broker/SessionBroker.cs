@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Sessions;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Hosts;
 using PrivateServer.Server.Relay;
@@ -13,8 +14,9 @@ namespace PrivateServer.Server.Broker;
 
 /// <summary>
 /// Brings supporters and hosts together (DESIGN.md, Session lifecycle): checks the supporter's
-/// right to the host, asks the host for consent, hands out stream tickets only for granted
-/// services, and ends sessions — on request of either side, when the host goes away, or when it
+/// right to the host — an enrolled one, the customer who joined with the supporter's code, or a
+/// customer taken from the queue — asks the host for consent (a customer always, with the support
+/// terms), records the decision, hands out stream tickets only for granted services, and ends sessions — on request of either side, when the host goes away, or when it
 /// is revoked — closing every stream at once.
 /// </summary>
 public sealed partial class SessionBroker(
@@ -22,12 +24,17 @@ public sealed partial class SessionBroker(
     RelayRendezvous relay,
     IHostStore hosts,
     IGroupStore groups,
+    SessionCodes codes,
+    AdHocDesk desk,
+    IConsentStore consents,
     IOptions<BrokerOptions> options,
+    IOptions<AdHocOptions> adHocOptions,
     TimeProvider time,
     ILogger<SessionBroker> logger)
 {
     private static readonly TimeSpan FirstMessageTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan ArrivalGrace = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, SupportSession> _sessions = new(StringComparer.Ordinal);
 
@@ -53,7 +60,9 @@ public sealed partial class SessionBroker(
         var (session, refusal) = await OpenSessionAsync(supporter, request, channel, cancellationToken);
         if (session is null)
         {
-            LogSessionRefused(logger, supporter.Name, request.Host, refusal!);
+            // The digits of a code stay out of the log.
+            var wanted = request.Code is not null ? "a session code" : request.Request is not null ? "request " + Clip(request.Request) : request.Host ?? string.Empty;
+            LogSessionRefused(logger, supporter.Name, wanted, refusal!);
             await channel.SendAsync(new SessionRefused(refusal!), cancellationToken);
             await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "refused", cancellationToken, awaitPeer: true);
             return;
@@ -135,18 +144,39 @@ public sealed partial class SessionBroker(
             return (null, "the request names no permission or one this server does not know");
         }
 
-        var (host, problem) = await ResolveHostAsync(supporter, request.Host ?? string.Empty, cancellationToken);
-        if (host is null)
+        var sessionId = "se-" + SecretToken.New()[..20];
+        var (connection, customer, problem) = request switch
+        {
+            { Code: { } code } => await AwaitCustomerAsync(supporter, code, channel, cancellationToken),
+            { Request: { } waiting } => TakeRequest(supporter, waiting),
+            _ => await FindEnrolledHostAsync(supporter, request.Host ?? string.Empty, cancellationToken),
+        };
+        if (connection is null)
         {
             return (null, problem);
         }
 
-        var connection = presence.Find(host.Id);
-        if (connection is null)
+        (SupportSession? Session, string? Refusal) outcome = (null, "the session was not opened");
+        try
         {
-            return (null, $"the host '{host.Name}' is offline");
+            outcome = await AskHostAsync(supporter, sessionId, permissions, connection, customer, channel, cancellationToken);
+            return outcome;
         }
+        finally
+        {
+            // A customer gets one chance: whatever stopped the session, its connection ends with it.
+            if (customer is not null && outcome.Session is null)
+            {
+                await LetCustomerGoAsync(connection, cancellationToken.IsCancellationRequested ? "the supporter gave up" : outcome.Refusal!);
+            }
+        }
+    }
 
+    private async Task<(SupportSession? Session, string? Refusal)> AskHostAsync(
+        User supporter, string sessionId, List<string> permissions, HostConnection connection, AdHocCustomer? customer,
+        ControlChannel channel, CancellationToken cancellationToken)
+    {
+        var host = connection.Host;
         foreach (var permission in permissions)
         {
             if (SessionPermissions.TryGetTunnel(permission, out var service) && !connection.Hello.Services.Contains(service, StringComparer.Ordinal))
@@ -155,9 +185,9 @@ public sealed partial class SessionBroker(
             }
         }
 
-        var group = await groups.FindAsync(host.Group, cancellationToken);
-        var consent = group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask";
-        var sessionId = "se-" + SecretToken.New()[..20];
+        // An ad-hoc customer is always asked and shown the support terms; an enrolled host follows its group's policy.
+        var consent = customer is null && (await groups.FindAsync(host.Group, cancellationToken))?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask";
+        var terms = customer is null ? null : SupportTerms();
         await channel.SendAsync(new SessionWaiting(sessionId, host.Name), cancellationToken);
         var asked = SessionPermissions.Describe(permissions);
         LogSessionRequested(logger, sessionId, supporter.Name, host.Name, host.Id, asked, consent);
@@ -167,7 +197,7 @@ public sealed partial class SessionBroker(
         SessionAnswer? answer;
         try
         {
-            answer = await connection.AskAsync(new SessionRequest(sessionId, supporter.Name, supporter.Name, permissions, consent), wait.Token);
+            answer = await connection.AskAsync(new SessionRequest(sessionId, supporter.Name, supporter.Name, permissions, consent, terms), wait.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -179,16 +209,38 @@ public sealed partial class SessionBroker(
             return (null, $"the host '{host.Name}' went offline");
         }
 
+        // A host can grant less than asked, never more; a customer must have been shown the terms.
+        var granted = answer.Accepted ? permissions.Where(p => answer.Granted?.Contains(p, StringComparer.Ordinal) == true).ToList() : [];
+        var accepted = terms is { Count: > 0 } ? terms.FirstOrDefault(t => Protocol.Sessions.SupportTerms.Sha256(t.Text) == answer.TermsSha256) : null;
+        string? refusal = null;
         if (!answer.Accepted)
         {
-            return (null, $"the host '{host.Name}' refused the session" + (string.IsNullOrWhiteSpace(answer.Reason) ? string.Empty : ": " + answer.Reason));
+            refusal = $"the host '{host.Name}' refused the session" + (string.IsNullOrWhiteSpace(answer.Reason) ? string.Empty : ": " + answer.Reason);
+        }
+        else if (granted.Count == 0)
+        {
+            refusal = $"the host '{host.Name}' granted none of the requested permissions";
+        }
+        else if (terms is { Count: > 0 } && accepted is null)
+        {
+            refusal = $"the customer '{host.Name}' did not confirm the support terms they were shown";
         }
 
-        // A host can grant less than asked, never more.
-        var granted = permissions.Where(p => answer.Granted?.Contains(p, StringComparer.Ordinal) == true).ToList();
-        if (granted.Count == 0)
+        var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
+        await consents.AddAsync(
+            new ConsentRecord(
+                sessionId, supporter.Name, host.Id, host.Name, via, consent == "auto" ? ConsentKind.Policy : ConsentKind.Asked, refusal is null,
+                refusal is null ? granted : [], refusal is null ? answer.TermsSha256 : null, refusal is null ? accepted?.Language : null,
+                customer?.Source, time.GetUtcNow()),
+            CancellationToken.None);
+        if (refusal is not null)
         {
-            return (null, $"the host '{host.Name}' granted none of the requested permissions");
+            return (null, refusal);
+        }
+
+        if (accepted is not null)
+        {
+            LogTermsAccepted(logger, sessionId, host.Name, accepted.Language, answer.TermsSha256!);
         }
 
         var session = new SupportSession(sessionId, connection, supporter.Name, granted, channel, time.GetUtcNow());
@@ -197,6 +249,84 @@ public sealed partial class SessionBroker(
         LogSessionGranted(logger, sessionId, supporter.Name, host.Name, given);
         return (session, null);
     }
+
+    private List<SupportTerms> SupportTerms() =>
+        adHocOptions.Value.SupportTerms
+            .Where(t => !string.IsNullOrWhiteSpace(t.Value))
+            .OrderBy(t => t.Key, StringComparer.Ordinal)
+            .Select(t => new SupportTerms(t.Key.ToLowerInvariant(), t.Value))
+            .ToList();
+
+    private async Task<(HostConnection? Connection, AdHocCustomer? Customer, string? Problem)> FindEnrolledHostAsync(
+        User supporter, string wanted, CancellationToken cancellationToken)
+    {
+        var (host, problem) = await ResolveHostAsync(supporter, wanted, cancellationToken);
+        if (host is null)
+        {
+            return (null, null, problem);
+        }
+
+        var connection = presence.Find(host.Id);
+        return connection is null ? (null, null, $"the host '{host.Name}' is offline") : (connection, null, null);
+    }
+
+    /// <summary>The customer who joins with the supporter's own code — waited for until the code expires.</summary>
+    private async Task<(HostConnection? Connection, AdHocCustomer? Customer, string? Problem)> AwaitCustomerAsync(
+        User supporter, string text, ControlChannel channel, CancellationToken cancellationToken)
+    {
+        var (code, problem) = await codes.FindOwnAsync(text, supporter, cancellationToken);
+        if (code is null)
+        {
+            return (null, null, problem);
+        }
+
+        var shown = Protocol.Sessions.SessionCode.TryParse(text, out var digits) ? Protocol.Sessions.SessionCode.Format(digits) : text;
+        if (code.RedeemedAt is null)
+        {
+            await channel.SendAsync(new AwaitingCustomer(code.ExpiresAt), cancellationToken);
+        }
+
+        AdHocCustomer? customer;
+        try
+        {
+            // A redeemed code's customer arrives at the desk a moment after the redemption: give it that moment.
+            customer = await desk.WaitForCodeAsync(code.Hash, code.RedeemedAt is null ? code.ExpiresAt - time.GetUtcNow() : ArrivalGrace, cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            return (null, null, $"another connect already waits for the code {shown}");
+        }
+
+        if (customer is null)
+        {
+            return (null, null, code.RedeemedAt is null
+                ? $"the session code {shown} expired before a customer joined with it; create a new one"
+                : $"the customer who joined with the code {shown} has left");
+        }
+
+        return customer.TryTake()
+            ? (customer.Connection, customer, null)
+            : (null, null, $"the customer who joined with the code {shown} is already in a session");
+    }
+
+    private (HostConnection? Connection, AdHocCustomer? Customer, string? Problem) TakeRequest(User supporter, string requestId)
+    {
+        var customer = desk.TryTakeRequest(requestId, supporter);
+        return customer is null
+            ? (null, null, $"no waiting request '{Clip(requestId)}' for you (taken by someone else, gone, or for another group)")
+            : (customer.Connection, customer, null);
+    }
+
+    /// <summary>An ad-hoc customer whose session did not come about is told why and let go: nothing can reuse its code.</summary>
+    private static async Task LetCustomerGoAsync(HostConnection customer, string reason)
+    {
+        using var notify = new CancellationTokenSource(NotifyTimeout);
+        await TrySendAsync(customer.Channel, new ChannelError("no session: " + reason), notify.Token);
+        await customer.Channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "no session", notify.Token);
+        customer.CloseSoon("no session: " + reason, NotifyTimeout);
+    }
+
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..40];
 
     private async Task<(HostRecord? Host, string? Problem)> ResolveHostAsync(User supporter, string wanted, CancellationToken cancellationToken)
     {
@@ -277,6 +407,13 @@ public sealed partial class SessionBroker(
             {
                 await TrySendAsync(session.Host.Channel, new SessionEnded(session.Id, reason), session.Host.Closed);
             }
+
+            if (session.Host.IsAdHoc)
+            {
+                // An ad-hoc customer had its one session: its channel ends, nothing reconnects with its code.
+                await session.Host.Channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", notify.Token);
+                session.Host.CloseSoon("the session ended", NotifyTimeout);
+            }
         }
         finally
         {
@@ -309,6 +446,9 @@ public sealed partial class SessionBroker(
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Session {SessionId} of {Supporter} on {HostName} ended: {Reason}")]
     private static partial void LogSessionEnded(ILogger logger, string sessionId, string supporter, string hostName, string reason);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "Session {SessionId}: customer {HostName} accepted the support terms ({Language}, SHA-256 {TermsSha256})")]
+    private static partial void LogTermsAccepted(ILogger logger, string sessionId, string hostName, string language, string termsSha256);
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Host {HostId} answered session {SessionId}, which it was not asked about")]
     private static partial void LogStaleAnswer(ILogger logger, string hostId, string sessionId);

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
 
 namespace PrivateServer.Server.Storage;
@@ -16,6 +18,8 @@ public static class StorageExtensions
         services.AddSingleton<IGroupStore, LiteDbGroupStore>();
         services.AddSingleton<IHostStore, LiteDbHostStore>();
         services.AddSingleton<IApiTokenStore, LiteDbApiTokenStore>();
+        services.AddSingleton<ISessionCodeStore, LiteDbSessionCodeStore>();
+        services.AddSingleton<IConsentStore, LiteDbConsentStore>();
         return services;
     }
 }

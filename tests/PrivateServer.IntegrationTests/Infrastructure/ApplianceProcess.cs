@@ -10,6 +10,7 @@ namespace PrivateServer.IntegrationTests.Infrastructure;
 public sealed class ApplianceProcess : IAsyncDisposable
 {
     private ChildProcess? _server;
+    private IDictionary<string, string>? _environment;
 
     private ApplianceProcess(string dataDirectory, string adminPassword, X509Certificate2 ca)
     {
@@ -32,10 +33,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     public ChildProcess Server => _server ?? throw new InvalidOperationException("The appliance is not running.");
 
-    /// <summary>Initialises a new data folder and starts the server on it.</summary>
-    public static async Task<ApplianceProcess> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Initialises a new data folder and starts the server on it, with extra settings (<c>PRIVATESERVER__Section__Key</c>) if given.</summary>
+    public static async Task<ApplianceProcess> StartAsync(CancellationToken cancellationToken, IDictionary<string, string>? environment = null)
     {
         var appliance = await InitialiseAsync(cancellationToken);
+        appliance._environment = environment;
         await appliance.RunAsync(cancellationToken);
         return appliance;
     }
@@ -94,7 +96,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     /// <summary>Starts another <c>run</c> on this data folder without waiting for it (for refusal tests).</summary>
     public ChildProcess StartServer(int port) =>
-        ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"]);
+        ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"], _environment);
 
     /// <summary>Stops the server with SIGTERM and returns how it ended.</summary>
     public async Task<ProcessResult> StopAsync(CancellationToken cancellationToken)

@@ -45,7 +45,9 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static ChildProcess Start(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    /// <summary>Starts a program; its texts are English (LC_ALL=C.UTF-8) unless <paramref name="environment"/> says otherwise.</summary>
+    public static ChildProcess Start(
+        string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -53,7 +55,9 @@ public sealed class ChildProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
+        info.Environment["LC_ALL"] = "C.UTF-8";
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);

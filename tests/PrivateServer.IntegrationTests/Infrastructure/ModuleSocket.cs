@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -13,10 +14,12 @@ public static class ModuleSocket
 {
     public const string ModuleServerName = "modules.privateserver.invalid";
 
+    /// <summary>Opens a WebSocket at <paramref name="path"/>, from <paramref name="localAddress"/> (a 127.0.0.0/8 address standing for another computer) if given.</summary>
     public static async Task<ClientWebSocket> ConnectAsync(
-        ApplianceProcess appliance, string path, X509Certificate2? clientCertificate, string? bearer, CancellationToken cancellationToken)
+        ApplianceProcess appliance, string path, X509Certificate2? clientCertificate, string? bearer, CancellationToken cancellationToken,
+        IPAddress? localAddress = null)
     {
-        var handler = Handler(appliance, clientCertificate);
+        var handler = Handler(appliance, clientCertificate, localAddress);
         var socket = new ClientWebSocket();
         if (bearer is not null)
         {
@@ -39,12 +42,17 @@ public static class ModuleSocket
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
     }
 
-    private static SocketsHttpHandler Handler(ApplianceProcess appliance, X509Certificate2? clientCertificate) => new()
+    private static SocketsHttpHandler Handler(ApplianceProcess appliance, X509Certificate2? clientCertificate, IPAddress? localAddress = null) => new()
     {
         UseProxy = false,
         ConnectCallback = async (_, token) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            if (localAddress is not null)
+            {
+                socket.Bind(new IPEndPoint(localAddress, 0));
+            }
+
             await socket.ConnectAsync("127.0.0.1", appliance.Port, token);
             var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
             var options = new SslClientAuthenticationOptions

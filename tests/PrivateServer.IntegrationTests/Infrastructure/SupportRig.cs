@@ -34,9 +34,10 @@ public sealed class SupportRig : IAsyncDisposable
     public string SupporterState => Path.Combine(Root, "supporter-" + Supporter);
 
     /// <summary>An appliance with group <see cref="Group"/> (the given consent policy) and supporter <see cref="Supporter"/>, signed in.</summary>
-    public static async Task<SupportRig> StartAsync(CancellationToken cancellationToken, string consent = "auto")
+    public static async Task<SupportRig> StartAsync(
+        CancellationToken cancellationToken, string consent = "auto", IDictionary<string, string>? environment = null)
     {
-        var appliance = await ApplianceProcess.StartAsync(cancellationToken);
+        var appliance = await ApplianceProcess.StartAsync(cancellationToken, environment);
         var root = appliance.DataDirectory + "-modules";
         Directory.CreateDirectory(root);
         var fingerprint = (await appliance.CliAsync(cancellationToken, "ca", "fingerprint")).Stdout.Trim();
@@ -91,6 +92,15 @@ public sealed class SupportRig : IAsyncDisposable
     /// <summary>Starts <c>privateserver-supporter connect</c> (it waits for consent).</summary>
     public ChildProcess StartConnect(string host, params string[] arguments) =>
         Track(ChildProcess.Start(Programs.Supporter, ["connect", host, "--state", SupporterState, .. arguments]));
+
+    /// <summary>A new session code of <see cref="Supporter"/> (<c>privateserver-supporter code</c>, printed alone on stdout).</summary>
+    public async Task<string> CreateCodeAsync(CancellationToken cancellationToken, string? state = null) =>
+        (await MustAsync(ChildProcess.RunAsync(Programs.Supporter, ["code", "--state", state ?? SupporterState], cancellationToken))).Stdout.Trim();
+
+    /// <summary>Starts <c>privateserver-host join</c> with this appliance's address and CA fingerprint.</summary>
+    public ChildProcess StartJoin(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null) =>
+        Track(ChildProcess.Start(
+            Programs.Host, ["join", "--server", ServerUrl, "--ca-fingerprint", Fingerprint, .. arguments], environment, workingDirectory));
 
     /// <summary>The local port a running <c>connect</c> forwards to <paramref name="service"/>.</summary>
     public static async Task<int> ForwardPortAsync(ChildProcess connect, string service, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ namespace PrivateServer.Server.Tests.Hosts;
 public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
 {
     private readonly TempDataFolder _temp = new();
-    private readonly ClockAt _time = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+    private readonly ManualClock _time = ManualClock.Monday();
     private ApplianceDatabase? _database;
     private ServerCertificateStore? _certificates;
 
@@ -240,13 +240,4 @@ public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
 
     private static EnrollRequest Request(string token, ECDsa key) =>
         new(token, "pc1", new CertificateRequest("CN=pc1", key, HashAlgorithmName.SHA256).CreateSigningRequestPem());
-
-    private sealed class ClockAt(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -1,0 +1,344 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using PrivateServer.HostModule.Resources;
+using PrivateServer.HostModule.Rfb;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Relay;
+using PrivateServer.Protocol.Sessions;
+using PrivateServer.Protocol.Transport;
+
+namespace PrivateServer.HostModule.Agent;
+
+/// <summary>
+/// The sessions of one host on one control channel — the part an installed host and an ad-hoc
+/// customer share: heartbeats, consent (with the support terms when the server sends them), the
+/// host's halves of granted streams, RFB input filtered without <c>control</c>, the session banner
+/// and the emergency stop. Consent lives here, not on the server: a stream for a session this host
+/// did not grant is refused.
+/// </summary>
+internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> services, HostTerminal terminal, bool alwaysAsk)
+{
+    private static readonly TimeSpan ConsentTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan OneSessionCloseTimeout = TimeSpan.FromSeconds(3);
+
+    private readonly ConcurrentDictionary<string, LocalSession> _sessions = new(StringComparer.Ordinal);
+    private ControlChannel? _channel;
+    private RelayOpener? _relays;
+    private CancellationTokenSource? _oneSessionOver;
+
+    private sealed record LocalSession(string Id, string Supporter, IReadOnlySet<string> Granted, CancellationTokenSource Ended);
+
+    /// <summary>How the one session of an ad-hoc customer went (<see cref="ServeAsync"/> with <c>oneSession</c>).</summary>
+    public OneSessionOutcome Outcome { get; private set; }
+
+    /// <summary>
+    /// Serves the channel until it ends (returns why), the host stops (throws), or — with
+    /// <paramref name="oneSession"/> — the first session was refused or has ended.
+    /// </summary>
+    public async Task<string> ServeAsync(
+        ControlChannel channel, RelayOpener relays, TimeSpan heartbeat, bool oneSession, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        using var over = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Volatile.Write(ref _oneSessionOver, oneSession ? over : null);
+        Volatile.Write(ref _relays, relays);
+        Volatile.Write(ref _channel, channel);
+        using var beating = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var beats = SendHeartbeatsAsync(channel, heartbeat, beating.Token);
+        string? lastError = null;
+        try
+        {
+            using var silence = new SilenceWatchdog(over.Token);
+            while (true)
+            {
+                ControlMessage? message;
+                try
+                {
+                    message = await channel.ReceiveAsync(silence.Arm(heartbeat * 3));
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return over.IsCancellationRequested ? "the session is over" : "the server stopped answering";
+                }
+                catch (Exception ex) when (ex is WebSocketException or IOException && Outcome != OneSessionOutcome.None)
+                {
+                    // The one session is over and the server let go first: nothing is lost.
+                    return "the session is over";
+                }
+
+                switch (message)
+                {
+                    case null:
+                        return lastError ?? "the server closed the connection";
+                    case Heartbeat:
+                        break;
+                    case SessionRequest request:
+                        _ = AnswerAsync(channel, request, cancellationToken);
+                        break;
+                    case StreamOpen open:
+                        _ = OpenStreamAsync(relays, channel, open, cancellationToken);
+                        break;
+                    case SessionEnded ended:
+                        EndSession(ended.SessionId, ended.Reason);
+                        break;
+                    case ChannelError error:
+                        lastError = error.Message;
+                        terminal.Say(HostText.ServerSays(error.Message));
+                        break;
+                    default:
+                        throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} from the server");
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _channel, null);
+            Volatile.Write(ref _relays, null);
+            Volatile.Write(ref _oneSessionOver, null);
+            await beating.CancelAsync();
+            await beats;
+        }
+    }
+
+    /// <summary>The user typed 'stop' (or pressed Ctrl+C): end every session here first, then tell the server.</summary>
+    public void EmergencyStop()
+    {
+        var count = _sessions.Count;
+        EndAllSessions(null, finish: false);
+        terminal.Say(count == 0 ? HostText.NoSessionRunning : HostText.StoppedSessions(count));
+        _ = TellServerAsync(count > 0);
+    }
+
+    public void EndAllSessions(string? reason) => EndAllSessions(reason, finish: true);
+
+    private async Task TellServerAsync(bool stopped)
+    {
+        if (Volatile.Read(ref _channel) is { } channel)
+        {
+            await TrySendAsync(channel, new SessionStop(null, "emergency stop by the host's user"), CancellationToken.None);
+        }
+
+        if (stopped)
+        {
+            Finish(OneSessionOutcome.Ended);
+        }
+    }
+
+    private void EndAllSessions(string? reason, bool finish)
+    {
+        foreach (var id in _sessions.Keys.ToList())
+        {
+            EndSession(id, reason, finish);
+        }
+    }
+
+    private static async Task SendHeartbeatsAsync(ControlChannel channel, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(interval);
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await channel.SendAsync(new Heartbeat(), cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The channel ended; the receive loop reports why.
+        }
+    }
+
+    private async Task AnswerAsync(ControlChannel channel, SessionRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var asked = (request.Permissions ?? []).Where(SessionPermissions.IsKnown).Distinct(StringComparer.Ordinal).ToList();
+            var unknownService = asked.FirstOrDefault(p => SessionPermissions.TryGetTunnel(p, out var s) && !services.ContainsKey(s));
+            var rights = DescribeRights(asked);
+            var terms = SupportTerms.Choose(request.Terms, CultureInfo.CurrentUICulture.TwoLetterISOLanguageName);
+            bool accepted;
+            string? reason = null;
+            if (unknownService is not null)
+            {
+                accepted = false;
+                reason = $"this host does not offer {unknownService}";
+            }
+            else if (request.Consent == "auto" && !alwaysAsk)
+            {
+                accepted = true;
+                terminal.Say(HostText.AllowedByPolicy(request.SupporterDisplayName, rights));
+            }
+            else
+            {
+                if (terms is not null)
+                {
+                    terminal.Say(HostText.TermsHeader + Environment.NewLine + terms.Text);
+                }
+
+                accepted = await terminal.AskAsync(HostText.ConsentQuestion(request.SupporterDisplayName, rights), ConsentTimeout, cancellationToken);
+                reason = accepted ? null : HostText.Refused;
+            }
+
+            if (accepted)
+            {
+                var session = new LocalSession(request.SessionId, request.Supporter, asked.ToHashSet(StringComparer.Ordinal), new CancellationTokenSource());
+                _sessions[session.Id] = session;
+                // While a session runs, a warm relay connection waits for its next stream.
+                Volatile.Read(ref _relays)?.KeepSpare(true);
+                terminal.Say(HostText.SessionBanner(session.Id, request.SupporterDisplayName, rights));
+            }
+
+            await channel.SendAsync(
+                new SessionAnswer(request.SessionId, accepted, accepted ? asked : [], reason, accepted && terms is not null ? SupportTerms.Sha256(terms.Text) : null),
+                cancellationToken);
+            if (!accepted)
+            {
+                Finish(OneSessionOutcome.Refused);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            EndSession(request.SessionId, "the connection to the server was lost");
+        }
+    }
+
+    private async Task OpenStreamAsync(RelayOpener relays, ControlChannel channel, StreamOpen open, CancellationToken cancellationToken)
+    {
+        // Checked here, whatever the server says: only a session this host granted, only a granted service.
+        if (!_sessions.TryGetValue(open.SessionId, out var session)
+            || !session.Granted.Contains(SessionPermissions.Tunnel(open.Service))
+            || !services.TryGetValue(open.Service, out var target))
+        {
+            await TrySendAsync(channel, new StreamFailed(open.StreamId, "not granted by this host"), cancellationToken);
+            return;
+        }
+
+        var filtered = target.IsScreen && !session.Granted.Contains(SessionPermissions.Control);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // The local service and the relay half are opened at the same time: set-up costs the slower of the two.
+        var relayOpening = relays.OpenAsync(open.Ticket, session.Ended.Token);
+        try
+        {
+            await socket.ConnectAsync(target.Host, target.Port, session.Ended.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            await TrySendAsync(channel, new StreamFailed(open.StreamId, $"the service '{open.Service}' is not reachable on this host"), cancellationToken);
+            await RelayOpener.DiscardAsync(relayOpening);
+            return;
+        }
+
+        try
+        {
+            await using var local = new NetworkStream(socket, ownsSocket: false);
+            await using var relay = await relayOpening;
+            await RelayPump.RunAsync(relay, local, filtered ? ViewOnlyAsync : null, session.Ended.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            await TrySendAsync(channel, new StreamFailed(open.StreamId, "the relay stream could not be opened"), cancellationToken);
+        }
+    }
+
+    private async Task<long> ViewOnlyAsync(Stream supporter, Stream screen, CancellationToken cancellationToken)
+    {
+        var result = await RfbViewOnlyFilter.CopyAsync(supporter, screen, cancellationToken);
+        if (result.Outcome == RfbFilterOutcome.Violation)
+        {
+            terminal.Say(HostText.ViewOnlyClosed(result.Violation));
+        }
+
+        return result.BytesForwarded;
+    }
+
+    /// <summary>Ends a session here (its streams close); says why unless <paramref name="reason"/> is null.</summary>
+    private void EndSession(string sessionId, string? reason, bool finish = true)
+    {
+        if (_sessions.TryRemove(sessionId, out var session))
+        {
+            if (_sessions.IsEmpty)
+            {
+                Volatile.Read(ref _relays)?.KeepSpare(false);
+            }
+
+            // Not disposed: stream tasks may still read its token; cancelled sources hold nothing.
+            session.Ended.Cancel();
+            if (reason is not null)
+            {
+                terminal.Say(HostText.SessionEnded(sessionId, session.Supporter, reason));
+            }
+
+            if (finish)
+            {
+                Finish(OneSessionOutcome.Ended);
+            }
+        }
+    }
+
+    /// <summary>
+    /// With one session only, the first refusal or end finishes <see cref="ServeAsync"/>: the channel is
+    /// closed properly (so what was sent before arrives), and cut a few seconds later if the server does not answer.
+    /// </summary>
+    private void Finish(OneSessionOutcome outcome)
+    {
+        if (Volatile.Read(ref _oneSessionOver) is not { } over)
+        {
+            return;
+        }
+
+        if (Outcome == OneSessionOutcome.None)
+        {
+            Outcome = outcome;
+        }
+
+        _ = CloseAsync(Volatile.Read(ref _channel), over);
+    }
+
+    private static async Task CloseAsync(ControlChannel? channel, CancellationTokenSource over)
+    {
+        if (channel is not null)
+        {
+            using var timeout = new CancellationTokenSource(OneSessionCloseTimeout);
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "the session is over", timeout.Token);
+        }
+
+        try
+        {
+            over.CancelAfter(OneSessionCloseTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // ServeAsync has returned already.
+        }
+    }
+
+    /// <summary>The rights as the host's user reads them: "see your screen, use your keyboard and mouse, reach the service 'screen'".</summary>
+    internal static string DescribeRights(IEnumerable<string> permissions) =>
+        string.Join(", ", permissions.Select(p =>
+            p == SessionPermissions.View ? HostText.RightView
+            : p == SessionPermissions.Control ? HostText.RightControl
+            : SessionPermissions.TryGetTunnel(p, out var service) ? HostText.RightTunnel(service)
+            : p));
+
+    private static async Task TrySendAsync(ControlChannel channel, ControlMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await channel.SendAsync(message, cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The channel is gone; the server ends the session on its side.
+        }
+    }
+}
+
+/// <summary>How an ad-hoc customer's one session went.</summary>
+internal enum OneSessionOutcome
+{
+    None,
+    Refused,
+    Ended,
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using LiteDB;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Storage;
+
+namespace PrivateServer.Server.Tests.AdHoc;
+
+public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
+{
+    private static readonly IPAddress Customer = IPAddress.Parse("192.0.2.8");
+    private static readonly User Alice = new("alice", Role.Supporter, ["support"], null, "x", false, DateTimeOffset.UnixEpoch);
+    private static readonly User Bob = new("bob", Role.Supporter, ["support"], null, "x", false, DateTimeOffset.UnixEpoch);
+
+    private readonly TempDataFolder _temp = new();
+    private readonly ManualClock _clock = ManualClock.Monday();
+    private ApplianceDatabase? _database;
+    private LiteDbSessionCodeStore? _store;
+
+    public async Task InitializeAsync()
+    {
+        await _temp.InitialiseAsync("Admin-Password-2026");
+        _database = ApplianceDatabase.Open(_temp.Folder);
+        _store = new LiteDbSessionCodeStore(_database);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Redeem_ALiveCode_WorksOnceAndOnlyOnce()
+    {
+        var codes = Codes();
+        var (code, expires) = await codes.CreateAsync(Alice, CancellationToken.None);
+
+        var first = await codes.RedeemAsync(code, Customer, CancellationToken.None);
+        var second = await codes.RedeemAsync(code, Customer, CancellationToken.None);
+
+        code.Should().MatchRegex("^[0-9]{8}$");
+        expires.Should().Be(_clock.GetUtcNow() + TimeSpan.FromMinutes(10));
+        first.Code!.Supporter.Should().Be("alice");
+        first.Code.RedeemedFrom.Should().Be("192.0.2.8");
+        second.Code.Should().BeNull();
+        second.Refusal.Should().Be($"the session code {code[..4]} {code[4..]} was already used; ask your supporter for a new one");
+    }
+
+    [Fact]
+    public async Task Redeem_AfterTheLifetime_SaysTheCodeExpired()
+    {
+        var codes = Codes();
+        var (code, _) = await codes.CreateAsync(Alice, CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+
+        var late = await codes.RedeemAsync(code, Customer, CancellationToken.None);
+        var own = await codes.FindOwnAsync(code, Alice, CancellationToken.None);
+
+        late.Refusal.Should().Contain("has expired");
+        own.Problem.Should().Contain("expired");
+    }
+
+    [Fact]
+    public async Task FindOwn_SomeoneElsesCode_LooksLikeNoCodeAtAll()
+    {
+        var codes = Codes();
+        var (code, _) = await codes.CreateAsync(Alice, CancellationToken.None);
+
+        var other = code == "00000000" ? "00000001" : "00000000";
+        var bobs = await codes.FindOwnAsync(code, Bob, CancellationToken.None);
+        var nobodys = await codes.FindOwnAsync(other, Bob, CancellationToken.None);
+
+        bobs.Code.Should().BeNull();
+        bobs.Problem.Should().Be($"no live session code {code[..4]} {code[4..]} of yours (create one with 'privateserver-supporter code')");
+        nobodys.Problem.Should().Be($"no live session code {other[..4]} {other[4..]} of yours (create one with 'privateserver-supporter code')");
+    }
+
+    [Fact]
+    public async Task Store_TwoLiveCodesAlike_IsRefusedButADeadOnesHashMayComeBack()
+    {
+        var now = _clock.GetUtcNow();
+        var hash = SessionCodes.Hash("12345678");
+        var live = new SessionCodeRecord("sc-1", hash, "alice", now, now.AddMinutes(10), null, null);
+
+        var added = await _store!.TryAddAsync(live, now, CancellationToken.None);
+        var twin = await _store.TryAddAsync(live with { Id = "sc-2", Supporter = "bob" }, now, CancellationToken.None);
+        var later = await _store.TryAddAsync(live with { Id = "sc-3", CreatedAt = now.AddMinutes(11), ExpiresAt = now.AddMinutes(21) }, now.AddMinutes(11), CancellationToken.None);
+
+        added.Should().BeTrue();
+        twin.Should().BeFalse();
+        later.Should().BeTrue();
+        (await _store.FindAsync(hash, CancellationToken.None))!.Id.Should().Be("sc-3");
+    }
+
+    [Fact]
+    public async Task Create_KeepsOnlyTheHashOfTheCode()
+    {
+        var (code, _) = await Codes().CreateAsync(Alice, CancellationToken.None);
+
+        var stored = _database!.Lite.GetCollection("sessionCodes").FindAll().Single();
+
+        stored.ToString().Should().NotContain(code);
+        stored["Hash"].AsString.Should().Be(SessionCodes.Hash(code));
+    }
+
+    [Fact]
+    public async Task Redeem_WrongCodes_AreCountedByTheLimiter()
+    {
+        var codes = Codes();
+        var (code, _) = await codes.CreateAsync(Alice, CancellationToken.None);
+        var wrong = code[..7] + (char)('0' + ((code[7] - '0' + 1) % 10));
+        for (var i = 0; i < 5; i++)
+        {
+            (await codes.RedeemAsync(wrong, Customer, CancellationToken.None)).Refusal.Should().StartWith("there is no session code");
+        }
+
+        var sixth = await codes.RedeemAsync(code, Customer, CancellationToken.None);
+
+        sixth.Code.Should().BeNull("the sixth try comes too early, even with the right code");
+        sixth.Refusal.Should().Be("too many wrong session codes; try again in 1 s");
+    }
+
+    public void Dispose()
+    {
+        _store?.Dispose();
+        _database?.Dispose();
+        _temp.Dispose();
+    }
+
+    private SessionCodes Codes() =>
+        new(_store!, new CodeAttemptLimiter(_clock), Options.Create(new AdHocOptions()), _clock, NullLogger<SessionCodes>.Instance);
+}
