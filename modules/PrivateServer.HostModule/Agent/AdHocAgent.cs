@@ -26,7 +26,6 @@ internal sealed class AdHocAgent : IDisposable
     private readonly string _name;
     private readonly AdHocTicket _ticket;
     private readonly IReadOnlyDictionary<string, ServiceTarget> _services;
-    private readonly HostTerminal _terminal;
     private readonly HostSessions _sessions;
 
     public AdHocAgent(Uri server, CaPin pin, Uri? proxy, string name, AdHocTicket ticket, IEnumerable<ServiceTarget> services, TextReader input, TextWriter output)
@@ -37,14 +36,13 @@ internal sealed class AdHocAgent : IDisposable
         _name = name;
         _ticket = ticket;
         _services = services.ToDictionary(s => s.Name, StringComparer.Ordinal);
-        _terminal = new HostTerminal(input, output, () => _sessions!.EmergencyStop());
-        _sessions = new HostSessions(_services, _terminal, alwaysAsk: true);
+        _sessions = new HostSessions(_services, input, output, alwaysAsk: true);
     }
 
     /// <summary>Joins, serves the one session, and returns when it is over; throws (one line) when no session came about.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        _ = _terminal.RunAsync(cancellationToken);
+        _ = _sessions.Terminal.RunAsync(cancellationToken);
         try
         {
             using var ca = await ModuleClient.FetchCaAsync(_server, _pin, _proxy, cancellationToken);
@@ -52,19 +50,19 @@ internal sealed class AdHocAgent : IDisposable
             using var channel = await client.ConnectControlAsync("api/v1/adhoc/connect", bearer: null, ModuleTimings.HostKeepAlive, cancellationToken);
             var welcome = await JoinAsync(channel, cancellationToken);
             var until = welcome.WaitsUntil.ToLocalTime().ToString("t", CultureInfo.CurrentCulture);
-            _terminal.Say(welcome.RequestId is null
+            _sessions.Terminal.Say(welcome.RequestId is null
                 ? HostText.JoinedWithCode(_server.Authority, welcome.Supporter ?? "?", until)
                 : HostText.JoinedWithRequest(welcome.RequestId, until));
-            _terminal.Say(HostText.Offering(HostAgent.DescribeServices(_services.Values)));
+            _sessions.Terminal.Say(HostText.Offering(HostAgent.DescribeServices(_services.Values)));
             await using var relays = new RelayOpener(client, welcome.RelayKey);
             var reason = await _sessions.ServeAsync(channel, relays, TimeSpan.FromSeconds(Math.Max(2, welcome.HeartbeatSeconds)), oneSession: true, cancellationToken);
             switch (_sessions.Outcome)
             {
                 case OneSessionOutcome.Ended:
-                    _terminal.Say(HostText.AdHocEnded);
+                    _sessions.Terminal.Say(HostText.AdHocEnded);
                     return;
                 case OneSessionOutcome.Refused:
-                    _terminal.Say(HostText.YouRefused);
+                    _sessions.Terminal.Say(HostText.YouRefused);
                     return;
                 default:
                     throw new IOException(HostText.NotTaken(reason));
@@ -73,7 +71,7 @@ internal sealed class AdHocAgent : IDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _sessions.EndAllSessions(null);
-            _terminal.Say(HostText.Stopped);
+            _sessions.Terminal.Say(HostText.Stopped);
         }
     }
 
@@ -95,9 +93,5 @@ internal sealed class AdHocAgent : IDisposable
         };
     }
 
-    public void Dispose()
-    {
-        _sessions.EndAllSessions(null);
-        _terminal.Dispose();
-    }
+    public void Dispose() => _sessions.Dispose();
 }

@@ -26,7 +26,6 @@ internal sealed class HostAgent : IDisposable
     private readonly Uri? _proxy;
     private readonly string _name;
     private readonly IReadOnlyDictionary<string, ServiceTarget> _services;
-    private readonly HostTerminal _terminal;
     private readonly HostSessions _sessions;
 
     public HostAgent(Uri server, CaPin pin, X509Certificate2 ca, X509Certificate2 certificate, Uri? proxy, string name, IEnumerable<ServiceTarget> services, TextReader input, TextWriter output)
@@ -38,13 +37,12 @@ internal sealed class HostAgent : IDisposable
         _proxy = proxy;
         _name = name;
         _services = services.ToDictionary(s => s.Name, StringComparer.Ordinal);
-        _terminal = new HostTerminal(input, output, () => _sessions!.EmergencyStop());
-        _sessions = new HostSessions(_services, _terminal, alwaysAsk: false);
+        _sessions = new HostSessions(_services, input, output, alwaysAsk: false);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        _ = _terminal.RunAsync(cancellationToken);
+        _ = _sessions.Terminal.RunAsync(cancellationToken);
         var attempt = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -56,7 +54,7 @@ internal sealed class HostAgent : IDisposable
                 using var channel = await client.ConnectControlAsync("api/v1/host/connect", bearer: null, ModuleTimings.HostKeepAlive, cancellationToken);
                 var welcome = await GreetAsync(channel, cancellationToken);
                 attempt = 0;
-                _terminal.Say(HostText.Online(welcome.Name, welcome.HostId, _server.Authority, DescribeServices(_services.Values)));
+                _sessions.Terminal.Say(HostText.Online(welcome.Name, welcome.HostId, _server.Authority, DescribeServices(_services.Values)));
                 problem = await _sessions.ServeAsync(channel, relays, TimeSpan.FromSeconds(Math.Max(2, welcome.HeartbeatSeconds)), oneSession: false, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -78,7 +76,7 @@ internal sealed class HostAgent : IDisposable
             }
 
             var delay = Backoff(attempt++);
-            _terminal.Say(HostText.Offline(problem, delay.TotalSeconds.ToString("0.#", CultureInfo.CurrentCulture)));
+            _sessions.Terminal.Say(HostText.Offline(problem, delay.TotalSeconds.ToString("0.#", CultureInfo.CurrentCulture)));
             try
             {
                 await Task.Delay(delay, cancellationToken);
@@ -117,9 +115,5 @@ internal sealed class HostAgent : IDisposable
             ?? throw new IOException("the server did not welcome this host");
     }
 
-    public void Dispose()
-    {
-        _sessions.EndAllSessions(null);
-        _terminal.Dispose();
-    }
+    public void Dispose() => _sessions.Dispose();
 }

@@ -18,15 +18,32 @@ namespace PrivateServer.HostModule.Agent;
 /// and the emergency stop. Consent lives here, not on the server: a stream for a session this host
 /// did not grant is refused.
 /// </summary>
-internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> services, HostTerminal terminal, bool alwaysAsk)
+internal sealed class HostSessions : IDisposable
 {
     private static readonly TimeSpan ConsentTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan OneSessionCloseTimeout = TimeSpan.FromSeconds(3);
 
+    private readonly IReadOnlyDictionary<string, ServiceTarget> _services;
+    private readonly HostTerminal _terminal;
+    private readonly bool _alwaysAsk;
     private readonly ConcurrentDictionary<string, LocalSession> _sessions = new(StringComparer.Ordinal);
     private ControlChannel? _channel;
     private RelayOpener? _relays;
     private CancellationTokenSource? _oneSessionOver;
+
+    /// <param name="services">What this host offers.</param>
+    /// <param name="input">The user's answers and the word 'stop' (<see cref="HostTerminal"/>).</param>
+    /// <param name="output">What the user reads.</param>
+    /// <param name="alwaysAsk">Ask even when the group's policy allows without asking (ad-hoc customers).</param>
+    public HostSessions(IReadOnlyDictionary<string, ServiceTarget> services, TextReader input, TextWriter output, bool alwaysAsk)
+    {
+        _services = services;
+        _terminal = new HostTerminal(input, output, EmergencyStop);
+        _alwaysAsk = alwaysAsk;
+    }
+
+    /// <summary>The user's terminal: the agents run it and tell the user about the connection through it.</summary>
+    public HostTerminal Terminal => _terminal;
 
     private sealed record LocalSession(string Id, string Supporter, IReadOnlySet<string> Granted, CancellationTokenSource Ended);
 
@@ -85,7 +102,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
                         break;
                     case ChannelError error:
                         lastError = error.Message;
-                        terminal.Say(HostText.ServerSays(error.Message));
+                        _terminal.Say(HostText.ServerSays(error.Message));
                         break;
                     default:
                         throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} from the server");
@@ -107,7 +124,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
     {
         var count = _sessions.Count;
         EndAllSessions(null, finish: false);
-        terminal.Say(count == 0 ? HostText.NoSessionRunning : HostText.StoppedSessions(count));
+        _terminal.Say(count == 0 ? HostText.NoSessionRunning : HostText.StoppedSessions(count));
         _ = TellServerAsync(count > 0);
     }
 
@@ -117,7 +134,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
     {
         if (Volatile.Read(ref _channel) is { } channel)
         {
-            await TrySendAsync(channel, new SessionStop(null, "emergency stop by the host's user"), CancellationToken.None);
+            await channel.TrySendAsync(new SessionStop(null, "emergency stop by the host's user"), CancellationToken.None);
         }
 
         if (stopped)
@@ -155,7 +172,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
         try
         {
             var asked = (request.Permissions ?? []).Where(SessionPermissions.IsKnown).Distinct(StringComparer.Ordinal).ToList();
-            var unknownService = asked.FirstOrDefault(p => SessionPermissions.TryGetTunnel(p, out var s) && !services.ContainsKey(s));
+            var unknownService = asked.FirstOrDefault(p => SessionPermissions.TryGetTunnel(p, out var s) && !_services.ContainsKey(s));
             var rights = DescribeRights(asked);
             var terms = SupportTerms.Choose(request.Terms, CultureInfo.CurrentUICulture.TwoLetterISOLanguageName);
             bool accepted;
@@ -165,19 +182,19 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
                 accepted = false;
                 reason = $"this host does not offer {unknownService}";
             }
-            else if (request.Consent == "auto" && !alwaysAsk)
+            else if (request.Consent == "auto" && !_alwaysAsk)
             {
                 accepted = true;
-                terminal.Say(HostText.AllowedByPolicy(request.SupporterDisplayName, rights));
+                _terminal.Say(HostText.AllowedByPolicy(request.SupporterDisplayName, rights));
             }
             else
             {
                 if (terms is not null)
                 {
-                    terminal.Say(HostText.TermsHeader + Environment.NewLine + terms.Text);
+                    _terminal.Say(HostText.TermsHeader + Environment.NewLine + terms.Text);
                 }
 
-                accepted = await terminal.AskAsync(HostText.ConsentQuestion(request.SupporterDisplayName, rights), ConsentTimeout, cancellationToken);
+                accepted = await _terminal.AskAsync(HostText.ConsentQuestion(request.SupporterDisplayName, rights), ConsentTimeout, cancellationToken);
                 reason = accepted ? null : HostText.Refused;
             }
 
@@ -187,7 +204,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
                 _sessions[session.Id] = session;
                 // While a session runs, a warm relay connection waits for its next stream.
                 Volatile.Read(ref _relays)?.KeepSpare(true);
-                terminal.Say(HostText.SessionBanner(session.Id, request.SupporterDisplayName, rights));
+                _terminal.Say(HostText.SessionBanner(session.Id, request.SupporterDisplayName, rights));
             }
 
             await channel.SendAsync(
@@ -209,9 +226,9 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
         // Checked here, whatever the server says: only a session this host granted, only a granted service.
         if (!_sessions.TryGetValue(open.SessionId, out var session)
             || !session.Granted.Contains(SessionPermissions.Tunnel(open.Service))
-            || !services.TryGetValue(open.Service, out var target))
+            || !_services.TryGetValue(open.Service, out var target))
         {
-            await TrySendAsync(channel, new StreamFailed(open.StreamId, "not granted by this host"), cancellationToken);
+            await channel.TrySendAsync(new StreamFailed(open.StreamId, "not granted by this host"), cancellationToken);
             return;
         }
 
@@ -225,7 +242,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
-            await TrySendAsync(channel, new StreamFailed(open.StreamId, $"the service '{open.Service}' is not reachable on this host"), cancellationToken);
+            await channel.TrySendAsync(new StreamFailed(open.StreamId, $"the service '{open.Service}' is not reachable on this host"), cancellationToken);
             await RelayOpener.DiscardAsync(relayOpening);
             return;
         }
@@ -238,7 +255,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            await TrySendAsync(channel, new StreamFailed(open.StreamId, "the relay stream could not be opened"), cancellationToken);
+            await channel.TrySendAsync(new StreamFailed(open.StreamId, "the relay stream could not be opened"), cancellationToken);
         }
     }
 
@@ -247,7 +264,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
         var result = await RfbViewOnlyFilter.CopyAsync(supporter, screen, cancellationToken);
         if (result.Outcome == RfbFilterOutcome.Violation)
         {
-            terminal.Say(HostText.ViewOnlyClosed(result.Violation));
+            _terminal.Say(HostText.ViewOnlyClosed(result.Violation));
         }
 
         return result.BytesForwarded;
@@ -267,7 +284,7 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
             session.Ended.Cancel();
             if (reason is not null)
             {
-                terminal.Say(HostText.SessionEnded(sessionId, session.Supporter, reason));
+                _terminal.Say(HostText.SessionEnded(sessionId, session.Supporter, reason));
             }
 
             if (finish)
@@ -322,16 +339,11 @@ internal sealed class HostSessions(IReadOnlyDictionary<string, ServiceTarget> se
             : SessionPermissions.TryGetTunnel(p, out var service) ? HostText.RightTunnel(service)
             : p));
 
-    private static async Task TrySendAsync(ControlChannel channel, ControlMessage message, CancellationToken cancellationToken)
+
+    public void Dispose()
     {
-        try
-        {
-            await channel.SendAsync(message, cancellationToken);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
-        {
-            // The channel is gone; the server ends the session on its side.
-        }
+        EndAllSessions(null);
+        _terminal.Dispose();
     }
 }
 

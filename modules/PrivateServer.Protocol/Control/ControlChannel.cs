@@ -39,6 +39,20 @@ public sealed class ControlChannel : IDisposable
         }
     }
 
+    /// <summary>Sends if the channel is still there; false when it is already gone (closed, aborted, disposed, cancelled).</summary>
+    public async Task<bool> TrySendAsync(ControlMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendAsync(message, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The next message, or null when the peer closed the channel.</summary>
     public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken)
     {

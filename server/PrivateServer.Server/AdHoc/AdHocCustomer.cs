@@ -19,12 +19,11 @@ public sealed class AdHocCustomer
     private int _takenFlag;
 
     internal AdHocCustomer(
-        HostConnection connection, string relayKeyHash, AdHocVia via, SessionCodeRecord? code, string? requestId, string? requestText, string? group,
+        HostConnection connection, string relayKeyHash, SessionCodeRecord? code, string? requestId, string? requestText, string? group,
         string source, DateTimeOffset since)
     {
         Connection = connection;
         RelayKeyHash = relayKeyHash;
-        Via = via;
         Code = code;
         RequestId = requestId;
         RequestText = requestText;
@@ -37,7 +36,7 @@ public sealed class AdHocCustomer
 
     public string RelayKeyHash { get; }
 
-    public AdHocVia Via { get; }
+    public AdHocVia Via => Code is null ? AdHocVia.Request : AdHocVia.Code;
 
     /// <summary>The redeemed code (<see cref="AdHocVia.Code"/>).</summary>
     public SessionCodeRecord? Code { get; }

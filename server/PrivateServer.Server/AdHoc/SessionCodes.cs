@@ -110,7 +110,8 @@ public sealed partial class SessionCodes(
     /// <summary>What the database keeps of a code: its SHA-256.</summary>
     public static string Hash(string code) => SecretToken.Hash("session-code:" + code);
 
-    private static string Shown(string text)
+    /// <summary>What a person typed, as a code is shown ("0123 4567"), or clipped and without control characters.</summary>
+    internal static string Shown(string text)
     {
         var clean = new string(text.Where(c => !char.IsControl(c)).Take(20).ToArray());
         return SessionCode.TryParse(clean, out var code) ? SessionCode.Format(code) : clean;

@@ -131,7 +131,7 @@ public sealed partial class HostChannels(
             var relayKey = "ah." + SecretToken.New();
             var requestId = request is null ? null : "rq-" + SecretToken.New()[..10];
             customer = new AdHocCustomer(
-                connection, SecretToken.Hash(relayKey), code is null ? AdHocVia.Request : AdHocVia.Code, code, requestId, request, group, from, now);
+                connection, SecretToken.Hash(relayKey), code, requestId, request, group, from, now);
             var wait = code is null ? adHocOptions.Value.RequestLifetime : adHocOptions.Value.CodeLifetime;
             desk.Arrive(customer);
             var offered = string.Join(",", services);
@@ -203,7 +203,7 @@ public sealed partial class HostChannels(
         catch (TimeoutException)
         {
             using var notify = new CancellationTokenSource(RefusalTimeout);
-            await TrySendAsync(connection.Channel, new ChannelError("no supporter took the session in time"), notify.Token);
+            await connection.Channel.TrySendAsync(new ChannelError("no supporter took the session in time"), notify.Token);
             connection.Close("no supporter took the session in time");
         }
         catch (OperationCanceledException)
@@ -275,18 +275,6 @@ public sealed partial class HostChannels(
     {
         using var close = new CancellationTokenSource(RefusalTimeout);
         await channel.CloseAsync(status, reason, close.Token, awaitPeer: true);
-    }
-
-    private static async Task TrySendAsync(ControlChannel channel, ControlMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await channel.SendAsync(message, cancellationToken);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The channel is already gone.
-        }
     }
 
     private static string Clip(string? text)

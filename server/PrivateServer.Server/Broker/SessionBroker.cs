@@ -280,7 +280,7 @@ public sealed partial class SessionBroker(
             return (null, null, problem);
         }
 
-        var shown = Protocol.Sessions.SessionCode.TryParse(text, out var digits) ? Protocol.Sessions.SessionCode.Format(digits) : text;
+        var shown = SessionCodes.Shown(text);
         if (code.RedeemedAt is null)
         {
             await channel.SendAsync(new AwaitingCustomer(code.ExpiresAt), cancellationToken);
@@ -321,7 +321,7 @@ public sealed partial class SessionBroker(
     private static async Task LetCustomerGoAsync(HostConnection customer, string reason)
     {
         using var notify = new CancellationTokenSource(NotifyTimeout);
-        await TrySendAsync(customer.Channel, new ChannelError("no session: " + reason), notify.Token);
+        await customer.Channel.TrySendAsync(new ChannelError("no session: " + reason), notify.Token);
         await customer.Channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "no session", notify.Token);
         customer.CloseSoon("no session: " + reason, NotifyTimeout);
     }
@@ -399,13 +399,13 @@ public sealed partial class SessionBroker(
             using var notify = new CancellationTokenSource(NotifyTimeout);
             if (by != SessionEndedBy.Supporter)
             {
-                await TrySendAsync(session.SupporterChannel, new SessionEnded(session.Id, reason), notify.Token);
+                await session.SupporterChannel.TrySendAsync(new SessionEnded(session.Id, reason), notify.Token);
                 await session.SupporterChannel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", notify.Token);
             }
 
             if (by is not (SessionEndedBy.Host or SessionEndedBy.HostGone))
             {
-                await TrySendAsync(session.Host.Channel, new SessionEnded(session.Id, reason), session.Host.Closed);
+                await session.Host.Channel.TrySendAsync(new SessionEnded(session.Id, reason), session.Host.Closed);
             }
 
             if (session.Host.IsAdHoc)
@@ -421,18 +421,6 @@ public sealed partial class SessionBroker(
         }
 
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
-    }
-
-    private static async Task TrySendAsync(ControlChannel channel, ControlMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await channel.SendAsync(message, cancellationToken);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The channel is already gone; the session ends anyway.
-        }
     }
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Session {SessionId}: {Supporter} asks for host {HostName} ({HostId}) with {Permissions}; consent {Consent}")]

@@ -51,7 +51,7 @@ public sealed class AdHocDeskTests
     {
         var desk = new AdHocDesk();
         var code = new SessionCodeRecord("sc-1", "hash-1", "alice", DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue, DateTimeOffset.UnixEpoch, "192.0.2.8");
-        var customer = Customer(AdHocVia.Code, code, null, null);
+        var customer = Customer(code, null, null);
         desk.Arrive(customer);
         var arrived = await desk.WaitForCodeAsync("hash-1", TimeSpan.Zero, CancellationToken.None);
         desk.Leave(customer);
@@ -63,13 +63,13 @@ public sealed class AdHocDeskTests
         desk.FindByRelayKey(customer.RelayKeyHash).Should().BeNull("the relay key dies with the customer");
     }
 
-    private static AdHocCustomer Request(string id, string? group) => Customer(AdHocVia.Request, null, id, group);
+    private static AdHocCustomer Request(string id, string? group) => Customer(null, id, group);
 
-    private static AdHocCustomer Customer(AdHocVia via, SessionCodeRecord? code, string? requestId, string? group)
+    private static AdHocCustomer Customer(SessionCodeRecord? code, string? requestId, string? group)
     {
         var record = new HostRecord("ah-" + (requestId ?? code!.Id), "carol-pc", group ?? string.Empty, string.Empty, string.Empty, DateTimeOffset.UnixEpoch, null, null, null, [], null);
         var channel = new ControlChannel(WebSocket.CreateFromStream(new MemoryStream(), new WebSocketCreationOptions { IsServer = true }));
         var connection = new HostConnection(record, new HostHello("carol-pc", "x", "x", []), channel, CancellationToken.None, adHoc: true);
-        return new AdHocCustomer(connection, "key-" + record.Id, via, code, requestId, "help", group, "192.0.2.8", DateTimeOffset.UnixEpoch);
+        return new AdHocCustomer(connection, "key-" + record.Id, code, requestId, "help", group, "192.0.2.8", DateTimeOffset.UnixEpoch);
     }
 }
