@@ -7,13 +7,17 @@ PROGRAMS := appliance/PrivateServer.Appliance modules/PrivateServer.HostModule m
 RUN_DATA ?= data
 RUN_URLS ?= https://127.0.0.1:8443
 
-.PHONY: all build run test test-deps bench bench-deps publish clean
+.PHONY: all build build-deps run test test-deps bench bench-deps publish clean
 
 all: build
 
 ## build: out/privateserver, out/privateserver-host, out/privateserver-supporter (and the tests)
-build:
+build: build-deps
 	$(DOTNET) build PrivateServer.sln -c $(CONFIGURATION) --nologo -v:minimal
+
+## build-deps: npm, which fetches noVNC (pinned in server/PrivateServer.Server/Web/package-lock.json) into the embedded web assets
+build-deps:
+	@command -v npm >/dev/null || scripts/install-packages.sh npm
 
 ## run: the appliance on https://127.0.0.1:8443 with ./data; the first start initialises it and prints the admin password once
 run: build

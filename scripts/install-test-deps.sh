@@ -11,6 +11,7 @@ packages=(
   x11-xserver-utils  # xsetroot: paints the root window a known colour
   xdotool            # reads and moves the X pointer
   tinyproxy          # a real HTTP CONNECT proxy between a module and the appliance
+  chromium           # the browser Playwright drives for the web console tests (never its own download)
 )
 
 "$(dirname "$0")/install-packages.sh" "${packages[@]}"

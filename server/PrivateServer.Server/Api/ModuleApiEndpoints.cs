@@ -14,6 +14,7 @@ using PrivateServer.Protocol.Api;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Relay;
 using PrivateServer.Protocol.Transport;
+using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
@@ -101,12 +102,16 @@ public static partial class ModuleApiEndpoints
             return Unauthorized();
         }
 
-        var mine = (await hosts.ListAsync(cancellationToken))
+        return TypedResults.Ok(await HostsOfAsync(user, hosts, presence, cancellationToken));
+    }
+
+    /// <summary>The unrevoked hosts in the user's groups, with their live status.</summary>
+    internal static async Task<List<HostSummary>> HostsOfAsync(User user, IHostStore hosts, HostPresence presence, CancellationToken cancellationToken) =>
+        (await hosts.ListAsync(cancellationToken))
             .Where(h => !h.Revoked && user.Groups.Contains(h.Group, StringComparer.OrdinalIgnoreCase))
+            .OrderBy(h => h.Name, StringComparer.OrdinalIgnoreCase)
             .Select(h => Summarise(h, presence))
             .ToList();
-        return TypedResults.Ok(mine);
-    }
 
     internal static HostSummary Summarise(HostRecord host, HostPresence presence)
     {
@@ -160,10 +165,14 @@ public static partial class ModuleApiEndpoints
             return Unauthorized();
         }
 
-        return TypedResults.Ok(desk.WaitingFor(user)
-            .Select(c => new WaitingRequest(c.RequestId!, c.Connection.Host.Name, c.RequestText ?? string.Empty, c.Group, c.Since))
-            .ToList());
+        return TypedResults.Ok(QueueOf(user, desk));
     }
+
+    /// <summary>The customer requests waiting for the user (its groups, or no group).</summary>
+    internal static List<WaitingRequest> QueueOf(User user, AdHocDesk desk) =>
+        desk.WaitingFor(user)
+            .Select(c => new WaitingRequest(c.RequestId!, c.Connection.Host.Name, c.RequestText ?? string.Empty, c.Group, c.Since))
+            .ToList();
 
     /// <summary>An ad-hoc customer's control channel: no certificate, no token — its code or request is the first message.</summary>
     private static async Task<IResult> AdHocConnectAsync(HttpContext context, HostChannels channels)
@@ -194,7 +203,14 @@ public static partial class ModuleApiEndpoints
             return TypedResults.Problem(detail: "the session channel is a WebSocket", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(KeepAlive(options.Value));
+        await RunSessionChannelAsync(context, user, broker, options.Value, loggers.CreateLogger(typeof(ModuleApiEndpoints)));
+        return TypedResults.Empty;
+    }
+
+    /// <summary>A supporter's session channel (module or browser): the broker runs it; a protocol violation closes it with the reason.</summary>
+    internal static async Task RunSessionChannelAsync(HttpContext context, User user, SessionBroker broker, BrokerOptions options, ILogger logger)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(KeepAlive(options));
         using var channel = new ControlChannel(socket);
         try
         {
@@ -203,7 +219,7 @@ public static partial class ModuleApiEndpoints
         catch (ControlProtocolException ex)
         {
             var source = Source(context);
-            LogSupporterViolation(loggers.CreateLogger(typeof(ModuleApiEndpoints)), user.Name, source, ex.Message);
+            LogSupporterViolation(logger, user.Name, source, ex.Message);
             using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await channel.CloseAsync(ex.Status, ex.Message, close.Token, awaitPeer: true);
         }
@@ -211,8 +227,6 @@ public static partial class ModuleApiEndpoints
         {
             // The supporter went away; the broker ended the session.
         }
-
-        return TypedResults.Empty;
     }
 
     private static async Task<IResult> RelayAsync(
@@ -305,22 +319,7 @@ public static partial class ModuleApiEndpoints
             return TypedResults.Empty;
         }
 
-        Stream hostHalf;
-        try
-        {
-            hostHalf = await stream.HostHalf.WaitAsync(RelayRendezvous.PairingTimeout, stream.SessionEnded);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            LogStreamNotPaired(logger, stream.Id, stream.SessionId, stream.FailureReason ?? "the host did not open its half in time");
-            stream.Fail("not paired");
-            return TypedResults.Empty;
-        }
-
-        LogStreamOpened(logger, stream.Id, stream.SessionId, stream.Service);
-        var result = await RelayPump.RunAsync(duplex, hostHalf, stream.SessionEnded);
-        stream.Finish();
-        LogStreamClosed(logger, stream.Id, stream.SessionId, result.EndedBy, result.BytesAToB, result.BytesBToA);
+        await SupporterHalf.RunAsync(stream, duplex, logger);
         return TypedResults.Empty;
     }
 
@@ -347,16 +346,7 @@ public static partial class ModuleApiEndpoints
     private static ProblemHttpResult Unauthorized() =>
         TypedResults.Problem(detail: "sign in first (privateserver-supporter login)", statusCode: StatusCodes.Status401Unauthorized);
 
-    private static string Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? IPAddress.None.ToString();
-
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Debug, Message = "Stream {StreamId} of session {SessionId} opened to service {Service}")]
-    private static partial void LogStreamOpened(ILogger logger, string streamId, string sessionId, string service);
-
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Debug, Message = "Stream {StreamId} of session {SessionId} closed by {EndedBy}: {BytesUp} bytes to the host, {BytesDown} to the supporter")]
-    private static partial void LogStreamClosed(ILogger logger, string streamId, string sessionId, RelayEnd endedBy, long bytesUp, long bytesDown);
-
-    [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Stream {StreamId} of session {SessionId} not opened: {Reason}")]
-    private static partial void LogStreamNotPaired(ILogger logger, string streamId, string sessionId, string reason);
+    internal static string Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? IPAddress.None.ToString();
 
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "A relay ticket presented by {Identity} from {Source} was refused")]
     private static partial void LogTicketRefused(ILogger logger, string identity, string source);

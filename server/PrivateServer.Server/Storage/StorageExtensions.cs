@@ -20,6 +20,7 @@ public static class StorageExtensions
         services.AddSingleton<IApiTokenStore, LiteDbApiTokenStore>();
         services.AddSingleton<ISessionCodeStore, LiteDbSessionCodeStore>();
         services.AddSingleton<IConsentStore, LiteDbConsentStore>();
+        services.AddSingleton<IPictureStore, LiteDbPictureStore>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
@@ -13,6 +14,8 @@ using PrivateServer.Protocol.Files;
 using PrivateServer.Protocol;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Storage;
+using PrivateServer.Server.Web.Console;
+using PrivateServer.Server.Web.Profile;
 
 namespace PrivateServer.Server.Web;
 
@@ -29,11 +32,21 @@ public static class WebConsoleExtensions
         ArgumentNullException.ThrowIfNull(folder);
         services.TryAddSingleton<PasswordService>();
         services.AddSingleton<LoginService>();
+        services.AddSingleton<WebUsers>();
+        services.AddSingleton<ProfilePictures>();
         services.AddLocalization();
         services.AddRouting(options => options.LowercaseUrls = true);
 
         var assembly = typeof(WebConsoleExtensions).Assembly;
-        services.AddRazorPages(options => options.RootDirectory = "/Web/Pages")
+        services.AddRazorPages(options =>
+            {
+                options.RootDirectory = "/Web/Pages";
+                // Every page needs a signed-in user unless it says otherwise; each area its role.
+                options.Conventions.AuthorizeFolder("/");
+                options.Conventions.AuthorizeFolder("/Console", WebUsers.SupporterPolicy);
+                options.Conventions.AuthorizeFolder("/Admin", WebUsers.AdminPolicy);
+                options.Conventions.AuthorizeFolder("/Audit", WebUsers.AuditorPolicy);
+            })
             .AddViewLocalization()
             .ConfigureApplicationPartManager(parts =>
             {
@@ -60,10 +73,27 @@ public static class WebConsoleExtensions
             options.Cookie.HttpOnly = true;
             options.LoginPath = "/login";
             options.LogoutPath = "/logout";
+            options.AccessDeniedPath = "/denied";
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             options.SlidingExpiration = true;
+            options.Events.OnValidatePrincipal = async context =>
+            {
+                // A disabled user, or one whose role changed, is signed out at the next request.
+                var users = context.HttpContext.RequestServices.GetRequiredService<WebUsers>();
+                if (context.Principal is null || await users.CurrentAsync(context.Principal, context.HttpContext.RequestAborted) is null)
+                {
+                    context.RejectPrincipal();
+                    await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                }
+            };
+            // Scripts calling /web get status codes, not a login page.
+            options.Events.OnRedirectToLogin = context => Answer(context, StatusCodes.Status401Unauthorized);
+            options.Events.OnRedirectToAccessDenied = context => Answer(context, StatusCodes.Status403Forbidden);
         });
-        services.AddAuthorization();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(WebUsers.SupporterPolicy, policy => policy.RequireRole("supporter", "admin"))
+            .AddPolicy(WebUsers.AdminPolicy, policy => policy.RequireRole("admin"))
+            .AddPolicy(WebUsers.AuditorPolicy, policy => policy.RequireRole("auditor", "admin"));
 
         // Cookie and antiforgery keys survive restarts; they live in the 0700 keys folder.
         SecureFile.CreatePrivateDirectory(folder.DataProtectionKeysDirectory);
@@ -71,6 +101,20 @@ public static class WebConsoleExtensions
             .SetApplicationName("PrivateServer")
             .PersistKeysToFileSystem(new DirectoryInfo(folder.DataProtectionKeysDirectory));
         return services;
+    }
+
+    private static Task Answer(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments(Console.ConsoleEndpoints.Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = status;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Middleware of the web console, in order; call before mapping endpoints.</summary>
@@ -102,6 +146,8 @@ public static class WebConsoleExtensions
         var version = ProtocolInfo.ProductVersion(typeof(WebConsoleExtensions).Assembly);
         endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok", version))).AllowAnonymous();
         endpoints.MapRazorPages();
+        endpoints.MapConsoleEndpoints();
+        endpoints.MapGet("/profile/picture/{name}", ProfilePictures.PictureAsync).RequireAuthorization();
         return endpoints;
     }
 

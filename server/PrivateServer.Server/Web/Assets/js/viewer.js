@@ -1,0 +1,209 @@
+// The in-browser session (supporter console): speaks the session protocol on /web/session, opens
+// the host's screen as a relay stream on /web/relay (a binary WebSocket whose first, text message
+// is the stream ticket) and hands that socket to noVNC. Nothing here talks to another origin.
+import RFB from '/assets/lib/novnc/core/rfb.js';
+
+const root = document.getElementById('viewer');
+const $ = (id) => document.getElementById(id);
+const text = (key) => root.dataset['text' + key] ?? key;
+const status = $('session-status');
+const rights = $('session-rights');
+const screen = $('screen');
+const controls = ['toggle-control', 'toggle-scale', 'fullscreen', 'ctrl-alt-del', 'clip-text', 'clip-send'].map($);
+
+const state = { granted: [], rfb: null, over: false, control: false };
+
+function show(message, kind) {
+  status.textContent = message;
+  status.dataset.state = kind;
+  root.dataset.state = kind;
+}
+
+function socketUrl(path) {
+  return `wss://${location.host}${path}`;
+}
+
+const channel = new WebSocket(socketUrl('/web/session'));
+
+function send(message) {
+  channel.send(JSON.stringify({ version: Number(root.dataset.protocol), ...message }));
+}
+
+function wanted() {
+  const permissions = ['view', 'tunnel:screen'];
+  if (root.dataset.mode !== 'view') {
+    permissions.splice(1, 0, 'control');
+  }
+  return permissions;
+}
+
+channel.addEventListener('open', () => {
+  send({
+    type: 'session.connect',
+    host: root.dataset.host || undefined,
+    code: root.dataset.code || undefined,
+    request: root.dataset.request || undefined,
+    permissions: wanted(),
+  });
+});
+
+channel.addEventListener('message', (event) => {
+  const message = JSON.parse(event.data);
+  switch (message.type) {
+    case 'session.awaiting-customer':
+      show(text('Awaiting'), 'awaiting');
+      break;
+    case 'session.waiting':
+      show(`${text('Waiting')} ${message.host}`, 'waiting');
+      break;
+    case 'session.granted':
+      granted(message);
+      break;
+    case 'stream.ready':
+      openScreen(message.ticket);
+      break;
+    case 'stream.refused':
+    case 'session.refused':
+      end(`${text('Refused')} ${message.reason}`, 'refused');
+      break;
+    case 'session.ended':
+      end(`${text('Ended')} ${message.reason}`, 'ended');
+      break;
+    case 'error':
+      end(message.message, 'refused');
+      break;
+    default:
+      break;
+  }
+});
+
+channel.addEventListener('close', () => {
+  if (!state.over) {
+    end(text('Lost'), 'lost');
+  }
+});
+
+function granted(message) {
+  state.granted = message.permissions;
+  state.control = message.permissions.includes('control');
+  const card = $('code-card');
+  if (card) {
+    card.hidden = true;
+  }
+  show(`${text('Granted')} ${message.hostName}`, 'granted');
+  rights.textContent = `${text('Rights')} ${message.permissions.join(', ')}`;
+  if (message.permissions.includes('tunnel:screen')) {
+    send({ type: 'stream.request', requestId: 'screen', service: 'screen' });
+  }
+}
+
+function openScreen(ticket) {
+  const relay = new WebSocket(socketUrl('/web/relay'));
+  relay.binaryType = 'arraybuffer';
+  relay.addEventListener('open', () => {
+    relay.send(ticket);
+    // noVNC takes the open socket over; the server pairs it with the host's half and pumps RFB bytes.
+    const rfb = new RFB(screen, relay, { shared: true });
+    rfb.scaleViewport = true;
+    rfb.viewOnly = !state.control;
+    rfb.addEventListener('connect', () => {
+      show(`${text('Connected')}`, 'connected');
+      enableTools();
+    });
+    rfb.addEventListener('disconnect', () => {
+      if (!state.over) {
+        show(text('Lost'), 'lost');
+      }
+    });
+    state.rfb = rfb;
+  }, { once: true });
+}
+
+function enableTools() {
+  for (const control of controls) {
+    control.disabled = false;
+  }
+  const toggle = $('toggle-control');
+  if (!state.control) {
+    toggle.disabled = true;
+    toggle.title = text('NoControl');
+    $('ctrl-alt-del').disabled = true;
+    $('clip-text').disabled = true;
+    $('clip-send').disabled = true;
+  }
+  showMode();
+}
+
+function showMode() {
+  const viewOnly = state.rfb?.viewOnly ?? true;
+  root.dataset.mode = viewOnly ? 'view' : 'control';
+  // The button offers the other mode.
+  $('toggle-control').textContent = viewOnly ? text('Control') : text('View');
+}
+
+function end(message, kind) {
+  state.over = true;
+  show(message, kind);
+  for (const control of controls) {
+    control.disabled = true;
+  }
+  $('end-session').disabled = true;
+  if (state.rfb) {
+    const rfb = state.rfb;
+    state.rfb = null;
+    rfb.disconnect();
+  }
+  if (channel.readyState === WebSocket.OPEN) {
+    channel.close(1000, 'session over');
+  }
+}
+
+$('toggle-control').addEventListener('click', () => {
+  if (state.rfb && state.control) {
+    state.rfb.viewOnly = !state.rfb.viewOnly;
+    showMode();
+  }
+});
+
+$('toggle-scale').addEventListener('click', (event) => {
+  if (state.rfb) {
+    state.rfb.scaleViewport = !state.rfb.scaleViewport;
+    event.currentTarget.setAttribute('aria-pressed', String(state.rfb.scaleViewport));
+  }
+});
+
+$('fullscreen').addEventListener('click', () => {
+  if (document.fullscreenElement) {
+    document.exitFullscreen();
+  } else {
+    screen.requestFullscreen();
+  }
+});
+
+$('ctrl-alt-del').addEventListener('click', () => state.rfb?.sendCtrlAltDel());
+
+$('clip-send').addEventListener('click', () => {
+  const field = $('clip-text');
+  if (state.rfb && field.value) {
+    state.rfb.clipboardPasteFrom(field.value);
+    field.value = '';
+    rights.textContent = text('ClipSent');
+  }
+});
+
+$('end-session').addEventListener('click', () => end(text('Ended'), 'ended'));
+
+// The code's countdown, while the customer has not joined.
+const expires = Number(root.dataset.codeExpires);
+if (expires) {
+  const countdown = $('code-countdown');
+  const tick = () => {
+    const left = Math.max(0, Math.round((expires - Date.now()) / 1000));
+    countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    if (left === 0 || state.granted.length > 0 || state.over) {
+      clearInterval(timer);
+    }
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+
+namespace PrivateServer.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Headless Debian Chromium driven by Playwright (its own browser download is never used). Every
+/// page records each request it makes, console errors (CSP violations among them) and script
+/// errors, so a test can prove a page stayed on the appliance's origin and ran cleanly.
+/// </summary>
+public sealed class WebBrowser : IAsyncDisposable
+{
+    private static readonly string[] Flags =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
+    ];
+
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private WebBrowser(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        _browser = browser;
+    }
+
+    public static async Task<WebBrowser> StartAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        try
+        {
+            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = Flags,
+            });
+            return new WebBrowser(playwright, browser);
+        }
+        catch
+        {
+            playwright.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A fresh browser profile (no cookies) for one person, in the given language.</summary>
+    public async Task<WebSession> NewSessionAsync(ApplianceProcess appliance, string language = "en")
+    {
+        ArgumentNullException.ThrowIfNull(appliance);
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = appliance.BaseAddress.ToString().TrimEnd('/'),
+            // The appliance's own CA is not in Chromium's store; the CA chain itself is tested with curl and .NET.
+            IgnoreHTTPSErrors = true,
+            Locale = language,
+            ExtraHTTPHeaders = new Dictionary<string, string> { ["Accept-Language"] = language },
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        var page = await context.NewPageAsync();
+        return new WebSession(context, page, appliance.BaseAddress);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}
+
+/// <summary>One person's browser tab, with what it requested and what went wrong in it.</summary>
+public sealed class WebSession : IAsyncDisposable
+{
+    private readonly IBrowserContext _context;
+    private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<string> _problems = new();
+
+    internal WebSession(IBrowserContext context, IPage page, Uri origin)
+    {
+        _context = context;
+        Page = page;
+        Origin = origin;
+        page.SetDefaultTimeout(20_000);
+        page.Request += (_, request) => _requests.Enqueue(request.Url);
+        page.WebSocket += (_, socket) => _requests.Enqueue(socket.Url);
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning" && !message.Text.Contains("[DEPRECATION]", StringComparison.Ordinal))
+            {
+                _problems.Enqueue($"console {message.Type}: {message.Text}");
+            }
+        };
+        page.PageError += (_, error) => _problems.Enqueue("script error: " + error);
+    }
+
+    public IPage Page { get; }
+
+    public Uri Origin { get; }
+
+    /// <summary>Every URL the page asked for, in order (documents, scripts, images, fetches, WebSockets).</summary>
+    public IReadOnlyList<string> Requests => [.. _requests];
+
+    /// <summary>Console errors and warnings (CSP violations are console errors) and uncaught script errors.</summary>
+    public IReadOnlyList<string> Problems => [.. _problems];
+
+    /// <summary>Requests that left the appliance's origin (scheme, host and port).</summary>
+    public IReadOnlyList<string> ForeignRequests =>
+        Requests.Where(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || !(uri.Scheme is "https" or "wss" or "data" or "blob")
+            || (uri.Scheme is "https" or "wss" && (uri.Host != Origin.Host || uri.Port != Origin.Port))).ToList();
+
+    public async Task SignInAsync(string user, string password)
+    {
+        await Page.GotoAsync("/login");
+        await Page.FillAsync("#UserName", user);
+        await Page.FillAsync("#Password", password);
+        await Page.ClickAsync("button[type=submit].primary");
+        await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits for an element; on timeout the failure names what the page showed and what went wrong in it.</summary>
+    public async Task WaitForAsync(string selector, string? about = null)
+    {
+        try
+        {
+            await Page.Locator(selector).WaitForAsync();
+        }
+        catch (TimeoutException ex)
+        {
+            var shown = about is null ? string.Empty : await Page.Locator(about).TextContentAsync(new LocatorTextContentOptions { Timeout = 1000 });
+            throw new TimeoutException($"{selector} did not appear on {Page.Url}; {about}: '{shown}'; problems: {string.Join(" | ", Problems)}", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _context.DisposeAsync();
+}
