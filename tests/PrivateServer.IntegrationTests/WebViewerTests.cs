@@ -43,8 +43,20 @@ public sealed class WebViewerTests
         await tab.Page.Locator("#session-status[data-state=ended]").WaitForAsync();
         var ended = await host.WaitForStderrAsync("with alice ended: [^\n]*", deadline.Token);
 
+        await using var admin = await browser.NewSessionAsync(rig.Appliance);
+        await admin.SignInAsync("admin", rig.Appliance.AdminPassword);
+        await admin.Page.GotoAsync("/audit?host=desktop");
+        var listed = await admin.Page.Locator("#sessions tbody tr").AllInnerTextsAsync();
+        await admin.Page.Locator("#sessions tbody tr a.button").First.ClickAsync();
+        var granted = await admin.Page.TextContentAsync("#detail-granted");
+        var endedBy = await admin.Page.TextContentAsync("#detail-ended-by");
+
         colour.Should().Be("d02030");
         moved.Should().Be((123, 45));
+        listed.Should().ContainSingle().Which.Should().Contain("alice").And.Contain("desktop").And.Contain("held");
+        granted.Should().Be("view, control, tunnel:screen");
+        endedBy.Should().Be("the supporter");
+        admin.Problems.Should().BeEmpty();
         mode.Should().Be("view");
         stayed.Should().Be((123, 45), "in view mode the viewer sends no pointer events");
         tab.ForeignRequests.Should().BeEmpty();

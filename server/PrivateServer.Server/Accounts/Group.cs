@@ -1,4 +1,35 @@
 namespace PrivateServer.Server.Accounts;
 
-/// <summary>A group of supporters and hosts sharing one policy.</summary>
-public sealed record Group(string Name, UnattendedConsent UnattendedConsent, DateTimeOffset CreatedAt);
+/// <summary>
+/// A group of supporters and hosts sharing one policy: whether unattended hosts ask for consent,
+/// which session features its hosts allow (<see cref="GroupFeatures"/>), and whether sessions are
+/// recorded.
+/// </summary>
+public sealed record Group(string Name, UnattendedConsent UnattendedConsent, DateTimeOffset CreatedAt)
+{
+    /// <summary>The features a session on this group's hosts may use; all but recording by default.</summary>
+    public IReadOnlyList<string> Features { get; init; } = GroupFeatures.Default;
+
+    /// <summary>Whether sessions on this group's hosts are recorded (the recorder arrives with the audit trail).</summary>
+    public bool Recording { get; init; }
+}
+
+/// <summary>The session features a group policy allows or forbids, and which session permission needs which.</summary>
+public static class GroupFeatures
+{
+    public const string View = "view";
+    public const string Control = "control";
+    public const string Tunnels = "tunnels";
+    public const string Files = "files";
+    public const string Chat = "chat";
+
+    public static readonly IReadOnlyList<string> All = [View, Control, Tunnels, Files, Chat];
+
+    public static readonly IReadOnlyList<string> Default = All;
+
+    /// <summary>The feature a session permission needs: the screen belongs to viewing, other services to tunnels.</summary>
+    public static string For(string permission) =>
+        Protocol.Sessions.SessionPermissions.TryGetTunnel(permission, out var service)
+            ? service == Protocol.Sessions.SessionPermissions.ScreenService ? View : Tunnels
+            : permission;
+}

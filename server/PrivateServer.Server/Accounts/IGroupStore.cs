@@ -9,4 +9,7 @@ public interface IGroupStore
     Task<bool> TryAddAsync(Group group, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Group>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Replaces the policy of an existing group (matched by name, case-insensitive).</summary>
+    Task UpdateAsync(Group group, CancellationToken cancellationToken);
 }

@@ -62,7 +62,7 @@ public sealed partial class AccountAdministration(
 
     public async Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken) =>
         (await users.ListAsync(cancellationToken))
-            .Select(u => new UserView(u.Name, RoleName(u.Role), u.Groups, u.Email, u.Disabled, u.CreatedAt))
+            .Select(ToView)
             .ToList();
 
     public async Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken)
@@ -93,10 +93,110 @@ public sealed partial class AccountAdministration(
     public async Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken) =>
         (await groups.ListAsync(cancellationToken)).Select(ToView).ToList();
 
+    /// <summary>Changes role, groups, e-mail or the disabled flag; the last enabled admin can be neither disabled nor demoted.</summary>
+    public async Task<AdminOutcome<UserView>> UpdateUserAsync(UpdateUserRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var user = AccountName.IsValid(request.Name) ? await users.FindAsync(request.Name, cancellationToken) : null;
+        if (user is null)
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.NotFound, $"no user '{request.Name}'");
+        }
+
+        var role = user.Role;
+        if (request.Role is { } roleText && (!Enum.TryParse(roleText, ignoreCase: true, out role) || !Enum.IsDefined(role)))
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.Invalid, $"unknown role '{request.Role}'; use admin, supporter or auditor");
+        }
+
+        var memberOf = user.Groups.ToList();
+        if (request.Groups is not null)
+        {
+            memberOf.Clear();
+            foreach (var name in request.Groups.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                var group = AccountName.IsValid(name) ? await groups.FindAsync(name, cancellationToken) : null;
+                if (group is null)
+                {
+                    return AdminOutcome.Fail<UserView>(AdminFailureKind.NotFound, $"group '{name}' does not exist");
+                }
+
+                memberOf.Add(group.Name);
+            }
+        }
+
+        var email = request.Email is null ? user.Email : string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
+        if (email is not null && !IsPlausibleEmail(email))
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.Invalid, $"'{email}' is not an e-mail address");
+        }
+
+        var updated = user with { Role = role, Groups = memberOf, Email = email, Disabled = request.Disabled ?? user.Disabled };
+        if (user is { Role: Role.Admin, Disabled: false } && (updated.Role != Role.Admin || updated.Disabled)
+            && (await users.ListAsync(cancellationToken)).Count(u => u is { Role: Role.Admin, Disabled: false }) <= 1)
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.Invalid, $"'{user.Name}' is the last enabled admin; make another admin first");
+        }
+
+        await users.UpdateAsync(updated, cancellationToken);
+        LogUserChanged(logger, updated.Name, updated.Role, updated.Disabled);
+        return AdminOutcome.Success(ToView(updated));
+    }
+
+    /// <summary>Gives the user a new generated password, returned once.</summary>
+    public async Task<AdminOutcome<AddUserResponse>> ResetPasswordAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = AccountName.IsValid(name) ? await users.FindAsync(name, cancellationToken) : null;
+        if (user is null)
+        {
+            return AdminOutcome.Fail<AddUserResponse>(AdminFailureKind.NotFound, $"no user '{name}'");
+        }
+
+        var password = PasswordService.Generate();
+        await users.UpdateAsync(user with { PasswordHash = passwords.Hash(password) }, cancellationToken);
+        LogPasswordReset(logger, user.Name);
+        return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(user.Role), user.Groups, password));
+    }
+
+    /// <summary>Sets a group's policy: unattended consent, allowed features, recording.</summary>
+    public async Task<AdminOutcome<GroupView>> UpdateGroupAsync(UpdateGroupRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var group = AccountName.IsValid(request.Name) ? await groups.FindAsync(request.Name, cancellationToken) : null;
+        if (group is null)
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.NotFound, $"no group '{request.Name}'");
+        }
+
+        if (!Enum.TryParse<UnattendedConsent>(request.UnattendedConsent, ignoreCase: true, out var consent) || !Enum.IsDefined(consent))
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, $"unknown unattended consent '{request.UnattendedConsent}'; use ask or auto");
+        }
+
+        var unknown = request.Features.FirstOrDefault(f => !GroupFeatures.All.Contains(f, StringComparer.Ordinal));
+        if (unknown is not null)
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, $"unknown feature '{unknown}'; use {string.Join(", ", GroupFeatures.All)}");
+        }
+
+        var updated = group with
+        {
+            UnattendedConsent = consent,
+            Features = GroupFeatures.All.Where(f => request.Features.Contains(f, StringComparer.Ordinal)).ToList(),
+            Recording = request.Recording,
+        };
+        await groups.UpdateAsync(updated, cancellationToken);
+        var features = string.Join(", ", updated.Features);
+        LogGroupChanged(logger, updated.Name, consent, features, updated.Recording);
+        return AdminOutcome.Success(ToView(updated));
+    }
+
     internal static string RoleName(Role role) => role.ToString().ToLowerInvariant();
 
     private static GroupView ToView(Group group) =>
-        new(group.Name, group.UnattendedConsent.ToString().ToLowerInvariant(), group.CreatedAt);
+        new(group.Name, group.UnattendedConsent.ToString().ToLowerInvariant(), group.CreatedAt) { Features = group.Features, Recording = group.Recording };
+
+    private static UserView ToView(User user) => new(user.Name, RoleName(user.Role), user.Groups, user.Email, user.Disabled, user.CreatedAt);
 
     private static string InvalidName(string kind, string? name) =>
         $"'{name}' is not a valid {kind} name (1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit)";
@@ -107,6 +207,15 @@ public sealed partial class AccountAdministration(
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "User {UserName} added with role {Role}")]
     private static partial void LogUserAdded(ILogger logger, string userName, Role role);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "User {UserName} changed: role {Role}, disabled {Disabled}")]
+    private static partial void LogUserChanged(ILogger logger, string userName, Role role, bool disabled);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Password of user {UserName} reset by an admin")]
+    private static partial void LogPasswordReset(ILogger logger, string userName);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Group {GroupName} policy: unattended consent {Consent}, features {Features}, recording {Recording}")]
+    private static partial void LogGroupChanged(ILogger logger, string groupName, UnattendedConsent consent, string features, bool recording);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Group {GroupName} added, unattended consent {Consent}")]
     private static partial void LogGroupAdded(ILogger logger, string groupName, UnattendedConsent consent);

@@ -11,7 +11,22 @@ public sealed record AddGroupRequest(string Name, string? UnattendedConsent);
 
 public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt);
 
-public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOffset CreatedAt);
+public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOffset CreatedAt)
+{
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    public bool Recording { get; init; }
+}
+
+/// <summary>Changes to a user; null leaves a field as it is.</summary>
+public sealed record UpdateUserRequest(string Name, string? Role, IReadOnlyList<string>? Groups, string? Email, bool? Disabled);
+
+/// <summary>A group's new policy.</summary>
+public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording);
+
+/// <summary>An enrolment token as listed: only a prefix of its hash identifies it; the token itself was shown once.</summary>
+public sealed record EnrollmentTokenListing(
+    string Id, string Group, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, int MaxUses, int Uses, string? UsedByHost);
 
 /// <summary>A new enrolment token; <see cref="MaxUses"/> is how many hosts may enrol with it (default 1).</summary>
 public sealed record CreateEnrollmentTokenRequest(string Group, int? ExpiresInSeconds, int? MaxUses = null);

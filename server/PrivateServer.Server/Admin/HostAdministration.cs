@@ -100,6 +100,47 @@ public sealed partial class HostAdministration(
         return AdminOutcome.Success(View((await hosts.FindAsync(target.Id, cancellationToken))!));
     }
 
+    /// <summary>Moves a host to another existing group; its supporters change with it.</summary>
+    public async Task<AdminOutcome<HostView>> MoveHostAsync(string hostId, string group, CancellationToken cancellationToken)
+    {
+        var target = await groups.FindAsync(group, cancellationToken);
+        if (target is null)
+        {
+            return AdminOutcome.Fail<HostView>(AdminFailureKind.NotFound, $"group '{group}' does not exist");
+        }
+
+        if (!await hosts.MoveAsync(hostId, target.Name, cancellationToken))
+        {
+            return AdminOutcome.Fail<HostView>(AdminFailureKind.NotFound, $"no host '{hostId}'");
+        }
+
+        LogMoved(logger, hostId, target.Name);
+        return AdminOutcome.Success(View((await hosts.FindAsync(hostId, cancellationToken))!));
+    }
+
+    /// <summary>The enrolment tokens, identified by the first <see cref="TokenIdLength"/> characters of their hash.</summary>
+    public async Task<IReadOnlyList<EnrollmentTokenListing>> ListTokensAsync(CancellationToken cancellationToken) =>
+        (await hosts.ListTokensAsync(cancellationToken))
+            .Select(t => new EnrollmentTokenListing(t.Hash[..TokenIdLength], t.Group, t.CreatedAt, t.ExpiresAt, t.MaxUses, t.Uses, t.UsedByHost))
+            .ToList();
+
+    public const int TokenIdLength = 12;
+
+    /// <summary>Deletes the enrolment token whose hash starts with the id from the list; hosts enrolled with it stay.</summary>
+    public async Task<AdminOutcome<EnrollmentTokenListing>> DeleteTokenAsync(string id, CancellationToken cancellationToken)
+    {
+        var token = id.Length == TokenIdLength
+            ? (await hosts.ListTokensAsync(cancellationToken)).SingleOrDefault(t => t.Hash.StartsWith(id, StringComparison.Ordinal))
+            : null;
+        if (token is null || !await hosts.DeleteTokenAsync(token.Hash, cancellationToken))
+        {
+            return AdminOutcome.Fail<EnrollmentTokenListing>(AdminFailureKind.NotFound, $"no enrolment token '{id}'");
+        }
+
+        LogTokenDeleted(logger, id, token.Group);
+        return AdminOutcome.Success(new EnrollmentTokenListing(id, token.Group, token.CreatedAt, token.ExpiresAt, token.MaxUses, token.Uses, token.UsedByHost));
+    }
+
     private HostView View(HostRecord host)
     {
         var online = presence.Find(host.Id);
@@ -110,6 +151,12 @@ public sealed partial class HostAdministration(
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Enrolment token created for group {Group}, {MaxUses} use(s), valid until {ExpiresAt:u}")]
     private static partial void LogTokenCreated(ILogger logger, string group, int maxUses, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Host {HostId} moved to group {Group}")]
+    private static partial void LogMoved(ILogger logger, string hostId, string group);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Enrolment token {TokenId} of group {Group} deleted")]
+    private static partial void LogTokenDeleted(ILogger logger, string tokenId, string group);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Host {HostName} ({HostId}) revoked")]
     private static partial void LogRevoked(ILogger logger, string hostName, string hostId);

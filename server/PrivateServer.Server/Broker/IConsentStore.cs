@@ -32,4 +32,6 @@ public interface IConsentStore
     Task AddAsync(ConsentRecord consent, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ConsentRecord>> ListAsync(CancellationToken cancellationToken);
+
+    Task<ConsentRecord?> FindAsync(string sessionId, CancellationToken cancellationToken);
 }

@@ -27,6 +27,7 @@ public sealed partial class SessionBroker(
     SessionCodes codes,
     AdHocDesk desk,
     IConsentStore consents,
+    ISessionLog sessionLog,
     IOptions<BrokerOptions> options,
     IOptions<AdHocOptions> adHocOptions,
     TimeProvider time,
@@ -164,6 +165,11 @@ public sealed partial class SessionBroker(
         }
         finally
         {
+            if (outcome.Session is null)
+            {
+                await sessionLog.EndAsync(sessionId, time.GetUtcNow(), "refused", outcome.Refusal!, CancellationToken.None);
+            }
+
             // A customer gets one chance: whatever stopped the session, its connection ends with it.
             if (customer is not null && outcome.Session is null)
             {
@@ -185,9 +191,19 @@ public sealed partial class SessionBroker(
             }
         }
 
-        // An ad-hoc customer is always asked and shown the support terms; an enrolled host follows its group's policy.
-        var consent = customer is null && (await groups.FindAsync(host.Group, cancellationToken))?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask";
+        // An enrolled host follows its group's policy: the features it allows, and whether it is asked.
+        // An ad-hoc customer is always asked and shown the support terms.
+        var group = customer is null ? await groups.FindAsync(host.Group, cancellationToken) : null;
+        var forbidden = group is null ? null : permissions.FirstOrDefault(p => !group.Features.Contains(GroupFeatures.For(p), StringComparer.Ordinal));
+        if (forbidden is not null)
+        {
+            return (null, $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
+        }
+
+        var consent = group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask";
         var terms = customer is null ? null : SupportTerms();
+        var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
+        await sessionLog.AddAsync(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, permissions, time.GetUtcNow()), CancellationToken.None);
         await channel.SendAsync(new SessionWaiting(sessionId, host.Name), cancellationToken);
         var asked = SessionPermissions.Describe(permissions);
         LogSessionRequested(logger, sessionId, supporter.Name, host.Name, host.Id, asked, consent);
@@ -226,7 +242,6 @@ public sealed partial class SessionBroker(
             refusal = $"the customer '{host.Name}' did not confirm the support terms they were shown";
         }
 
-        var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
         await consents.AddAsync(
             new ConsentRecord(
                 sessionId, supporter.Name, host.Id, host.Name, via, consent == "auto" ? ConsentKind.Policy : ConsentKind.Asked, refusal is null,
@@ -420,6 +435,7 @@ public sealed partial class SessionBroker(
             session.Cancel();
         }
 
+        await sessionLog.EndAsync(session.Id, time.GetUtcNow(), by.ToString().ToLowerInvariant(), reason, CancellationToken.None);
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
     }
 

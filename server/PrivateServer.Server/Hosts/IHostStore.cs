@@ -21,6 +21,14 @@ public interface IHostStore
 
     /// <summary>Marks a host revoked; false when it does not exist.</summary>
     Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Moves a host to another group; false when there is no such host.</summary>
+    Task<bool> MoveAsync(string id, string group, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<EnrollmentToken>> ListTokensAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes an enrolment token by its hash; false when there is none.</summary>
+    Task<bool> DeleteTokenAsync(string hash, CancellationToken cancellationToken);
 }
 
 public enum EnrollmentStatus

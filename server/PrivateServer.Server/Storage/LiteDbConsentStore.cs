@@ -23,6 +23,12 @@ internal sealed class LiteDbConsentStore(ApplianceDatabase database) : IConsentS
         return Task.FromResult(all);
     }
 
+    public Task<ConsentRecord?> FindAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Consents.FindById(sessionId)?.ToRecord());
+    }
+
     internal sealed class ConsentDocument
     {
         [BsonId]

@@ -35,6 +35,14 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
         return Task.FromResult(groups);
     }
 
+    public Task UpdateAsync(Group group, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        cancellationToken.ThrowIfCancellationRequested();
+        Groups.Update(GroupDocument.From(group));
+        return Task.CompletedTask;
+    }
+
     internal sealed class GroupDocument
     {
         [BsonId]
@@ -46,14 +54,25 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
 
         public DateTime CreatedAt { get; set; }
 
+        /// <summary>Null in groups written before policies had features: all features.</summary>
+        public List<string>? Features { get; set; }
+
+        public bool Recording { get; set; }
+
         public static GroupDocument From(Group group) => new()
         {
             Id = AccountName.Normalize(group.Name),
             Name = group.Name,
             UnattendedConsent = group.UnattendedConsent,
             CreatedAt = group.CreatedAt.UtcDateTime,
+            Features = group.Features.ToList(),
+            Recording = group.Recording,
         };
 
-        public Group ToGroup() => new(Name, UnattendedConsent, new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)));
+        public Group ToGroup() => new(Name, UnattendedConsent, new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)))
+        {
+            Features = Features ?? [.. GroupFeatures.Default],
+            Recording = Recording,
+        };
     }
 }

@@ -116,6 +116,32 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
         return Task.FromResult(true);
     }
 
+    public Task<bool> MoveAsync(string id, string group, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var document = Hosts.FindById(id);
+        if (document is null)
+        {
+            return Task.FromResult(false);
+        }
+
+        document.Group = group;
+        return Task.FromResult(Hosts.Update(document));
+    }
+
+    public Task<IReadOnlyList<EnrollmentToken>> ListTokensAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<EnrollmentToken> tokens = Tokens.FindAll().Select(t => t.ToToken()).OrderBy(t => t.CreatedAt).ToList();
+        return Task.FromResult(tokens);
+    }
+
+    public Task<bool> DeleteTokenAsync(string hash, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Tokens.Delete(hash));
+    }
+
     public void Dispose() => _enrolment.Dispose();
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

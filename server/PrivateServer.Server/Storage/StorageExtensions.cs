@@ -21,6 +21,7 @@ public static class StorageExtensions
         services.AddSingleton<ISessionCodeStore, LiteDbSessionCodeStore>();
         services.AddSingleton<IConsentStore, LiteDbConsentStore>();
         services.AddSingleton<IPictureStore, LiteDbPictureStore>();
+        services.AddSingleton<ISessionLog, LiteDbSessionLog>();
         return services;
     }
 }

@@ -70,10 +70,13 @@ public sealed class SupportRig : IAsyncDisposable
         (await MustAsync(Appliance.CliAsync(cancellationToken, "enroll-token", "create", "--group", group, "--expires", expires))).Stdout.Trim();
 
     /// <summary>Enrols a host module under <paramref name="name"/>; returns its state folder.</summary>
-    public async Task<string> EnrollHostAsync(string name, CancellationToken cancellationToken, string group = Group)
+    public async Task<string> EnrollHostAsync(string name, CancellationToken cancellationToken, string group = Group) =>
+        await EnrollHostWithTokenAsync(name, await EnrollTokenAsync(cancellationToken, group), cancellationToken);
+
+    /// <summary>Enrols a host module under <paramref name="name"/> with the given token; returns its state folder.</summary>
+    public async Task<string> EnrollHostWithTokenAsync(string name, string token, CancellationToken cancellationToken)
     {
         var state = Path.Combine(Root, "host-" + name);
-        var token = await EnrollTokenAsync(cancellationToken, group);
         await MustAsync(ChildProcess.RunAsync(
             Programs.Host,
             ["enroll", "--server", ServerUrl, "--token", token, "--ca-fingerprint", Fingerprint, "--name", name, "--state", state],

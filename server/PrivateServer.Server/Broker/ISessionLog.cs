@@ -1,0 +1,32 @@
+namespace PrivateServer.Server.Broker;
+
+/// <summary>
+/// One session as the auditors see it: who asked for which host with which rights and when, and
+/// how it ended — by whom and why (a refusal ends a session that never started). What the host
+/// granted and how it consented is in the <see cref="ConsentRecord"/> of the same id.
+/// </summary>
+public sealed record SessionRecord(
+    string Id,
+    string Supporter,
+    string HostId,
+    string HostName,
+    string Via,
+    IReadOnlyList<string> Requested,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset? EndedAt = null,
+    string? EndedBy = null,
+    string? EndReason = null);
+
+/// <summary>Where sessions are kept (LiteDB now; the hash-chained audit trail builds on it).</summary>
+public interface ISessionLog
+{
+    Task AddAsync(SessionRecord session, CancellationToken cancellationToken);
+
+    /// <summary>Records the end of a session once; later calls leave the first end as it is.</summary>
+    Task EndAsync(string id, DateTimeOffset at, string by, string reason, CancellationToken cancellationToken);
+
+    Task<SessionRecord?> FindAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Sessions requested in [since, until), newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<SessionRecord>> ListAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken);
+}
