@@ -98,4 +98,81 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         _database?.Dispose();
         _temp.Dispose();
     }
+
+    [Fact]
+    public async Task UpdateUser_TheLastEnabledAdmin_CannotBeDisabledOrDemoted_UntilThereIsAnother()
+    {
+        var disable = await _administration.UpdateUserAsync(new UpdateUserRequest("admin", null, null, null, Disabled: true), CancellationToken.None);
+        var demote = await _administration.UpdateUserAsync(new UpdateUserRequest("admin", "supporter", null, null, null), CancellationToken.None);
+        await _administration.AddUserAsync(new AddUserRequest("root2", "admin", null, null, null), CancellationToken.None);
+        var afterSecond = await _administration.UpdateUserAsync(new UpdateUserRequest("admin", null, null, null, Disabled: true), CancellationToken.None);
+
+        disable.Failure!.Message.Should().Be("'admin' is the last enabled admin; make another admin first");
+        demote.Failure.Should().NotBeNull();
+        afterSecond.Failure.Should().BeNull();
+        afterSecond.Value!.Disabled.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task UpdateUser_ChangesRoleGroupsAndEmail_AndRefusesAnUnknownGroupWithoutChangingAnything()
+    {
+        await _administration.AddGroupAsync(new AddGroupRequest("helpdesk", null), CancellationToken.None);
+        await _administration.AddUserAsync(new AddUserRequest("bob", "supporter", null, null, null), CancellationToken.None);
+
+        var changed = await _administration.UpdateUserAsync(new UpdateUserRequest("bob", "auditor", ["Helpdesk"], "bob@example.internal", null), CancellationToken.None);
+        var refused = await _administration.UpdateUserAsync(new UpdateUserRequest("bob", "supporter", ["nowhere"], null, null), CancellationToken.None);
+        var stored = (await _administration.ListUsersAsync(CancellationToken.None)).Single(u => u.Name == "bob");
+
+        changed.Value!.Role.Should().Be("auditor");
+        refused.Failure!.Message.Should().Be("group 'nowhere' does not exist");
+        (stored.Role, stored.Email).Should().Be(("auditor", "bob@example.internal"));
+        stored.Groups.Should().Equal("helpdesk");
+    }
+
+    [Fact]
+    public async Task ResetPassword_GivesANewPasswordThatSignsIn_AndTheOldOneNoLonger()
+    {
+        await _administration.AddUserAsync(new AddUserRequest("bob", "supporter", null, null, "Old-Password-2026"), CancellationToken.None);
+
+        var reset = await _administration.ResetPasswordAsync("bob", CancellationToken.None);
+
+        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), NullLogger<LoginService>.Instance);
+        (await login.CheckPasswordAsync("bob", reset.Value!.GeneratedPassword, null, CancellationToken.None)).Should().NotBeNull();
+        (await login.CheckPasswordAsync("bob", "Old-Password-2026", null, CancellationToken.None)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task UpdateGroup_StoresConsentFeaturesAndRecording_AndRefusesAnUnknownFeature()
+    {
+        await _administration.AddGroupAsync(new AddGroupRequest("helpdesk", null), CancellationToken.None);
+
+        var saved = await _administration.UpdateGroupAsync(new UpdateGroupRequest("helpdesk", "auto", ["chat", "view"], Recording: true), CancellationToken.None);
+        var refused = await _administration.UpdateGroupAsync(new UpdateGroupRequest("helpdesk", "ask", ["view", "telepathy"], false), CancellationToken.None);
+        var stored = (await _administration.ListGroupsAsync(CancellationToken.None)).Single();
+
+        saved.Failure.Should().BeNull();
+        refused.Failure!.Message.Should().StartWith("unknown feature 'telepathy'");
+        stored.UnattendedConsent.Should().Be("auto");
+        stored.Features.Should().Equal("view", "chat");
+        stored.Recording.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AddGroup_WithoutAPolicy_AllowsEveryFeatureButRecording()
+    {
+        await _administration.AddGroupAsync(new AddGroupRequest("helpdesk", null), CancellationToken.None);
+
+        var stored = (await _administration.ListGroupsAsync(CancellationToken.None)).Single();
+
+        stored.Features.Should().Equal("view", "control", "tunnels", "files", "chat");
+        stored.Recording.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("view", "view")]
+    [InlineData("control", "control")]
+    [InlineData("tunnel:screen", "view")]
+    [InlineData("tunnel:rdp", "tunnels")]
+    public void GroupFeatures_ForAPermission_IsTheFeatureItNeeds(string permission, string feature) =>
+        Accounts.GroupFeatures.For(permission).Should().Be(feature);
 }
