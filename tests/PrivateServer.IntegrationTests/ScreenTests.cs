@@ -25,7 +25,7 @@ public sealed class ScreenTests
         await using var vnc = await RfbClient.ConnectAsync("127.0.0.1", port, deadline.Token);
         var pixel = await vnc.ReadPixelAsync(100, 100, deadline.Token);
         await vnc.SendPointerAsync(123, 45, 0, deadline.Token);
-        var moved = await PointerAfterAsync(display, (123, 45), deadline.Token);
+        var moved = await display.WaitForPointerAsync((123, 45), deadline.Token);
 
         (vnc.Width, vnc.Height).Should().Be((XDisplay.Width, XDisplay.Height));
         pixel.Should().Be(((byte)0xd0, (byte)0x20, (byte)0x30));
@@ -58,18 +58,6 @@ public sealed class ScreenTests
         before.Should().Be(((byte)0x20, (byte)0xc0, (byte)0x40));
         after.Should().Be(((byte)0x10, (byte)0x20, (byte)0x70), "watching still works after the dropped input");
         pointer.Should().Be((10, 10), "the host module dropped the pointer events");
-    }
-
-    private static async Task<(int X, int Y)> PointerAfterAsync(XDisplay display, (int X, int Y) expected, CancellationToken cancellationToken)
-    {
-        var pointer = await display.PointerAsync(cancellationToken);
-        for (var i = 0; i < 50 && pointer != expected; i++)
-        {
-            await Task.Delay(100, cancellationToken);
-            pointer = await display.PointerAsync(cancellationToken);
-        }
-
-        return pointer;
     }
 
     /// <summary>Reads a pixel until it has the expected colour (x11vnc polls the screen) or 10 s pass.</summary>

@@ -45,9 +45,7 @@ public sealed class WebConsoleTests
 
         await using var sam = await browser.NewSessionAsync(rig.Appliance);
         await sam.SignInAsync("sam", password);
-        await sam.Page.GotoAsync("/console");
-        var row = sam.Page.Locator("#host-rows tr", new PageLocatorOptions { HasText = "workstation" });
-        await row.Locator(".badge.on").WaitForAsync();
+        await sam.HostOnlineAsync("workstation");
         var aliceHosts = await HostNamesAsync(browser, rig.Appliance, SupportRig.Supporter, SupportRig.SupporterPassword);
 
         groupDone.Should().Be("Group field was added.");

@@ -24,14 +24,11 @@ public sealed class WebViewerTests
         await using var tab = await browser.NewSessionAsync(rig.Appliance);
         await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
 
-        await tab.Page.GotoAsync("/console");
-        var row = tab.Page.Locator("#host-rows tr", new PageLocatorOptions { HasText = "desktop" });
-        await row.Locator(".badge.on").WaitForAsync();
-        await row.GetByText("Connect").ClickAsync();
+        await (await tab.HostOnlineAsync("desktop")).GetByText("Connect").ClickAsync();
         await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
         var colour = await CanvasPixelAsync(tab.Page, 100, 100, "d02030", deadline.Token);
         await ClickScreenAsync(tab.Page, 123, 45);
-        var moved = await PointerAfterAsync(display, (123, 45), deadline.Token);
+        var moved = await display.WaitForPointerAsync((123, 45), deadline.Token);
 
         await tab.Page.ClickAsync("#toggle-control");
         var mode = await tab.Page.GetAttributeAsync("#viewer", "data-mode");
@@ -78,10 +75,7 @@ public sealed class WebViewerTests
         await using var tab = await browser.NewSessionAsync(rig.Appliance);
         await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
 
-        await tab.Page.GotoAsync("/console");
-        var row = tab.Page.Locator("#host-rows tr", new PageLocatorOptions { HasText = "desktop" });
-        await row.Locator(".badge.on").WaitForAsync();
-        await row.GetByText("View only").ClickAsync();
+        await (await tab.HostOnlineAsync("desktop")).GetByText("View only").ClickAsync();
         await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
         var colour = await CanvasPixelAsync(tab.Page, 50, 60, "20c040", deadline.Token);
         var rights = await tab.Page.TextContentAsync("#session-rights");
@@ -126,17 +120,5 @@ public sealed class WebViewerTests
         var width = await canvas.EvaluateAsync<int>("c => c.width");
         var height = await canvas.EvaluateAsync<int>("c => c.height");
         await page.Mouse.ClickAsync(box.X + ((x + 0.5f) * box.Width / width), box.Y + ((y + 0.5f) * box.Height / height));
-    }
-
-    private static async Task<(int X, int Y)> PointerAfterAsync(XDisplay display, (int X, int Y) expected, CancellationToken cancellationToken)
-    {
-        var pointer = await display.PointerAsync(cancellationToken);
-        for (var i = 0; i < 50 && pointer != expected; i++)
-        {
-            await Task.Delay(100, cancellationToken);
-            pointer = await display.PointerAsync(cancellationToken);
-        }
-
-        return pointer;
     }
 }

@@ -20,7 +20,7 @@ internal sealed class LiteDbApiTokenStore(ApplianceDatabase database) : IApiToke
     {
         cancellationToken.ThrowIfCancellationRequested();
         var document = Tokens.FindById(hash);
-        return Task.FromResult(document is null ? null : new ApiToken(document.Id, document.User, Utc(document.IssuedAt), Utc(document.ExpiresAt)));
+        return Task.FromResult(document is null ? null : new ApiToken(document.Id, document.User, StorageMapper.Utc(document.IssuedAt), StorageMapper.Utc(document.ExpiresAt)));
     }
 
     public Task RemoveExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -30,8 +30,6 @@ internal sealed class LiteDbApiTokenStore(ApplianceDatabase database) : IApiToke
         Tokens.DeleteMany(t => t.ExpiresAt < cutoff);
         return Task.CompletedTask;
     }
-
-    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     internal sealed class TokenDocument
     {

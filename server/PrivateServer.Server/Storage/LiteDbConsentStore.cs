@@ -74,6 +74,6 @@ internal sealed class LiteDbConsentStore(ApplianceDatabase database) : IConsentS
 
         public ConsentRecord ToRecord() => new(
             Id, Supporter, HostId, HostName, Via, Kind, Accepted, Granted, TermsSha256, TermsLanguage, Source,
-            new DateTimeOffset(DateTime.SpecifyKind(At, DateTimeKind.Utc)));
+            StorageMapper.Utc(At));
     }
 }

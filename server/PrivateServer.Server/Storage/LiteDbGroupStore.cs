@@ -69,7 +69,7 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
             Recording = group.Recording,
         };
 
-        public Group ToGroup() => new(Name, UnattendedConsent, new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)))
+        public Group ToGroup() => new(Name, UnattendedConsent, StorageMapper.Utc(CreatedAt))
         {
             Features = Features ?? [.. GroupFeatures.Default],
             Recording = Recording,

@@ -144,8 +144,6 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
 
     public void Dispose() => _enrolment.Dispose();
 
-    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
-
     internal sealed class HostDocument
     {
         [BsonId]
@@ -187,8 +185,8 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
         };
 
         public HostRecord ToRecord() => new(
-            Id, Name, Group, CertificateSerial, CertificateThumbprint, Utc(EnrolledAt),
-            LastSeen is { } seen ? Utc(seen) : null, Os, ModuleVersion, Services, RevokedAt is { } revoked ? Utc(revoked) : null);
+            Id, Name, Group, CertificateSerial, CertificateThumbprint, StorageMapper.Utc(EnrolledAt),
+            LastSeen is { } seen ? StorageMapper.Utc(seen) : null, Os, ModuleVersion, Services, RevokedAt is { } revoked ? StorageMapper.Utc(revoked) : null);
     }
 
     internal sealed class TokenDocument
@@ -232,12 +230,12 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
         public EnrollmentToken ToToken() => new(
             Id,
             Group,
-            Utc(CreatedAt),
-            Utc(ExpiresAt),
+            StorageMapper.Utc(CreatedAt),
+            StorageMapper.Utc(ExpiresAt),
             MaxUses ?? 1,
             Uses ?? (UsedAt is null ? 0 : 1),
             FirstUsedByHost ?? (Uses is null ? UsedByHost : null),
-            UsedAt is { } used ? Utc(used) : null,
+            UsedAt is { } used ? StorageMapper.Utc(used) : null,
             UsedByHost);
     }
 }

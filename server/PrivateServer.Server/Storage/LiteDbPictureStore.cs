@@ -15,7 +15,7 @@ internal sealed class LiteDbPictureStore(ApplianceDatabase database) : IPictureS
         var document = Pictures.FindById(user.ToLowerInvariant());
         return Task.FromResult(document is null
             ? null
-            : new ProfilePicture(document.ContentType, document.Bytes, new DateTimeOffset(DateTime.SpecifyKind(document.UpdatedAt, DateTimeKind.Utc))));
+            : new ProfilePicture(document.ContentType, document.Bytes, StorageMapper.Utc(document.UpdatedAt)));
     }
 
     public Task SetAsync(string user, ProfilePicture picture, CancellationToken cancellationToken)

@@ -91,8 +91,6 @@ internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISess
     private SessionCodeRecord? Newest(string hash) =>
         Codes.Find(c => c.Hash == hash).Select(c => c.ToRecord()).OrderByDescending(c => c.CreatedAt).FirstOrDefault();
 
-    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
-
     internal sealed class CodeDocument
     {
         [BsonId]
@@ -122,6 +120,6 @@ internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISess
         };
 
         public SessionCodeRecord ToRecord() => new(
-            Id, Hash, Supporter, Utc(CreatedAt), Utc(ExpiresAt), RedeemedAt is { } redeemed ? Utc(redeemed) : null, RedeemedFrom);
+            Id, Hash, Supporter, StorageMapper.Utc(CreatedAt), StorageMapper.Utc(ExpiresAt), RedeemedAt is { } redeemed ? StorageMapper.Utc(redeemed) : null, RedeemedFrom);
     }
 }

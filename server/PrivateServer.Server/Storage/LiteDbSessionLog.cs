@@ -95,8 +95,6 @@ internal sealed class LiteDbSessionLog : ISessionLog
         };
 
         public SessionRecord ToRecord() => new(
-            Id, Supporter, HostId, HostName, Via, Requested, Utc(RequestedAt), EndedAt is { } ended ? Utc(ended) : null, EndedBy, EndReason);
-
-        private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+            Id, Supporter, HostId, HostName, Via, Requested, StorageMapper.Utc(RequestedAt), EndedAt is { } ended ? StorageMapper.Utc(ended) : null, EndedBy, EndReason);
     }
 }

@@ -79,6 +79,6 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
             CreatedAt = user.CreatedAt.UtcDateTime,
         };
 
-        public User ToUser() => new(Name, Role, Groups, Email, PasswordHash, Disabled, new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)));
+        public User ToUser() => new(Name, Role, Groups, Email, PasswordHash, Disabled, StorageMapper.Utc(CreatedAt));
     }
 }

@@ -12,4 +12,7 @@ internal static class StorageMapper
         TrimWhitespace = false,
         EmptyStringToNull = false,
     };
+
+    /// <summary>A date read back from a document (stored as UTC) as the instant it is.</summary>
+    public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 }

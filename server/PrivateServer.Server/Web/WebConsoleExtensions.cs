@@ -80,7 +80,7 @@ public static class WebConsoleExtensions
             {
                 // A disabled user, or one whose role changed, is signed out at the next request.
                 var users = context.HttpContext.RequestServices.GetRequiredService<WebUsers>();
-                if (context.Principal is null || await users.CurrentAsync(context.Principal, context.HttpContext.RequestAborted) is null)
+                if (context.Principal is null || await users.ValidateAsync(context.HttpContext, context.Principal, context.HttpContext.RequestAborted) is null)
                 {
                     context.RejectPrincipal();
                     await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Admin;
 
@@ -27,18 +28,32 @@ public sealed class WebUsers(IUserStore users)
             authenticationType));
     }
 
-    /// <summary>The enabled user the principal names, when its role is still the one it signed in with; null otherwise.</summary>
-    public async Task<User?> CurrentAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the principal of a request once (the cookie handler calls this on every request) and
+    /// keeps the user for the rest of the request: the enabled user it names, when its role is
+    /// still the one it signed in with; null otherwise.
+    /// </summary>
+    public async Task<User?> ValidateAsync(HttpContext context, ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(principal);
         var name = principal.FindFirstValue(ClaimTypes.Name);
         var role = principal.FindFirstValue(ClaimTypes.Role);
-        if (name is null || role is null)
+        var user = name is null || role is null ? null : await users.FindAsync(name, cancellationToken);
+        user = user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role ? user : null;
+        context.Items[typeof(WebUsers)] = user;
+        return user;
+    }
+
+    /// <summary>The signed-in user of this request, as the cookie handler found it; null when nobody valid is signed in.</summary>
+    public async Task<User?> CurrentAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items.TryGetValue(typeof(WebUsers), out var checkedUser))
         {
-            return null;
+            return checkedUser as User;
         }
 
-        var user = await users.FindAsync(name, cancellationToken);
-        return user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role ? user : null;
+        return context.User.Identity?.IsAuthenticated == true ? await ValidateAsync(context, context.User, cancellationToken) : null;
     }
 }

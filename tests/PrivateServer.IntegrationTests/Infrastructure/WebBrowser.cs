@@ -120,6 +120,15 @@ public sealed class WebSession : IAsyncDisposable
         await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
     }
 
+    /// <summary>Opens the supporter console and waits until the host's row shows it online; returns the row.</summary>
+    public async Task<ILocator> HostOnlineAsync(string host)
+    {
+        await Page.GotoAsync("/console");
+        var row = Page.Locator("#host-rows tr", new PageLocatorOptions { HasText = host });
+        await row.Locator(".badge.on").WaitForAsync();
+        return row;
+    }
+
     /// <summary>Waits for an element; on timeout the failure names what the page showed and what went wrong in it.</summary>
     public async Task WaitForAsync(string selector, string? about = null)
     {

@@ -79,6 +79,19 @@ public sealed class XDisplay : IAsyncDisposable
         return x is { } px && y is { } py ? (px, py) : throw new InvalidOperationException("xdotool printed no pointer location: " + output);
     }
 
+    /// <summary>Where the X pointer is once it reached <paramref name="expected"/>, or after 5 s.</summary>
+    public async Task<(int X, int Y)> WaitForPointerAsync((int X, int Y) expected, CancellationToken cancellationToken)
+    {
+        var pointer = await PointerAsync(cancellationToken);
+        for (var i = 0; i < 50 && pointer != expected; i++)
+        {
+            await Task.Delay(100, cancellationToken);
+            pointer = await PointerAsync(cancellationToken);
+        }
+
+        return pointer;
+    }
+
     public Task MovePointerAsync(int x, int y, CancellationToken cancellationToken) =>
         RunXClientAsync(
             "xdotool",

@@ -43,14 +43,14 @@ public static partial class ConsoleEndpoints
     private static async Task<Results<Ok<List<HostSummary>>, UnauthorizedHttpResult>> HostsAsync(
         HttpContext context, WebUsers users, IHostStore hosts, HostPresence presence, CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(context.User, cancellationToken);
+        var user = await users.CurrentAsync(context, cancellationToken);
         return user is null ? TypedResults.Unauthorized() : TypedResults.Ok(await ModuleApiEndpoints.HostsOfAsync(user, hosts, presence, cancellationToken));
     }
 
     private static async Task<Results<Ok<List<WaitingRequest>>, UnauthorizedHttpResult>> QueueAsync(
         HttpContext context, WebUsers users, AdHocDesk desk, CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(context.User, cancellationToken);
+        var user = await users.CurrentAsync(context, cancellationToken);
         return user is null ? TypedResults.Unauthorized() : TypedResults.Ok(ModuleApiEndpoints.QueueOf(user, desk));
     }
 
@@ -102,7 +102,7 @@ public static partial class ConsoleEndpoints
     private static async Task<(Accounts.User? User, IResult? Problem)> WebSocketCallerAsync(
         HttpContext context, WebUsers users, CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(context.User, cancellationToken);
+        var user = await users.CurrentAsync(context, cancellationToken);
         if (user is null)
         {
             return (null, TypedResults.Unauthorized());

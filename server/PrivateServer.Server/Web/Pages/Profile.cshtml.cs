@@ -25,7 +25,7 @@ public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictur
 
     public async Task<IActionResult> OnPostPictureAsync(IFormFile? picture, CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(User, cancellationToken);
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();
@@ -37,7 +37,7 @@ public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictur
 
     public async Task<IActionResult> OnPostRemovePictureAsync(CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(User, cancellationToken);
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();
@@ -49,7 +49,7 @@ public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictur
 
     public async Task<IActionResult> OnPostPasswordAsync(string? current, string? next, string? repeat, CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(User, cancellationToken);
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();

@@ -14,7 +14,7 @@ public sealed class ConsoleModel(WebUsers users, IHostStore hosts, HostPresence 
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(User, cancellationToken);
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();

@@ -45,7 +45,7 @@ public sealed class SessionModel(WebUsers users, SessionCodes codes, ServerCerti
     /// <summary>A new session code for a customer; the page waits for the customer who types it.</summary>
     public async Task<IActionResult> OnPostCodeAsync(CancellationToken cancellationToken)
     {
-        var user = await users.CurrentAsync(User, cancellationToken);
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();
