@@ -20,7 +20,12 @@ public sealed class SilenceWatchdogTests
     {
         using var watchdog = new SilenceWatchdog(CancellationToken.None);
         var first = watchdog.Arm(TimeSpan.FromMilliseconds(10));
-        await Task.Delay(100);
+        var fired = new TaskCompletionSource();
+        using (first.Register(() => fired.TrySetResult()))
+        {
+            // Wait for the timer itself, not a fixed delay: on a loaded machine it may fire late.
+            await fired.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
 
         var second = watchdog.Arm(TimeSpan.FromSeconds(30));
 
