@@ -124,6 +124,24 @@ public sealed class TlsAndHeadersTests
     }
 
     [Fact]
+    public async Task PagesAndJson_AreNeverCached_ButAssetsMayBe()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token);
+        using var client = appliance.CreateClient();
+        (await WebLogin.PostAsync(client, "admin", appliance.AdminPassword, deadline.Token)).Dispose();
+
+        using var page = await client.GetAsync("/admin/tokens", deadline.Token);
+        using var json = await client.GetAsync("/web/hosts", deadline.Token);
+        using var css = await client.GetAsync("/assets/css/site.css", deadline.Token);
+
+        page.Headers.CacheControl!.NoStore.Should().BeTrue("an admin page shows secrets once");
+        json.StatusCode.Should().Be(HttpStatusCode.OK);
+        json.Headers.CacheControl!.NoStore.Should().BeTrue("the host list is live state");
+        (css.Headers.CacheControl?.NoStore ?? false).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task LoginPage_WhenRendered_ReferencesNoOtherOrigin()
     {
         using var deadline = TestDeadline.Start();

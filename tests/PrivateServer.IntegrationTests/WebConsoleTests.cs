@@ -12,7 +12,12 @@ namespace PrivateServer.IntegrationTests;
 public sealed class WebConsoleTests
 {
     private static readonly string[] Pages =
-        ["/", "/console", "/admin", "/admin/users", "/admin/groups", "/admin/hosts", "/admin/tokens", "/audit", "/profile", "/leave?to=https%3A%2F%2Fexample.com%2F"];
+        ["/", "/console", "/admin", "/admin/users", "/admin/groups", "/admin/hosts", "/admin/tokens", "/admin/settings", "/audit", "/profile", "/terms",
+         "/leave?to=https%3A%2F%2Fexample.com%2F"];
+
+    // A 1×1 PNG: the company logo the admin uploads.
+    private static readonly byte[] Logo = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
 
     [Fact]
     public async Task AdminCenter_CreatesGroupSupporterAndToken_AndTheSupporterSeesTheEnrolledHostOnline()
@@ -57,6 +62,65 @@ public sealed class WebConsoleTests
         admin.ForeignRequests.Should().BeEmpty();
         admin.Problems.Should().BeEmpty();
         sam.Problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Settings_BrandingTermsAndCodeLifetime_TakeEffectAtOnce_AndLinksInTheTermsGoThroughTheWarningPage()
+    {
+        const string terms = "Read https://example.com/privacy before we start.\nThe session ends when you type stop.";
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var admin = await browser.NewSessionAsync(rig.Appliance);
+        await admin.SignInAsync("admin", rig.Appliance.AdminPassword);
+
+        await admin.Page.GotoAsync("/admin/settings");
+        await admin.Page.FillAsync("#company-name", "Muster GmbH");
+        await admin.Page.FillAsync("#code-lifetime", "3");
+        await admin.Page.FillAsync("#terms-en", terms);
+        await admin.Page.ClickAsync("#save-settings");
+        var saved = await admin.Page.TextContentAsync("#admin-done");
+        await admin.Page.SetInputFilesAsync("#logo-file", new FilePayload { Name = "logo.png", MimeType = "image/png", Buffer = Logo });
+        await admin.Page.ClickAsync("#upload-logo");
+        var brand = await admin.Page.TextContentAsync("#brand-name");
+        var logoWidth = await admin.Page.EvaluateAsync<int>("() => document.getElementById('brand-logo').naturalWidth");
+        await admin.Page.SetInputFilesAsync("#logo-file", new FilePayload { Name = "logo.svg", MimeType = "image/png", Buffer = "<svg xmlns='http://www.w3.org/2000/svg'/>"u8.ToArray() });
+        await admin.Page.ClickAsync("#upload-logo");
+        var refusedLogo = await admin.Page.TextContentAsync("#logo-error");
+
+        await using var visitor = await browser.NewSessionAsync(rig.Appliance);
+        await visitor.Page.GotoAsync("/terms");
+        var shown = await visitor.Page.TextContentAsync("#terms-text");
+        var visitorBrand = await visitor.Page.TextContentAsync("#brand-name");
+        await visitor.Page.ClickAsync("#terms-text a");
+        var warning = new Uri(visitor.Page.Url);
+        var target = await visitor.Page.TextContentAsync("#leave-target");
+
+        await using var alice = await browser.NewSessionAsync(rig.Appliance);
+        await alice.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+        await alice.Page.GotoAsync("/console");
+        await alice.Page.ClickAsync("#create-code");
+        var code = (await alice.Page.GetAttributeAsync("#viewer", "data-code"))!;
+        var lifetime = await alice.Page.EvaluateAsync<double>("() => (Number(document.getElementById('viewer').dataset.codeExpires) - Date.now()) / 1000");
+        var join = rig.StartJoin(["--code", code, "--name", "carol-pc", "--service", "screen=127.0.0.1:9"]);
+        await join.WaitForStderrAsync(@"Allow\? \[y/N\]", deadline.Token);
+        await join.WriteLineAsync("n", deadline.Token);
+        await alice.WaitForAsync("#session-status[data-state=refused]", "#session-status");
+
+        saved.Should().Be("Settings saved.");
+        brand.Should().Be("Muster GmbH");
+        logoWidth.Should().Be(1, "the uploaded logo is served by the appliance and shown in the header");
+        refusedLogo.Should().Be("Only PNG and JPEG pictures are accepted.");
+        shown.Should().Be(terms);
+        visitorBrand.Should().Be("Muster GmbH");
+        warning.AbsolutePath.Should().Be("/leave");
+        target.Should().Be("https://example.com/privacy");
+        lifetime.Should().BeInRange(170, 181, "the code lives the 3 minutes the admin set, not the configured 10");
+        join.Stderr.Should().Contain("Support terms (please read):\n" + terms);
+        admin.Problems.Should().ContainSingle().Which.Should().Contain("status of 400", "only the refused upload answers with an error");
+        visitor.Problems.Should().BeEmpty();
+        visitor.ForeignRequests.Should().BeEmpty();
+        alice.Problems.Should().BeEmpty();
     }
 
     [Fact]

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PrivateServer.Protocol.Sessions;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.AdHoc;
 
@@ -15,7 +15,7 @@ namespace PrivateServer.Server.AdHoc;
 /// and is logged.
 /// </summary>
 public sealed partial class SessionCodes(
-    ISessionCodeStore store, CodeAttemptLimiter limiter, IOptions<AdHocOptions> options, TimeProvider time, ILogger<SessionCodes> logger)
+    ISessionCodeStore store, CodeAttemptLimiter limiter, SettingsService settings, TimeProvider time, ILogger<SessionCodes> logger)
 {
     private const int CodeSpace = 100_000_000;
     private static readonly TimeSpan KeptAfterExpiry = TimeSpan.FromDays(7);
@@ -26,7 +26,7 @@ public sealed partial class SessionCodes(
         ArgumentNullException.ThrowIfNull(supporter);
         var now = time.GetUtcNow();
         await store.RemoveOlderThanAsync(now - KeptAfterExpiry, cancellationToken);
-        var expires = now + options.Value.CodeLifetime;
+        var expires = now + (await settings.CurrentAsync(cancellationToken)).CodeLifetime;
         // With 10⁸ codes a collision with a live one is rare; a few draws make it vanish.
         for (var attempt = 0; attempt < 20; attempt++)
         {

@@ -20,6 +20,7 @@ using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
 using PrivateServer.Server.Relay;
+using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.Api;
 
@@ -44,6 +45,7 @@ public static partial class ModuleApiEndpoints
         services.AddOptions<AdHocOptions>().BindConfiguration(AdHocOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<CodeAttemptLimiter>();
         services.AddSingleton<SessionCodes>();
+        services.AddSingleton<SettingsService>();
         services.AddSingleton<AdHocDesk>();
         services.TryAddSingleton<LoginService>();
         services.TryAddSingleton<PasswordService>();

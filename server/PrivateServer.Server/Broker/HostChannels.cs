@@ -8,6 +8,7 @@ using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.Broker;
 
@@ -25,6 +26,7 @@ public sealed partial class HostChannels(
     AdHocDesk desk,
     IOptions<BrokerOptions> options,
     IOptions<AdHocOptions> adHocOptions,
+    SettingsService settings,
     TimeProvider time,
     ILogger<HostChannels> logger)
 {
@@ -132,7 +134,7 @@ public sealed partial class HostChannels(
             var requestId = request is null ? null : "rq-" + SecretToken.New()[..10];
             customer = new AdHocCustomer(
                 connection, SecretToken.Hash(relayKey), code, requestId, request, group, from, now);
-            var wait = code is null ? adHocOptions.Value.RequestLifetime : adHocOptions.Value.CodeLifetime;
+            var wait = code is null ? adHocOptions.Value.RequestLifetime : (await settings.CurrentAsync(cancellationToken)).CodeLifetime;
             desk.Arrive(customer);
             var offered = string.Join(",", services);
             LogCustomerWaiting(logger, name, record.Id, from, customer.Via, code?.Supporter ?? group ?? "all supporters", offered);

@@ -9,6 +9,7 @@ using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Hosts;
 using PrivateServer.Server.Relay;
+using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.Broker;
 
@@ -29,7 +30,7 @@ public sealed partial class SessionBroker(
     IConsentStore consents,
     ISessionLog sessionLog,
     IOptions<BrokerOptions> options,
-    IOptions<AdHocOptions> adHocOptions,
+    SettingsService settings,
     TimeProvider time,
     ILogger<SessionBroker> logger)
 {
@@ -201,7 +202,7 @@ public sealed partial class SessionBroker(
         }
 
         var consent = group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask";
-        var terms = customer is null ? null : SupportTerms();
+        var terms = customer is null ? null : SupportTerms(await settings.CurrentAsync(cancellationToken));
         var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
         await sessionLog.AddAsync(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, permissions, time.GetUtcNow()), CancellationToken.None);
         await channel.SendAsync(new SessionWaiting(sessionId, host.Name), cancellationToken);
@@ -265,11 +266,10 @@ public sealed partial class SessionBroker(
         return (session, null);
     }
 
-    private List<SupportTerms> SupportTerms() =>
-        adHocOptions.Value.SupportTerms
-            .Where(t => !string.IsNullOrWhiteSpace(t.Value))
+    private static List<SupportTerms> SupportTerms(EffectiveSettings settings) =>
+        settings.SupportTerms
             .OrderBy(t => t.Key, StringComparer.Ordinal)
-            .Select(t => new SupportTerms(t.Key.ToLowerInvariant(), t.Value))
+            .Select(t => new SupportTerms(t.Key, t.Value))
             .ToList();
 
     private async Task<(HostConnection? Connection, AdHocCustomer? Customer, string? Problem)> FindEnrolledHostAsync(

@@ -4,6 +4,7 @@ using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.Storage;
 
@@ -22,6 +23,7 @@ public static class StorageExtensions
         services.AddSingleton<IConsentStore, LiteDbConsentStore>();
         services.AddSingleton<IPictureStore, LiteDbPictureStore>();
         services.AddSingleton<ISessionLog, LiteDbSessionLog>();
+        services.AddSingleton<ISettingsStore, LiteDbSettingsStore>();
         return services;
     }
 }

@@ -148,6 +148,7 @@ public static class WebConsoleExtensions
         endpoints.MapRazorPages();
         endpoints.MapConsoleEndpoints();
         endpoints.MapGet("/profile/picture/{name}", ProfilePictures.PictureAsync).RequireAuthorization();
+        endpoints.MapGet("/branding/logo", Branding.LogoAsync).AllowAnonymous();
         return endpoints;
     }
 

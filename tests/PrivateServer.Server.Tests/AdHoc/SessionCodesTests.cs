@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Settings;
 using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Server.Tests.AdHoc;
@@ -18,12 +19,14 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
     private readonly ManualClock _clock = ManualClock.Monday();
     private ApplianceDatabase? _database;
     private LiteDbSessionCodeStore? _store;
+    private SettingsService? _settings;
 
     public async Task InitializeAsync()
     {
         await _temp.InitialiseAsync("Admin-Password-2026");
         _database = ApplianceDatabase.Open(_temp.Folder);
         _store = new LiteDbSessionCodeStore(_database);
+        _settings = new SettingsService(new LiteDbSettingsStore(_database), Options.Create(new AdHocOptions()), _clock, NullLogger<SettingsService>.Instance);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -43,6 +46,19 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
         first.Code.RedeemedFrom.Should().Be("192.0.2.8");
         second.Code.Should().BeNull();
         second.Refusal.Should().Be($"the session code {code[..4]} {code[4..]} was already used; ask your supporter for a new one");
+    }
+
+    [Fact]
+    public async Task Create_AfterTheAdminChangedTheLifetime_UsesTheNewLifetimeWithoutARestart()
+    {
+        var codes = Codes();
+        var (_, before) = await codes.CreateAsync(Alice, CancellationToken.None);
+
+        await _settings!.UpdateAsync(new SettingsChange(new Dictionary<string, string?>(), 3, null), "admin", CancellationToken.None);
+        var (_, after) = await codes.CreateAsync(Alice, CancellationToken.None);
+
+        before.Should().Be(_clock.GetUtcNow() + TimeSpan.FromMinutes(10));
+        after.Should().Be(_clock.GetUtcNow() + TimeSpan.FromMinutes(3));
     }
 
     [Fact]
@@ -122,10 +138,11 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
     public void Dispose()
     {
         _store?.Dispose();
+        _settings?.Dispose();
         _database?.Dispose();
         _temp.Dispose();
     }
 
     private SessionCodes Codes() =>
-        new(_store!, new CodeAttemptLimiter(_clock), Options.Create(new AdHocOptions()), _clock, NullLogger<SessionCodes>.Instance);
+        new(_store!, new CodeAttemptLimiter(_clock), _settings!, _clock, NullLogger<SessionCodes>.Instance);
 }

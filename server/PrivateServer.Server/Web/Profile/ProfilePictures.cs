@@ -21,14 +21,30 @@ public sealed class ProfilePictures(IPictureStore pictures, TimeProvider time)
     public async Task<string?> UploadAsync(string user, IFormFile? file, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
+        var (image, problem) = await ReadImageAsync(file, cancellationToken);
+        if (image is null)
+        {
+            return problem;
+        }
+
+        await pictures.SetAsync(user, new ProfilePicture(image.Value.ContentType, image.Value.Bytes, time.GetUtcNow()), cancellationToken);
+        return null;
+    }
+
+    /// <summary>
+    /// An uploaded picture (profile picture, company logo): PNG or JPEG of at most <see cref="MaximumBytes"/>,
+    /// else the resource key of what is wrong with it.
+    /// </summary>
+    public static async Task<((string ContentType, byte[] Bytes)? Image, string? Problem)> ReadImageAsync(IFormFile? file, CancellationToken cancellationToken)
+    {
         if (file is null || file.Length == 0)
         {
-            return "PictureMissing";
+            return (null, "PictureMissing");
         }
 
         if (file.Length > MaximumBytes)
         {
-            return "PictureTooLarge";
+            return (null, "PictureTooLarge");
         }
 
         var bytes = new byte[file.Length];
@@ -37,14 +53,7 @@ public sealed class ProfilePictures(IPictureStore pictures, TimeProvider time)
             await stream.ReadExactlyAsync(bytes, cancellationToken);
         }
 
-        var type = Sniff(bytes);
-        if (type is null)
-        {
-            return "PictureWrongType";
-        }
-
-        await pictures.SetAsync(user, new ProfilePicture(type, bytes, time.GetUtcNow()), cancellationToken);
-        return null;
+        return Sniff(bytes) is { } type ? ((type, bytes), null) : (null, "PictureWrongType");
     }
 
     public Task RemoveAsync(string user, CancellationToken cancellationToken) => pictures.RemoveAsync(user, cancellationToken);
