@@ -79,7 +79,7 @@ public sealed class WebViewerTests
         await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
         var colour = await CanvasPixelAsync(tab.Page, 50, 60, "20c040", deadline.Token);
         var rights = await tab.Page.TextContentAsync("#session-rights");
-        var toggleDisabled = await tab.Page.IsDisabledAsync("#toggle-control");
+        var toggleText = await tab.Page.TextContentAsync("#toggle-control");
         // Even a page script that forces noVNC out of view-only mode gets nothing through: the host filters.
         await tab.Page.EvaluateAsync("() => document.querySelector('#screen canvas').dispatchEvent(new MouseEvent('mousedown', { clientX: 5, clientY: 5 }))");
         await ClickScreenAsync(tab.Page, 200, 150);
@@ -88,9 +88,66 @@ public sealed class WebViewerTests
 
         colour.Should().Be("20c040");
         rights.Should().Contain("view").And.NotContain("control");
-        toggleDisabled.Should().BeTrue();
+        toggleText.Should().Be("Ask for control", "the session has no control; the button asks the host for it");
         pointer.Should().Be((10, 10));
         tab.Problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Viewer_ViewOnlySession_AsksTheHostForControl_RefusedThenGranted_AndOnlyThenAClickMovesThePointer()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var display = await XDisplay.StartAsync(deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "ask");
+        var state = await rig.EnrollHostAsync("desktop", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await display.PaintAsync("#2050e0", deadline.Token);
+        await display.MovePointerAsync(10, 10, deadline.Token);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var tab = await browser.NewSessionAsync(rig.Appliance);
+        await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+        await (await tab.HostOnlineAsync("desktop")).GetByText("View only").ClickAsync();
+        await host.WaitForStderrAsync(@"alice asks for a support session with: see your screen, reach the service 'screen'\. Allow\? \[y/N\]", deadline.Token);
+        await host.WriteLineAsync("y", deadline.Token);
+        await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
+        var offered = await tab.Page.TextContentAsync("#toggle-control");
+
+        await tab.Page.ClickAsync("#toggle-control");
+        var question = await host.WaitForStderrAsync(@"In session (se-[^,]+), alice also asks to: use your keyboard and mouse\. Allow\? \[y/N\]", deadline.Token);
+        await host.WriteLineAsync("n", deadline.Token);
+        await tab.WaitForAsync("#session-status[data-state=control-refused]", "#session-status");
+        var refusal = await tab.Page.TextContentAsync("#session-status");
+        await ClickScreenAsync(tab.Page, 200, 150);
+        await Task.Delay(1000, deadline.Token);
+        var unmoved = await display.PointerAsync(deadline.Token);
+
+        await tab.Page.ClickAsync("#toggle-control");
+        await host.WaitForStderrAsync(@"also asks to: use your keyboard and mouse\. Allow\? \[y/N\]", deadline.Token, skip: 1);
+        await host.WriteLineAsync("y", deadline.Token);
+        await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
+        var rights = await tab.Page.TextContentAsync("#session-rights");
+        var colour = await CanvasPixelAsync(tab.Page, 100, 100, "2050e0", deadline.Token);
+        await ClickScreenAsync(tab.Page, 150, 90);
+        // A scaled canvas may put the click one framebuffer pixel off.
+        var moved = await display.WaitForPointerAsync((150, 90), deadline.Token, tolerance: 1);
+        await tab.Page.ClickAsync("#end-session");
+
+        await using var admin = await browser.NewSessionAsync(rig.Appliance);
+        await admin.SignInAsync("admin", rig.Appliance.AdminPassword);
+        await admin.Page.GotoAsync($"/audit/session?id={question.Groups[1].Value}");
+        var later = await admin.Page.Locator(".later-grant").AllInnerTextsAsync();
+
+        offered.Should().Be("Ask for control");
+        refusal.Should().Contain("Control not granted:").And.Contain("did not grant control");
+        unmoved.Should().Be((10, 10), "the refused request changed nothing");
+        rights.Should().Contain("control");
+        colour.Should().Be("2050e0");
+        moved.X.Should().BeCloseTo(150, 1);
+        moved.Y.Should().BeCloseTo(90, 1);
+        host.Stderr.Should().Contain($"Session {question.Groups[1].Value}: alice now also may: use your keyboard and mouse.");
+        later.Should().ContainSingle().Which.Should().StartWith("control").And.Contain("given by the host's user");
+        tab.Problems.Should().BeEmpty();
+        admin.Problems.Should().BeEmpty();
     }
 
     /// <summary>The colour (rrggbb) of a framebuffer pixel in the viewer's canvas, read until it is the expected one or 10 s pass.</summary>

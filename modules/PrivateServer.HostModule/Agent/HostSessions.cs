@@ -45,7 +45,28 @@ internal sealed class HostSessions : IDisposable
     /// <summary>The user's terminal: the agents run it and tell the user about the connection through it.</summary>
     public HostTerminal Terminal => _terminal;
 
-    private sealed record LocalSession(string Id, string Supporter, IReadOnlySet<string> Granted, CancellationTokenSource Ended);
+    /// <summary>A session this host granted; <see cref="Granted"/> may grow when the user allows more while it runs.</summary>
+    private sealed class LocalSession(string id, string supporter, IReadOnlySet<string> granted)
+    {
+        private IReadOnlySet<string> _granted = granted;
+        private int _asking;
+
+        public string Id { get; } = id;
+
+        public string Supporter { get; } = supporter;
+
+        public CancellationTokenSource Ended { get; } = new();
+
+        /// <summary>What the user has granted so far; a stream takes the rights in force when it opens.</summary>
+        public IReadOnlySet<string> Granted => Volatile.Read(ref _granted);
+
+        public void Grant(IEnumerable<string> more) => Volatile.Write(ref _granted, Granted.Union(more).ToHashSet(StringComparer.Ordinal));
+
+        /// <summary>One question about more rights at a time per session.</summary>
+        public bool TryBeginAsking() => Interlocked.Exchange(ref _asking, 1) == 0;
+
+        public void EndAsking() => Volatile.Write(ref _asking, 0);
+    }
 
     /// <summary>How the one session of an ad-hoc customer went (<see cref="ServeAsync"/> with <c>oneSession</c>).</summary>
     public OneSessionOutcome Outcome { get; private set; }
@@ -93,6 +114,9 @@ internal sealed class HostSessions : IDisposable
                         break;
                     case SessionRequest request:
                         _ = AnswerAsync(channel, request, cancellationToken);
+                        break;
+                    case SessionRightsRequest rights:
+                        _ = AnswerRightsAsync(channel, rights, cancellationToken);
                         break;
                     case StreamOpen open:
                         _ = OpenStreamAsync(relays, channel, open, cancellationToken);
@@ -200,7 +224,7 @@ internal sealed class HostSessions : IDisposable
 
             if (accepted)
             {
-                var session = new LocalSession(request.SessionId, request.Supporter, asked.ToHashSet(StringComparer.Ordinal), new CancellationTokenSource());
+                var session = new LocalSession(request.SessionId, request.Supporter, asked.ToHashSet(StringComparer.Ordinal));
                 _sessions[session.Id] = session;
                 // While a session runs, a warm relay connection waits for its next stream.
                 Volatile.Read(ref _relays)?.KeepSpare(true);
@@ -218,6 +242,62 @@ internal sealed class HostSessions : IDisposable
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
             EndSession(request.SessionId, "the connection to the server was lost");
+        }
+    }
+
+    /// <summary>
+    /// The supporter of a running session asks for more (control after viewing): asked like a session —
+    /// never granted for a session this host does not hold or a service it does not offer. Streams opened
+    /// afterwards carry the new rights; the viewer opens a new screen stream for them.
+    /// </summary>
+    private async Task AnswerRightsAsync(ControlChannel channel, SessionRightsRequest request, CancellationToken cancellationToken)
+    {
+        var asked = (request.Permissions ?? []).Where(SessionPermissions.IsKnown).Distinct(StringComparer.Ordinal).ToList();
+        if (!_sessions.TryGetValue(request.SessionId ?? string.Empty, out var session)
+            || asked.Count == 0
+            || asked.Any(p => SessionPermissions.TryGetTunnel(p, out var s) && !_services.ContainsKey(s)))
+        {
+            await channel.TrySendAsync(new SessionRightsAnswer(request.AskId, false, [], "not offered by this host"), cancellationToken);
+            return;
+        }
+
+        if (!session.TryBeginAsking())
+        {
+            await channel.TrySendAsync(new SessionRightsAnswer(request.AskId, false, [], "the user is being asked already"), cancellationToken);
+            return;
+        }
+
+        try
+        {
+            var rights = DescribeRights(asked);
+            bool accepted;
+            if (request.Consent == "auto" && !_alwaysAsk)
+            {
+                accepted = true;
+                _terminal.Say(HostText.MoreRightsAllowedByPolicy(session.Id, request.SupporterDisplayName, rights));
+            }
+            else
+            {
+                using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Ended.Token);
+                accepted = await _terminal.AskAsync(HostText.MoreRightsQuestion(session.Id, request.SupporterDisplayName, rights), ConsentTimeout, ended.Token);
+            }
+
+            accepted &= !session.Ended.IsCancellationRequested;
+            if (accepted)
+            {
+                session.Grant(asked);
+                _terminal.Say(HostText.MoreRightsGranted(session.Id, request.SupporterDisplayName, rights));
+            }
+
+            await channel.SendAsync(new SessionRightsAnswer(request.AskId, accepted, accepted ? asked : [], accepted ? null : HostText.Refused), cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The session or the channel ended meanwhile; the server tells the supporter.
+        }
+        finally
+        {
+            session.EndAsking();
         }
     }
 

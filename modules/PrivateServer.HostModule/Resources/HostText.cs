@@ -10,6 +10,12 @@ internal static class HostText
 
     public static string ConsentQuestion(object? supporter, object? rights) => Format(nameof(ConsentQuestion), supporter, rights);
 
+    public static string MoreRightsQuestion(object? session, object? supporter, object? rights) => Format(nameof(MoreRightsQuestion), session, supporter, rights);
+
+    public static string MoreRightsAllowedByPolicy(object? session, object? supporter, object? rights) => Format(nameof(MoreRightsAllowedByPolicy), session, supporter, rights);
+
+    public static string MoreRightsGranted(object? session, object? supporter, object? rights) => Format(nameof(MoreRightsGranted), session, supporter, rights);
+
     public static string ConsentHint => Get(nameof(ConsentHint));
 
     public static string AllowedByPolicy(object? supporter, object? rights) => Format(nameof(AllowedByPolicy), supporter, rights);

@@ -28,6 +28,11 @@ namespace PrivateServer.Protocol.Control;
 [JsonDerivedType(typeof(AdHocJoin), "adhoc.join")]
 [JsonDerivedType(typeof(AdHocWelcome), "adhoc.welcome")]
 [JsonDerivedType(typeof(AwaitingCustomer), "session.awaiting-customer")]
+[JsonDerivedType(typeof(RightsRequest), "session.ask-rights")]
+[JsonDerivedType(typeof(SessionRightsRequest), "session.rights")]
+[JsonDerivedType(typeof(SessionRightsAnswer), "session.rights.answer")]
+[JsonDerivedType(typeof(RightsGranted), "session.rights.granted")]
+[JsonDerivedType(typeof(RightsRefused), "session.rights.refused")]
 public abstract record ControlMessage
 {
     public int Version { get; init; } = ProtocolInfo.Version;
@@ -43,6 +48,11 @@ public sealed record HostHello(string Name, string Os, string ModuleVersion, IRe
 /// when terms were shown, the SHA-256 of the text its user accepted (<see cref="SupportTerms.Sha256"/>).
 /// </summary>
 public sealed record SessionAnswer(string SessionId, bool Accepted, IReadOnlyList<string> Granted, string? Reason, string? TermsSha256 = null) : ControlMessage;
+
+/// <summary>
+/// The host's answer to a <see cref="SessionRightsRequest"/>: the further permissions it grants (empty when refused).
+/// </summary>
+public sealed record SessionRightsAnswer(string AskId, bool Accepted, IReadOnlyList<string> Granted, string? Reason) : ControlMessage;
 
 /// <summary>Emergency stop: the host ends one session, or all of them when <see cref="SessionId"/> is null.</summary>
 public sealed record SessionStop(string? SessionId, string Reason) : ControlMessage;
@@ -71,6 +81,14 @@ public sealed record Welcome(string HostId, string Name, int HeartbeatSeconds) :
 public sealed record SessionRequest(
     string SessionId, string Supporter, string SupporterDisplayName, IReadOnlyList<string> Permissions, string Consent,
     IReadOnlyList<SupportTerms>? Terms = null) : ControlMessage;
+
+/// <summary>
+/// The supporter of a running session asks for further permissions (typically <c>control</c> after a
+/// view-only start); <see cref="Consent"/> as in <see cref="SessionRequest"/>. Streams opened after a
+/// grant carry the new rights; streams already open keep theirs.
+/// </summary>
+public sealed record SessionRightsRequest(
+    string SessionId, string AskId, string Supporter, string SupporterDisplayName, IReadOnlyList<string> Permissions, string Consent) : ControlMessage;
 
 /// <summary>
 /// The server accepted an ad-hoc host for one session: its id for that session, the key its relay halves
@@ -105,6 +123,9 @@ public sealed record ConnectRequest(string? Host, IReadOnlyList<string> Permissi
 /// <summary>A supporter asks for a new stream to one of the session's services.</summary>
 public sealed record StreamRequest(string RequestId, string Service) : ControlMessage;
 
+/// <summary>In a running session, the supporter asks the host for further permissions (e.g. control after viewing).</summary>
+public sealed record RightsRequest(string RequestId, IReadOnlyList<string> Permissions) : ControlMessage;
+
 // Server → supporter
 
 /// <summary>The session code is valid; the server waits until a customer joins with it (at most until <see cref="ExpiresAt"/>).</summary>
@@ -124,3 +145,9 @@ public sealed record StreamReady(string RequestId, string StreamId, string Ticke
 
 /// <summary>A stream request was refused.</summary>
 public sealed record StreamRefused(string RequestId, string Reason) : ControlMessage;
+
+/// <summary>The host granted further permissions; <see cref="Permissions"/> are all the session has now.</summary>
+public sealed record RightsGranted(string RequestId, IReadOnlyList<string> Permissions) : ControlMessage;
+
+/// <summary>A request for further permissions was refused; the session goes on with what it had.</summary>
+public sealed record RightsRefused(string RequestId, string Reason) : ControlMessage;

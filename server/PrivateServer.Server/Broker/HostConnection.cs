@@ -11,7 +11,7 @@ namespace PrivateServer.Server.Broker;
 public sealed class HostConnection : IDisposable
 {
     private readonly CancellationTokenSource _closed;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<SessionAnswer>> _pendingAnswers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<ControlMessage>> _pendingAnswers = new(StringComparer.Ordinal);
 
     internal HostConnection(HostRecord host, HostHello hello, ControlChannel channel, CancellationToken requestAborted, bool adHoc = false)
     {
@@ -63,12 +63,24 @@ public sealed class HostConnection : IDisposable
         }
     }
 
-    /// <summary>Asks the host and waits for its answer, the host going away, or the caller giving up.</summary>
+    /// <summary>Asks the host for a session and waits for its answer, the host going away, or the caller giving up.</summary>
     public async Task<SessionAnswer?> AskAsync(SessionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var answer = new TaskCompletionSource<SessionAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingAnswers[request.SessionId] = answer;
+        return await AskAsync(request.SessionId, request, cancellationToken) as SessionAnswer;
+    }
+
+    /// <summary>Asks the host for further rights in a running session; null when it went away or the caller gave up.</summary>
+    public async Task<SessionRightsAnswer?> AskAsync(SessionRightsRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return await AskAsync(request.AskId, request, cancellationToken) as SessionRightsAnswer;
+    }
+
+    private async Task<ControlMessage?> AskAsync(string id, ControlMessage request, CancellationToken cancellationToken)
+    {
+        var answer = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingAnswers[id] = answer;
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closed);
@@ -82,13 +94,13 @@ public sealed class HostConnection : IDisposable
         }
         finally
         {
-            _pendingAnswers.TryRemove(request.SessionId, out _);
+            _pendingAnswers.TryRemove(id, out _);
         }
     }
 
-    /// <summary>Delivers an answer; false when nobody asked (a stale or forged answer).</summary>
-    internal bool Answer(SessionAnswer answer) =>
-        _pendingAnswers.TryRemove(answer.SessionId, out var pending) && pending.TrySetResult(answer);
+    /// <summary>Delivers an answer to what was asked under <paramref name="id"/>; false when nobody asked (a stale or forged answer).</summary>
+    internal bool Answer(string id, ControlMessage answer) =>
+        _pendingAnswers.TryRemove(id, out var pending) && pending.TrySetResult(answer);
 
     public void Dispose() => _closed.Dispose();
 }

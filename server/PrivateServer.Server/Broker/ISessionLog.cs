@@ -15,7 +15,14 @@ public sealed record SessionRecord(
     DateTimeOffset RequestedAt,
     DateTimeOffset? EndedAt = null,
     string? EndedBy = null,
-    string? EndReason = null);
+    string? EndReason = null)
+{
+    /// <summary>Rights the host granted later in the running session, in order.</summary>
+    public IReadOnlyList<SessionGrant> LaterGrants { get; init; } = [];
+}
+
+/// <summary>Rights granted while a session ran: which, when, and whether the user was asked or the group's policy allowed them.</summary>
+public sealed record SessionGrant(IReadOnlyList<string> Permissions, DateTimeOffset At, ConsentKind Kind);
 
 /// <summary>Where sessions are kept (LiteDB now; the hash-chained audit trail builds on it).</summary>
 public interface ISessionLog
@@ -24,6 +31,9 @@ public interface ISessionLog
 
     /// <summary>Records the end of a session once; later calls leave the first end as it is.</summary>
     Task EndAsync(string id, DateTimeOffset at, string by, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Records rights granted later in a running session.</summary>
+    Task AddGrantAsync(string id, SessionGrant grant, CancellationToken cancellationToken);
 
     Task<SessionRecord?> FindAsync(string id, CancellationToken cancellationToken);
 

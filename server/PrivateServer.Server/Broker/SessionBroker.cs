@@ -92,6 +92,10 @@ public sealed partial class SessionBroker(
                         case StreamRequest stream:
                             await OpenStreamAsync(session, stream, linked.Token);
                             break;
+                        case RightsRequest rights:
+                            // The host's user may take a while to answer: streams and heartbeats go on meanwhile.
+                            _ = AskForRightsAsync(session, rights, linked.Token);
+                            break;
                         case Heartbeat:
                             break;
                         default:
@@ -116,9 +120,16 @@ public sealed partial class SessionBroker(
         switch (message)
         {
             case SessionAnswer answer:
-                if (!host.Answer(answer))
+                if (!host.Answer(answer.SessionId ?? string.Empty, answer))
                 {
-                    LogStaleAnswer(logger, host.Host.Id, answer.SessionId);
+                    LogStaleAnswer(logger, host.Host.Id, answer.SessionId ?? string.Empty);
+                }
+
+                break;
+            case SessionRightsAnswer rights:
+                if (!host.Answer(rights.AskId ?? string.Empty, rights))
+                {
+                    LogStaleAnswer(logger, host.Host.Id, rights.AskId ?? string.Empty);
                 }
 
                 break;
@@ -184,24 +195,12 @@ public sealed partial class SessionBroker(
         ControlChannel channel, CancellationToken cancellationToken)
     {
         var host = connection.Host;
-        foreach (var permission in permissions)
+        var (consent, problem) = await CheckPolicyAsync(connection, permissions, cancellationToken);
+        if (problem is not null)
         {
-            if (SessionPermissions.TryGetTunnel(permission, out var service) && !connection.Hello.Services.Contains(service, StringComparer.Ordinal))
-            {
-                return (null, $"the host '{host.Name}' does not offer the service '{service}'");
-            }
+            return (null, problem);
         }
 
-        // An enrolled host follows its group's policy: the features it allows, and whether it is asked.
-        // An ad-hoc customer is always asked and shown the support terms.
-        var group = customer is null ? await groups.FindAsync(host.Group, cancellationToken) : null;
-        var forbidden = group is null ? null : permissions.FirstOrDefault(p => !group.Features.Contains(GroupFeatures.For(p), StringComparer.Ordinal));
-        if (forbidden is not null)
-        {
-            return (null, $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
-        }
-
-        var consent = group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask";
         var terms = customer is null ? null : SupportTerms(await settings.CurrentAsync(cancellationToken));
         var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
         await sessionLog.AddAsync(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, permissions, time.GetUtcNow()), CancellationToken.None);
@@ -264,6 +263,124 @@ public sealed partial class SessionBroker(
         var given = SessionPermissions.Describe(granted);
         LogSessionGranted(logger, sessionId, supporter.Name, host.Name, given);
         return (session, null);
+    }
+
+    /// <summary>
+    /// Whether the host offers what is asked and its group's policy allows it (an enrolled host: the
+    /// features it allows, and whether it is asked; an ad-hoc customer is always asked). Returns the
+    /// consent mode ("ask" or "auto"), or what stands in the way.
+    /// </summary>
+    private async Task<(string Consent, string? Problem)> CheckPolicyAsync(
+        HostConnection connection, IReadOnlyList<string> permissions, CancellationToken cancellationToken)
+    {
+        var host = connection.Host;
+        foreach (var permission in permissions)
+        {
+            if (SessionPermissions.TryGetTunnel(permission, out var service) && !connection.Hello.Services.Contains(service, StringComparer.Ordinal))
+            {
+                return ("ask", $"the host '{host.Name}' does not offer the service '{service}'");
+            }
+        }
+
+        var group = connection.IsAdHoc ? null : await groups.FindAsync(host.Group, cancellationToken);
+        var forbidden = group is null ? null : permissions.FirstOrDefault(p => !group.Features.Contains(GroupFeatures.For(p), StringComparer.Ordinal));
+        if (forbidden is not null)
+        {
+            return ("ask", $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
+        }
+
+        return (group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask", null);
+    }
+
+    /// <summary>
+    /// A running session's supporter asks for more rights (control after viewing): checked like a new
+    /// session, asked of the host (one request at a time), recorded, and answered on the supporter's channel.
+    /// </summary>
+    private async Task AskForRightsAsync(SupportSession session, RightsRequest request, CancellationToken cancellationToken)
+    {
+        var requestId = request.RequestId ?? string.Empty;
+        if (requestId.Length is 0 or > 64)
+        {
+            requestId = "rights";
+        }
+
+        var asking = false;
+        try
+        {
+            var wanted = request.Permissions?.Distinct(StringComparer.Ordinal).ToList() ?? [];
+            var more = wanted.Where(p => !session.Granted.Contains(p, StringComparer.Ordinal)).ToList();
+            var refusal = wanted.Count is 0 or > 32 || !wanted.All(SessionPermissions.IsKnown)
+                ? "the request names no permission or one this server does not know"
+                : null;
+            if (refusal is null && more.Count == 0)
+            {
+                await session.SupporterChannel.SendAsync(new RightsGranted(requestId, session.Granted), cancellationToken);
+                return;
+            }
+
+            var consent = "ask";
+            if (refusal is null)
+            {
+                (consent, refusal) = await CheckPolicyAsync(session.Host, more, cancellationToken);
+            }
+
+            if (refusal is null && !(asking = session.TryBeginAsking()))
+            {
+                refusal = "another request for more rights is waiting for the host's answer";
+            }
+
+            var host = session.Host.Host;
+            var askId = "ra-" + SecretToken.New()[..16];
+            var asked = SessionPermissions.Describe(more);
+            SessionRightsAnswer? answer = null;
+            if (refusal is null)
+            {
+                LogRightsRequested(logger, session.Id, session.Supporter, host.Name, asked, consent);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Ended);
+                wait.CancelAfter(TimeSpan.FromSeconds(options.Value.ConsentTimeoutSeconds));
+                try
+                {
+                    answer = await session.Host.AskAsync(new SessionRightsRequest(session.Id, askId, session.Supporter, session.Supporter, more, consent), wait.Token);
+                    refusal = answer is null ? $"the host '{host.Name}' went offline" : null;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !session.Ended.IsCancellationRequested)
+                {
+                    refusal = $"the host '{host.Name}' did not answer within {options.Value.ConsentTimeoutSeconds} s";
+                }
+            }
+
+            // A host can grant less than asked, never more.
+            var granted = answer is { Accepted: true } ? more.Where(p => answer.Granted?.Contains(p, StringComparer.Ordinal) == true).ToList() : [];
+            if (refusal is null && granted.Count == 0)
+            {
+                refusal = $"the host '{host.Name}' did not grant {asked}" + (string.IsNullOrWhiteSpace(answer?.Reason) ? string.Empty : ": " + answer.Reason);
+            }
+
+            if (refusal is not null)
+            {
+                LogRightsRefused(logger, session.Id, session.Supporter, host.Name, refusal);
+                await session.SupporterChannel.SendAsync(new RightsRefused(requestId, refusal), cancellationToken);
+                return;
+            }
+
+            var all = session.Grant(granted);
+            await sessionLog.AddGrantAsync(
+                session.Id, new SessionGrant(granted, time.GetUtcNow(), consent == "auto" && !session.Host.IsAdHoc ? ConsentKind.Policy : ConsentKind.Asked), CancellationToken.None);
+            var given = SessionPermissions.Describe(granted);
+            LogRightsGranted(logger, session.Id, host.Name, session.Supporter, given);
+            await session.SupporterChannel.SendAsync(new RightsGranted(requestId, all), cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The session or a channel ended meanwhile: whoever ended it has said why.
+        }
+        finally
+        {
+            if (asking)
+            {
+                session.EndAsking();
+            }
+        }
     }
 
     private static List<SupportTerms> SupportTerms(EffectiveSettings settings) =>
@@ -453,6 +570,15 @@ public sealed partial class SessionBroker(
 
     [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "Session {SessionId}: customer {HostName} accepted the support terms ({Language}, SHA-256 {TermsSha256})")]
     private static partial void LogTermsAccepted(ILogger logger, string sessionId, string hostName, string language, string termsSha256);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Information, Message = "Session {SessionId}: {Supporter} asks host {HostName} for more rights: {Permissions}; consent {Consent}")]
+    private static partial void LogRightsRequested(ILogger logger, string sessionId, string supporter, string hostName, string permissions, string consent);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Information, Message = "Session {SessionId}: host {HostName} granted {Supporter} further {Permissions}")]
+    private static partial void LogRightsGranted(ILogger logger, string sessionId, string hostName, string supporter, string permissions);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Information, Message = "Session {SessionId}: more rights for {Supporter} on {HostName} refused: {Reason}")]
+    private static partial void LogRightsRefused(ILogger logger, string sessionId, string supporter, string hostName, string reason);
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Host {HostId} answered session {SessionId}, which it was not asked about")]
     private static partial void LogStaleAnswer(ILogger logger, string hostId, string sessionId);

@@ -17,13 +17,15 @@ public sealed class SupportSession : IDisposable
     private readonly CancellationTokenSource _ended = new();
     private readonly TaskCompletionSource _endCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ending;
+    private int _asking;
+    private IReadOnlyList<string> _granted;
 
     internal SupportSession(string id, HostConnection host, string supporter, IReadOnlyList<string> granted, ControlChannel supporterChannel, DateTimeOffset startedAt)
     {
         Id = id;
         Host = host;
         Supporter = supporter;
-        Granted = granted;
+        _granted = granted;
         SupporterChannel = supporterChannel;
         StartedAt = startedAt;
     }
@@ -34,7 +36,8 @@ public sealed class SupportSession : IDisposable
 
     public string Supporter { get; }
 
-    public IReadOnlyList<string> Granted { get; }
+    /// <summary>What the host has granted so far (it may grant more while the session runs).</summary>
+    public IReadOnlyList<string> Granted => Volatile.Read(ref _granted);
 
     public ControlChannel SupporterChannel { get; }
 
@@ -47,6 +50,25 @@ public sealed class SupportSession : IDisposable
 
     /// <summary>Completes once the first caller of <see cref="TryBeginEnd"/> has notified and cancelled.</summary>
     internal Task EndCompleted => _endCompleted.Task;
+
+    /// <summary>Adds rights the host granted later; returns all the session has now.</summary>
+    internal IReadOnlyList<string> Grant(IEnumerable<string> more)
+    {
+        IReadOnlyList<string> before, after;
+        do
+        {
+            before = Volatile.Read(ref _granted);
+            after = [.. before, .. more.Where(p => !before.Contains(p, StringComparer.Ordinal))];
+        }
+        while (Interlocked.CompareExchange(ref _granted, after, before) != before);
+
+        return after;
+    }
+
+    /// <summary>True when no other request for more rights is waiting for the host (one at a time); pair with <see cref="EndAsking"/>.</summary>
+    internal bool TryBeginAsking() => Interlocked.Exchange(ref _asking, 1) == 0;
+
+    internal void EndAsking() => Volatile.Write(ref _asking, 0);
 
     /// <summary>True for the first caller only: that one notifies and cancels.</summary>
     internal bool TryBeginEnd(string reason)

@@ -37,6 +37,20 @@ internal sealed class LiteDbSessionLog : ISessionLog
         return Task.CompletedTask;
     }
 
+    public Task AddGrantAsync(string id, SessionGrant grant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        cancellationToken.ThrowIfCancellationRequested();
+        var document = Sessions.FindById(id);
+        if (document is not null)
+        {
+            document.LaterGrants.Add(new GrantDocument { Permissions = [.. grant.Permissions], At = grant.At.UtcDateTime, Kind = grant.Kind });
+            Sessions.Update(document);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<SessionRecord?> FindAsync(string id, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -80,6 +94,8 @@ internal sealed class LiteDbSessionLog : ISessionLog
 
         public string? EndReason { get; set; }
 
+        public List<GrantDocument> LaterGrants { get; set; } = [];
+
         public static SessionDocument From(SessionRecord session) => new()
         {
             Id = session.Id,
@@ -95,6 +111,18 @@ internal sealed class LiteDbSessionLog : ISessionLog
         };
 
         public SessionRecord ToRecord() => new(
-            Id, Supporter, HostId, HostName, Via, Requested, StorageMapper.Utc(RequestedAt), EndedAt is { } ended ? StorageMapper.Utc(ended) : null, EndedBy, EndReason);
+            Id, Supporter, HostId, HostName, Via, Requested, StorageMapper.Utc(RequestedAt), EndedAt is { } ended ? StorageMapper.Utc(ended) : null, EndedBy, EndReason)
+        {
+            LaterGrants = LaterGrants.Select(g => new SessionGrant(g.Permissions, StorageMapper.Utc(g.At), g.Kind)).ToList(),
+        };
+    }
+
+    internal sealed class GrantDocument
+    {
+        public List<string> Permissions { get; set; } = [];
+
+        public DateTime At { get; set; }
+
+        public ConsentKind Kind { get; set; }
     }
 }

@@ -79,11 +79,12 @@ public sealed class XDisplay : IAsyncDisposable
         return x is { } px && y is { } py ? (px, py) : throw new InvalidOperationException("xdotool printed no pointer location: " + output);
     }
 
-    /// <summary>Where the X pointer is once it reached <paramref name="expected"/>, or after 5 s.</summary>
-    public async Task<(int X, int Y)> WaitForPointerAsync((int X, int Y) expected, CancellationToken cancellationToken)
+    /// <summary>Where the X pointer is once it is within <paramref name="tolerance"/> pixels of <paramref name="expected"/>, or after 5 s.</summary>
+    public async Task<(int X, int Y)> WaitForPointerAsync((int X, int Y) expected, CancellationToken cancellationToken, int tolerance = 0)
     {
+        bool Near((int X, int Y) p) => Math.Abs(p.X - expected.X) <= tolerance && Math.Abs(p.Y - expected.Y) <= tolerance;
         var pointer = await PointerAsync(cancellationToken);
-        for (var i = 0; i < 50 && pointer != expected; i++)
+        for (var i = 0; i < 50 && !Near(pointer); i++)
         {
             await Task.Delay(100, cancellationToken);
             pointer = await PointerAsync(cancellationToken);

@@ -9,7 +9,6 @@ namespace PrivateServer.Server.Tests.Settings;
 
 public sealed class SettingsServiceTests : IAsyncLifetime, IDisposable
 {
-    private readonly TempDataFolder _temp = new();
     private readonly ManualClock _clock = ManualClock.Monday();
     private readonly AdHocOptions _configured = new()
     {
@@ -17,12 +16,11 @@ public sealed class SettingsServiceTests : IAsyncLifetime, IDisposable
         SupportTerms = new(StringComparer.OrdinalIgnoreCase) { ["en"] = "Configured terms.", ["fr"] = "Conditions configurées." },
     };
 
-    private ApplianceDatabase? _database;
+    private TempDatabase? _temp;
 
     public async Task InitializeAsync()
     {
-        await _temp.InitialiseAsync("Admin-Password-2026");
-        _database = ApplianceDatabase.Open(_temp.Folder);
+        _temp = await TempDatabase.OpenAsync();
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -108,13 +106,12 @@ public sealed class SettingsServiceTests : IAsyncLifetime, IDisposable
 
     public void Dispose()
     {
-        _database?.Dispose();
-        _temp.Dispose();
+        _temp?.Dispose();
     }
 
     private static SettingsChange Change(string? de, string? en, int? minutes, string? company) =>
         new(new Dictionary<string, string?> { ["de"] = de, ["en"] = en }, minutes, company);
 
     private SettingsService Service() =>
-        new(new LiteDbSettingsStore(_database!), Options.Create(_configured), _clock, NullLogger<SettingsService>.Instance);
+        new(new LiteDbSettingsStore(_temp!.Database), Options.Create(_configured), _clock, NullLogger<SettingsService>.Instance);
 }

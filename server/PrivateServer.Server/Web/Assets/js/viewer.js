@@ -11,7 +11,7 @@ const rights = $('session-rights');
 const screen = $('screen');
 const controls = ['toggle-control', 'toggle-scale', 'fullscreen', 'ctrl-alt-del', 'clip-text', 'clip-send'].map($);
 
-const state = { granted: [], rfb: null, over: false, control: false };
+const state = { granted: [], rfb: null, over: false, control: false, asking: false, streams: 0 };
 
 function show(message, kind) {
   status.textContent = message;
@@ -62,6 +62,14 @@ channel.addEventListener('message', (event) => {
     case 'stream.ready':
       openScreen(message.ticket);
       break;
+    case 'session.rights.granted':
+      rightsGranted(message);
+      break;
+    case 'session.rights.refused':
+      state.asking = false;
+      show(`${text('ControlRefused')} ${message.reason}`, 'control-refused');
+      $('toggle-control').disabled = false;
+      break;
     case 'stream.refused':
     case 'session.refused':
       end(`${text('Refused')} ${message.reason}`, 'refused');
@@ -91,9 +99,35 @@ function granted(message) {
     card.hidden = true;
   }
   show(`${text('Granted')} ${message.hostName}`, 'granted');
-  rights.textContent = `${text('Rights')} ${message.permissions.join(', ')}`;
+  showRights();
   if (message.permissions.includes('tunnel:screen')) {
-    send({ type: 'stream.request', requestId: 'screen', service: 'screen' });
+    requestScreen();
+  }
+}
+
+function showRights() {
+  rights.textContent = `${text('Rights')} ${state.granted.join(', ')}`;
+}
+
+function requestScreen() {
+  state.streams += 1;
+  send({ type: 'stream.request', requestId: `screen-${state.streams}`, service: 'screen' });
+}
+
+// The host granted more (control after viewing): the host filters input per stream, so the screen
+// is opened anew with the new rights and the old stream is let go.
+function rightsGranted(message) {
+  const hadControl = state.control;
+  state.asking = false;
+  state.granted = message.permissions;
+  state.control = message.permissions.includes('control');
+  showRights();
+  if (state.control && !hadControl && state.rfb) {
+    const old = state.rfb;
+    state.rfb = null;
+    old.disconnect();
+    show(text('Granted'), 'granted');
+    requestScreen();
   }
 }
 
@@ -111,7 +145,7 @@ function openScreen(ticket) {
       enableTools();
     });
     rfb.addEventListener('disconnect', () => {
-      if (!state.over) {
+      if (!state.over && state.rfb === rfb) {
         show(text('Lost'), 'lost');
       }
     });
@@ -124,9 +158,8 @@ function enableTools() {
     control.disabled = false;
   }
   const toggle = $('toggle-control');
+  toggle.disabled = state.asking;
   if (!state.control) {
-    toggle.disabled = true;
-    toggle.title = text('NoControl');
     $('ctrl-alt-del').disabled = true;
     $('clip-text').disabled = true;
     $('clip-send').disabled = true;
@@ -137,8 +170,8 @@ function enableTools() {
 function showMode() {
   const viewOnly = state.rfb?.viewOnly ?? true;
   root.dataset.mode = viewOnly ? 'view' : 'control';
-  // The button offers the other mode.
-  $('toggle-control').textContent = viewOnly ? text('Control') : text('View');
+  // The button offers the other mode, or asks the host for control when the session has none.
+  $('toggle-control').textContent = !state.control ? text('AskControl') : viewOnly ? text('Control') : text('View');
 }
 
 function end(message, kind) {
@@ -158,10 +191,15 @@ function end(message, kind) {
   }
 }
 
-$('toggle-control').addEventListener('click', () => {
+$('toggle-control').addEventListener('click', (event) => {
   if (state.rfb && state.control) {
     state.rfb.viewOnly = !state.rfb.viewOnly;
     showMode();
+  } else if (!state.control && !state.asking && !state.over) {
+    state.asking = true;
+    event.currentTarget.disabled = true;
+    show(text('AskingControl'), 'asking');
+    send({ type: 'session.ask-rights', requestId: 'control', permissions: ['control'] });
   }
 });
 
