@@ -13,7 +13,14 @@ public sealed class TempDatabase : IDisposable
         Database = database;
     }
 
-    public ApplianceDatabase Database { get; }
+    public ApplianceDatabase Database { get; private set; }
+
+    /// <summary>Closes the database and opens it again, as a restart of the appliance does.</summary>
+    public void Reopen()
+    {
+        Database.Dispose();
+        Database = ApplianceDatabase.Open(_folder.Folder);
+    }
 
     public static async Task<TempDatabase> OpenAsync()
     {

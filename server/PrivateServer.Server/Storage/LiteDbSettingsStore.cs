@@ -3,10 +3,14 @@ using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.Storage;
 
-/// <summary>The admin's settings in <c>settings</c>: one document (inside the encrypted database, so backups carry them).</summary>
+/// <summary>
+/// The admin's settings in <c>settings</c>: one document, <c>admin</c>, beside the database's own
+/// <c>appliance</c> document (schema version), which it must never replace. Inside the encrypted
+/// database, so backups carry them.
+/// </summary>
 internal sealed class LiteDbSettingsStore(ApplianceDatabase database) : ISettingsStore
 {
-    private const string DocumentId = "appliance";
+    private const string DocumentId = "admin";
 
     private ILiteCollection<SettingsDocument> Settings => database.Lite.GetCollection<SettingsDocument>("settings");
 

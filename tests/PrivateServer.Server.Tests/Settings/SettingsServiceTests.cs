@@ -47,6 +47,7 @@ public sealed class SettingsServiceTests : IAsyncLifetime, IDisposable
             outcome.Failure.Should().BeNull();
         }
 
+        _temp!.Reopen();
         using var restarted = Service();
         var current = await restarted.CurrentAsync(CancellationToken.None);
 
@@ -113,5 +114,5 @@ public sealed class SettingsServiceTests : IAsyncLifetime, IDisposable
         new(new Dictionary<string, string?> { ["de"] = de, ["en"] = en }, minutes, company);
 
     private SettingsService Service() =>
-        new(new LiteDbSettingsStore(_temp!.Database), Options.Create(_configured), _clock, NullLogger<SettingsService>.Instance);
+        new(new LiteDbSettingsStore(_temp!.Database), Options.Create(_configured), TestAudit.Trail(_temp.Database, _clock), _clock, NullLogger<SettingsService>.Instance);
 }
