@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using PrivateServer.Appliance.Hosting;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Api;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
 using PrivateServer.Server.Web;
@@ -54,6 +55,7 @@ public static class ApplianceApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(certificates);
         builder.Services.AddStorage(folder, database);
+        builder.Services.AddAudit();
         var hostCertificates = HostCertificateValidator.Load(certificates.CaCertificate, database);
         builder.Services.AddSingleton(hostCertificates);
         builder.Services.AddAdministration();

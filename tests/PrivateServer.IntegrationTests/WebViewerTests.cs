@@ -47,12 +47,14 @@ public sealed class WebViewerTests
         await admin.Page.Locator("#sessions tbody tr a.button").First.ClickAsync();
         var granted = await admin.Page.TextContentAsync("#detail-granted");
         var endedBy = await admin.Page.TextContentAsync("#detail-ended-by");
+        var protocol = await admin.Page.Locator("#protocol td.action").AllInnerTextsAsync();
 
         colour.Should().Be("d02030");
         moved.Should().Be((123, 45));
         listed.Should().ContainSingle().Which.Should().Contain("alice").And.Contain("desktop").And.Contain("held");
         granted.Should().Be("view, control, tunnel:screen");
         endedBy.Should().Be("the supporter");
+        protocol.Should().Equal("session.requested", "session.granted", "stream.opened", "session.ended");
         admin.Problems.Should().BeEmpty();
         mode.Should().Be("view");
         stayed.Should().Be((123, 45), "in view mode the viewer sends no pointer events");
@@ -158,7 +160,10 @@ public sealed class WebViewerTests
         {
             colour = await page.EvaluateAsync<string>(
                 "([x, y]) => { const c = document.querySelector('#screen canvas'); if (!c || c.width < 2) return ''; " +
-                "const d = c.getContext('2d').getImageData(x, y, 1, 1).data; return [d[0], d[1], d[2]].map(v => v.toString(16).padStart(2, '0')).join(''); }",
+                // Read through a 1×1 copy: reading noVNC's own canvas again and again makes Chromium warn in the console.
+                "const o = document.createElement('canvas'); o.width = 1; o.height = 1; const g = o.getContext('2d', { willReadFrequently: true }); " +
+                "g.drawImage(c, x, y, 1, 1, 0, 0, 1, 1); const d = g.getImageData(0, 0, 1, 1).data; " +
+                "return [d[0], d[1], d[2]].map(v => v.toString(16).padStart(2, '0')).join(''); }",
                 new[] { x, y });
             if (colour != expected)
             {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Appliance.Cli;
@@ -25,6 +26,7 @@ internal static class AdminAccess
             .AddLogging()
             .AddSingleton(TimeProvider.System)
             .AddStorage(folder, database)
+            .AddAudit()
             .AddAdministration()
             .BuildServiceProvider();
         return await work(services.GetRequiredService<IApplianceAdministration>(), cancellationToken);

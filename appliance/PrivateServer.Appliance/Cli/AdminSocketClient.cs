@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Mvc;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Audit;
 
 namespace PrivateServer.Appliance.Cli;
 
@@ -53,6 +54,20 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
 
     public Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken) =>
         PostAsync<object, HostView>("hosts/" + Uri.EscapeDataString(host) + "/revoke", new { }, cancellationToken);
+
+    public async Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync("audit/verify", cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to audit/verify");
+        }
+
+        return await ReadAsync<AuditVerification>(response, cancellationToken);
+    }
+
+    public Task<AdminOutcome<AuditExportResult>> ExportAuditAsync(AuditExportRequest request, CancellationToken cancellationToken) =>
+        PostAsync<AuditExportRequest, AuditExportResult>("audit/export", request, cancellationToken);
 
     public void Dispose() => _http.Dispose();
 

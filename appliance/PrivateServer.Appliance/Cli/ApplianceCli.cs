@@ -26,6 +26,7 @@ internal sealed class ApplianceCli
             CaVerbs.Create(_context),
             HostVerbs.EnrollToken(_context),
             HostVerbs.Host(_context),
+            AuditVerbs.Create(_context),
         };
     }
 

@@ -82,15 +82,7 @@ public sealed class ApplianceAuthority : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid(ServerCertificatePolicy.ServerAuthOid)], critical: false));
         request.CertificateExtensions.Add(SubjectName.BuildAlternativeNames(names));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(
-            Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-
-        // Five minutes of slack for clocks behind ours, but never before the CA itself is valid.
-        var notBefore = Max(now.AddMinutes(-5), new DateTimeOffset(Certificate.NotBefore.ToUniversalTime()));
-        var notAfter = Min(now + validity, new DateTimeOffset(Certificate.NotAfter.ToUniversalTime()));
-        using var issued = request.Create(Certificate, notBefore, notAfter, SerialNumber.NewRandom());
-        return issued.CopyWithPrivateKey(key);
+        return IssueWithNewKey(request, key, now, validity);
     }
 
     /// <summary>
@@ -117,6 +109,37 @@ public sealed class ApplianceAuthority : IDisposable
         var notAfter = Min(now + validity, new DateTimeOffset(Certificate.NotAfter.ToUniversalTime()));
         using var key = Certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The appliance CA key is not ECDSA.");
         return request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(key), notBefore, notAfter, SerialNumber.NewRandom());
+    }
+
+    /// <summary>
+    /// Issues the audit signing certificate (ECDSA P-256; key usage digital signature and non-repudiation,
+    /// no extended key usage, so <c>openssl cms -verify</c> accepts it for any purpose). It signs audit
+    /// exports and the audit trail's head; it never outlives the CA.
+    /// </summary>
+    public X509Certificate2 IssueAuditSigningCertificate(DateTimeOffset now, TimeSpan validity)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddOrganizationName("PrivateServer");
+        subject.AddCommonName("PrivateServer audit signing");
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, critical: true));
+        return IssueWithNewKey(request, key, now, validity);
+    }
+
+    /// <summary>Adds the key identifiers, signs with the CA for the validity (within the CA's own) and attaches the new key.</summary>
+    private X509Certificate2 IssueWithNewKey(CertificateRequest request, ECDsa key, DateTimeOffset now, TimeSpan validity)
+    {
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(
+            Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+
+        // Five minutes of slack for clocks behind ours, but never before the CA itself is valid.
+        var notBefore = Max(now.AddMinutes(-5), new DateTimeOffset(Certificate.NotBefore.ToUniversalTime()));
+        var notAfter = Min(now + validity, new DateTimeOffset(Certificate.NotAfter.ToUniversalTime()));
+        using var issued = request.Create(Certificate, notBefore, notAfter, SerialNumber.NewRandom());
+        return issued.CopyWithPrivateKey(key);
     }
 
     public void Dispose() => Certificate.Dispose();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Protocol.Sessions;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Settings;
 
@@ -15,7 +16,7 @@ namespace PrivateServer.Server.AdHoc;
 /// and is logged.
 /// </summary>
 public sealed partial class SessionCodes(
-    ISessionCodeStore store, CodeAttemptLimiter limiter, SettingsService settings, TimeProvider time, ILogger<SessionCodes> logger)
+    ISessionCodeStore store, CodeAttemptLimiter limiter, SettingsService settings, AuditTrail audit, TimeProvider time, ILogger<SessionCodes> logger)
 {
     private const int CodeSpace = 100_000_000;
     private static readonly TimeSpan KeptAfterExpiry = TimeSpan.FromDays(7);
@@ -35,6 +36,9 @@ public sealed partial class SessionCodes(
             if (await store.TryAddAsync(record, now, cancellationToken))
             {
                 LogCodeCreated(logger, supporter.Name, record.Id, expires);
+                await audit.RecordAsync(
+                    supporter.Name, "code.created", record.Id,
+                    details: AuditTrail.Details(("expires", expires.ToString("O", System.Globalization.CultureInfo.InvariantCulture))), cancellationToken: CancellationToken.None);
                 return (code, expires);
             }
         }
@@ -93,7 +97,10 @@ public sealed partial class SessionCodes(
         if (status != CodeRedemptionStatus.Redeemed)
         {
             limiter.RecordFailure(source);
-            LogAttemptFailed(logger, from, code.Length == 0 ? "malformed" : status.ToString()!.ToLowerInvariant());
+            var failure = code.Length == 0 ? "malformed" : status.ToString()!.ToLowerInvariant();
+            LogAttemptFailed(logger, from, failure);
+            // Like the log: the kind of failure and the source, never the digits. The limiter bounds how many there can be.
+            await audit.RecordAsync("customer", "code.attempt-failed", source: from, details: AuditTrail.Details(("reason", failure)), cancellationToken: CancellationToken.None);
             return (null, status switch
             {
                 _ when code.Length == 0 => "a session code has 8 digits",
@@ -104,6 +111,7 @@ public sealed partial class SessionCodes(
         }
 
         LogCodeRedeemed(logger, redeemed!.Id, redeemed.Supporter, from);
+        await audit.RecordAsync("customer", "code.redeemed", redeemed.Id, source: from, details: AuditTrail.Details(("supporter", redeemed.Supporter)), cancellationToken: CancellationToken.None);
         return (redeemed, null);
     }
 

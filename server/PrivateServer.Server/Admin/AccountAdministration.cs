@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 
 namespace PrivateServer.Server.Admin;
@@ -9,6 +10,7 @@ public sealed partial class AccountAdministration(
     IUserStore users,
     IGroupStore groups,
     PasswordService passwords,
+    AuditTrail audit,
     TimeProvider time,
     ILogger<AccountAdministration> logger)
 {
@@ -57,6 +59,8 @@ public sealed partial class AccountAdministration(
         }
 
         LogUserAdded(logger, user.Name, role);
+        await audit.RecordChangeAsync(
+            "user.added", user.Name, AuditTrail.Details(("role", RoleName(role)), ("groups", string.Join(' ', memberOf)), ("email", user.Email)), CancellationToken.None);
         return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(role), memberOf, generated));
     }
 
@@ -87,6 +91,7 @@ public sealed partial class AccountAdministration(
         }
 
         LogGroupAdded(logger, group.Name, consent);
+        await audit.RecordChangeAsync("group.added", group.Name, AuditTrail.Details(("unattended-consent", consent.ToString().ToLowerInvariant())), CancellationToken.None);
         return AdminOutcome.Success(ToView(group));
     }
 
@@ -140,6 +145,12 @@ public sealed partial class AccountAdministration(
 
         await users.UpdateAsync(updated, cancellationToken);
         LogUserChanged(logger, updated.Name, updated.Role, updated.Disabled);
+        await audit.RecordChangeAsync(
+            "user.changed", updated.Name,
+            AuditTrail.Details(
+                ("role", RoleName(updated.Role)), ("groups", string.Join(' ', updated.Groups)), ("email", updated.Email),
+                ("disabled", updated.Disabled ? "yes" : "no")),
+            CancellationToken.None);
         return AdminOutcome.Success(ToView(updated));
     }
 
@@ -155,6 +166,7 @@ public sealed partial class AccountAdministration(
         var password = PasswordService.Generate();
         await users.UpdateAsync(user with { PasswordHash = passwords.Hash(password) }, cancellationToken);
         LogPasswordReset(logger, user.Name);
+        await audit.RecordChangeAsync("user.password-reset", user.Name, null, CancellationToken.None);
         return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(user.Role), user.Groups, password));
     }
 
@@ -188,6 +200,12 @@ public sealed partial class AccountAdministration(
         await groups.UpdateAsync(updated, cancellationToken);
         var features = string.Join(", ", updated.Features);
         LogGroupChanged(logger, updated.Name, consent, features, updated.Recording);
+        await audit.RecordChangeAsync(
+            "group.policy-changed", updated.Name,
+            AuditTrail.Details(
+                ("unattended-consent", consent.ToString().ToLowerInvariant()), ("features", string.Join(' ', updated.Features)),
+                ("recording", updated.Recording ? "on" : "off")),
+            CancellationToken.None);
         return AdminOutcome.Success(ToView(updated));
     }
 

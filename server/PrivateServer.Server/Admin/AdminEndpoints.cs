@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
@@ -25,7 +26,8 @@ public static class AdminEndpoints
         services.TryAddSingleton<HostPresence>();
         services.AddSingleton(sp => new HostAdministration(
             sp.GetRequiredService<IHostStore>(), sp.GetRequiredService<IGroupStore>(), sp.GetRequiredService<HostPresence>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HostAdministration>>(), sp.GetService<HostCertificateValidator>()));
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HostAdministration>>(),
+            sp.GetService<HostCertificateValidator>()));
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
@@ -66,6 +68,14 @@ public static class AdminEndpoints
         {
             var outcome = await administration.RevokeHostAsync(host, cancellationToken);
             return outcome.Value is { } revoked ? TypedResults.Ok(revoked) : Problem(outcome.Failure!);
+        });
+        admin.MapGet("/audit/verify", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.VerifyAuditAsync(cancellationToken)));
+        admin.MapPost("/audit/export", async Task<Results<Ok<AuditExportResult>, ProblemHttpResult>> (
+            AuditExportRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.ExportAuditAsync(request, cancellationToken);
+            return outcome.Value is { } export ? TypedResults.Ok(export) : Problem(outcome.Failure!);
         });
 
         return endpoints;

@@ -1,7 +1,8 @@
 namespace PrivateServer.Server.Admin;
 
 /// <summary>The in-process admin verbs: accounts and hosts.</summary>
-public sealed class ApplianceAdministration(AccountAdministration accounts, HostAdministration hosts) : IApplianceAdministration
+public sealed class ApplianceAdministration(
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter) : IApplianceAdministration
 {
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         accounts.AddUserAsync(request, cancellationToken);
@@ -19,4 +20,10 @@ public sealed class ApplianceAdministration(AccountAdministration accounts, Host
     public Task<IReadOnlyList<HostView>> ListHostsAsync(CancellationToken cancellationToken) => hosts.ListHostsAsync(cancellationToken);
 
     public Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken) => hosts.RevokeHostAsync(host, cancellationToken);
+
+    public async Task<Audit.AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken) =>
+        await seal.CheckAsync(await audit.VerifyAsync(cancellationToken), cancellationToken);
+
+    public Task<AdminOutcome<Audit.AuditExportResult>> ExportAuditAsync(Audit.AuditExportRequest request, CancellationToken cancellationToken) =>
+        exporter.ExportAsync(request, cancellationToken);
 }

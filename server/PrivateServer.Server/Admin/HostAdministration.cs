@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
@@ -13,6 +14,7 @@ public sealed partial class HostAdministration(
     IHostStore hosts,
     IGroupStore groups,
     HostPresence presence,
+    AuditTrail audit,
     TimeProvider time,
     ILogger<HostAdministration> logger,
     HostCertificateValidator? validator = null)
@@ -51,6 +53,12 @@ public sealed partial class HostAdministration(
         await hosts.AddTokenAsync(
             new EnrollmentToken(SecretToken.Hash(token), group.Name, now, now + lifetime, maxUses, 0, null, null, null), cancellationToken);
         LogTokenCreated(logger, group.Name, maxUses, now + lifetime);
+        await audit.RecordChangeAsync(
+            "enroll-token.created", group.Name,
+            AuditTrail.Details(
+                ("token-id", SecretToken.Hash(token)[..TokenIdLength]), ("expires", (now + lifetime).ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+                ("max-uses", maxUses.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+            CancellationToken.None);
         return AdminOutcome.Success(new EnrollmentTokenView(token, group.Name, now + lifetime, maxUses));
     }
 
@@ -97,6 +105,7 @@ public sealed partial class HostAdministration(
         }
 
         LogRevoked(logger, target.Name, target.Id);
+        await audit.RecordChangeAsync("host.revoked", target.Name, AuditTrail.Details(("host-id", target.Id)), CancellationToken.None);
         return AdminOutcome.Success(View((await hosts.FindAsync(target.Id, cancellationToken))!));
     }
 
@@ -115,6 +124,7 @@ public sealed partial class HostAdministration(
         }
 
         LogMoved(logger, hostId, target.Name);
+        await audit.RecordChangeAsync("host.moved", hostId, AuditTrail.Details(("group", target.Name)), CancellationToken.None);
         return AdminOutcome.Success(View((await hosts.FindAsync(hostId, cancellationToken))!));
     }
 
@@ -138,6 +148,7 @@ public sealed partial class HostAdministration(
         }
 
         LogTokenDeleted(logger, id, token.Group);
+        await audit.RecordChangeAsync("enroll-token.deleted", token.Group, AuditTrail.Details(("token-id", id)), CancellationToken.None);
         return AdminOutcome.Success(new EnrollmentTokenListing(id, token.Group, token.CreatedAt, token.ExpiresAt, token.MaxUses, token.Uses, token.UsedByHost));
     }
 

@@ -21,4 +21,10 @@ public interface IApplianceAdministration
 
     /// <summary>Revokes a host (name or id): its certificate is refused from now on and its live channel and streams close.</summary>
     Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken);
+
+    /// <summary>Walks the audit trail's hash chain; names the first modified, removed or reordered event.</summary>
+    Task<Audit.AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken);
+
+    /// <summary>Exports audit events (a time range and/or one session) as CSV or JSON with a detached signature.</summary>
+    Task<AdminOutcome<Audit.AuditExportResult>> ExportAuditAsync(Audit.AuditExportRequest request, CancellationToken cancellationToken);
 }

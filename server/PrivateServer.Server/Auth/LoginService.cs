@@ -1,11 +1,12 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
 
 namespace PrivateServer.Server.Auth;
 
 /// <summary>Checks a user's password and records the outcome. Never tells whether an account exists.</summary>
-public sealed partial class LoginService(IUserStore users, PasswordService passwords, ILogger<LoginService> logger)
+public sealed partial class LoginService(IUserStore users, PasswordService passwords, AuditTrail audit, ILogger<LoginService> logger)
 {
     public async Task<User?> CheckPasswordAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken)
     {
@@ -16,13 +17,17 @@ public sealed partial class LoginService(IUserStore users, PasswordService passw
         {
             passwords.VerifyAgainstNothing(password);
             LogUnknownAccount(logger, from);
+            // The name stays out of the trail as it does out of the log: it may be a mistyped password.
+            await audit.RecordAsync("unknown", "login.failed", source: from, details: Reason("unknown account"), cancellationToken: cancellationToken);
             return null;
         }
 
         var check = passwords.Verify(user.PasswordHash, password);
         if (check == PasswordCheck.Invalid || user.Disabled)
         {
-            LogLoginFailed(logger, user.Name, from, user.Disabled ? "account disabled" : "wrong password");
+            var reason = user.Disabled ? "account disabled" : "wrong password";
+            LogLoginFailed(logger, user.Name, from, reason);
+            await audit.RecordAsync(user.Name, "login.failed", user.Name, source: from, details: Reason(reason), cancellationToken: cancellationToken);
             return null;
         }
 
@@ -33,8 +38,11 @@ public sealed partial class LoginService(IUserStore users, PasswordService passw
         }
 
         LogLoginSucceeded(logger, user.Name, from);
+        await audit.RecordAsync(user.Name, "login.ok", user.Name, source: from, cancellationToken: cancellationToken);
         return user;
     }
+
+    private static Dictionary<string, string> Reason(string reason) => new(StringComparer.Ordinal) { ["reason"] = reason };
 
     // The fixed "Login failed ... from ADDRESS" wording is what fail2ban filters match.
     [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Login failed for user {UserName} from {Source}: {Reason}")]

@@ -6,6 +6,7 @@ using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Sessions;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Hosts;
 using PrivateServer.Server.Relay;
@@ -29,6 +30,7 @@ public sealed partial class SessionBroker(
     AdHocDesk desk,
     IConsentStore consents,
     ISessionLog sessionLog,
+    AuditTrail audit,
     IOptions<BrokerOptions> options,
     SettingsService settings,
     TimeProvider time,
@@ -180,6 +182,8 @@ public sealed partial class SessionBroker(
             if (outcome.Session is null)
             {
                 await sessionLog.EndAsync(sessionId, time.GetUtcNow(), "refused", outcome.Refusal!, CancellationToken.None);
+                await audit.RecordAsync(
+                    supporter.Name, "session.refused", connection.Host.Name, sessionId, details: Details(("host-id", connection.Host.Id), ("reason", outcome.Refusal!)), cancellationToken: CancellationToken.None);
             }
 
             // A customer gets one chance: whatever stopped the session, its connection ends with it.
@@ -204,6 +208,9 @@ public sealed partial class SessionBroker(
         var terms = customer is null ? null : SupportTerms(await settings.CurrentAsync(cancellationToken));
         var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
         await sessionLog.AddAsync(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, permissions, time.GetUtcNow()), CancellationToken.None);
+        await audit.RecordAsync(
+            supporter.Name, "session.requested", host.Name, sessionId,
+            details: Details(("host-id", host.Id), ("via", via), ("permissions", string.Join(' ', permissions)), ("consent", consent)), cancellationToken: CancellationToken.None);
         await channel.SendAsync(new SessionWaiting(sessionId, host.Name), cancellationToken);
         var asked = SessionPermissions.Describe(permissions);
         LogSessionRequested(logger, sessionId, supporter.Name, host.Name, host.Id, asked, consent);
@@ -258,6 +265,11 @@ public sealed partial class SessionBroker(
             LogTermsAccepted(logger, sessionId, host.Name, accepted.Language, answer.TermsSha256!);
         }
 
+        await audit.RecordAsync(
+            host.Name, "session.granted", supporter.Name, sessionId,
+            details: Details(
+                ("host-id", host.Id), ("permissions", string.Join(' ', granted)), ("consent", consent == "auto" ? "policy" : "asked"),
+                ("terms-sha256", accepted is null ? null : answer.TermsSha256), ("terms-language", accepted?.Language)), cancellationToken: CancellationToken.None);
         var session = new SupportSession(sessionId, connection, supporter.Name, granted, channel, time.GetUtcNow());
         _sessions[sessionId] = session;
         var given = SessionPermissions.Describe(granted);
@@ -359,6 +371,9 @@ public sealed partial class SessionBroker(
             if (refusal is not null)
             {
                 LogRightsRefused(logger, session.Id, session.Supporter, host.Name, refusal);
+                await audit.RecordAsync(
+                    session.Supporter, "session.rights-refused", host.Name, session.Id,
+                    details: Details(("permissions", string.Join(' ', more)), ("reason", refusal)), cancellationToken: CancellationToken.None);
                 await session.SupporterChannel.SendAsync(new RightsRefused(requestId, refusal), cancellationToken);
                 return;
             }
@@ -368,6 +383,10 @@ public sealed partial class SessionBroker(
                 session.Id, new SessionGrant(granted, time.GetUtcNow(), consent == "auto" && !session.Host.IsAdHoc ? ConsentKind.Policy : ConsentKind.Asked), CancellationToken.None);
             var given = SessionPermissions.Describe(granted);
             LogRightsGranted(logger, session.Id, host.Name, session.Supporter, given);
+            await audit.RecordAsync(
+                host.Name, "session.rights-granted", session.Supporter, session.Id,
+                details: Details(("permissions", string.Join(' ', granted)), ("consent", consent == "auto" && !session.Host.IsAdHoc ? "policy" : "asked")),
+                cancellationToken: CancellationToken.None);
             await session.SupporterChannel.SendAsync(new RightsGranted(requestId, all), cancellationToken);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
@@ -382,6 +401,8 @@ public sealed partial class SessionBroker(
             }
         }
     }
+
+    private static Dictionary<string, string> Details(params (string Name, string? Value)[] details) => AuditTrail.Details(details);
 
     private static List<SupportTerms> SupportTerms(EffectiveSettings settings) =>
         settings.SupportTerms
@@ -505,6 +526,7 @@ public sealed partial class SessionBroker(
             return;
         }
 
+        await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: Details(("service", service)), cancellationToken: CancellationToken.None);
         var (stream, hostTicket, supporterTicket) = relay.Create(session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended);
         // Sends on the host's channel use the host's own lifetime: cancelling a WebSocket send aborts
         // the channel, and a supporter going away must never cut off the host (and its other sessions).
@@ -553,6 +575,9 @@ public sealed partial class SessionBroker(
         }
 
         await sessionLog.EndAsync(session.Id, time.GetUtcNow(), by.ToString().ToLowerInvariant(), reason, CancellationToken.None);
+        await audit.RecordAsync(
+            by is SessionEndedBy.Host or SessionEndedBy.HostGone ? session.Host.Host.Name : by == SessionEndedBy.Supporter ? session.Supporter : "system",
+            "session.ended", session.Host.Host.Name, session.Id, details: Details(("by", by.ToString().ToLowerInvariant()), ("reason", reason)), cancellationToken: CancellationToken.None);
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
     }
 

@@ -3,13 +3,14 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Certs.Issuance;
 using PrivateServer.Protocol.Api;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Hosts;
 
 /// <summary>Turns an enrolment token and a host's certificate request into an enrolled host with a CA-issued client certificate.</summary>
-public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateStore certificates, TimeProvider time, ILogger<HostEnrollment> logger)
+public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateStore certificates, AuditTrail audit, TimeProvider time, ILogger<HostEnrollment> logger)
 {
     public const int MaximumNameLength = 64;
 
@@ -52,11 +53,15 @@ public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateSt
             if (refusal is not null)
             {
                 LogEnrolmentRefused(logger, name, source, refusal);
+                await audit.RecordAsync(name, "host.enrol-refused", name, source: source, details: AuditTrail.Details(("reason", refusal)), cancellationToken: CancellationToken.None);
                 return (null, refusal);
             }
 
             var host = outcome.Host!;
             LogEnrolled(logger, host.Name, host.Id, host.Group, source);
+            await audit.RecordAsync(
+                host.Name, "host.enrolled", host.Id, source: source,
+                details: AuditTrail.Details(("group", host.Group), ("certificate-sha256", host.CertificateThumbprint)), cancellationToken: CancellationToken.None);
             return (new EnrollResponse(host.Id, host.Name, host.Group, issued!.ExportCertificatePem(), certificates.CaCertificate.ExportCertificatePem()), null);
         }
     }

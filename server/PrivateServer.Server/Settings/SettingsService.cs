@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Audit;
 
 namespace PrivateServer.Server.Settings;
 
@@ -11,7 +12,7 @@ namespace PrivateServer.Server.Settings;
 /// <c>Sessions:*</c> values. Kept in memory once read; a change takes effect with the next code,
 /// session or page — no restart.
 /// </summary>
-public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHocOptions> options, TimeProvider time, ILogger<SettingsService> logger) : IDisposable
+public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHocOptions> options, AuditTrail audit, TimeProvider time, ILogger<SettingsService> logger) : IDisposable
 {
     /// <summary>The languages the admin center edits terms in (the configuration may add others).</summary>
     public static readonly IReadOnlyList<string> TermsLanguages = ["de", "en"];
@@ -79,6 +80,17 @@ public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHoc
         var updated = await ChangeAsync(stored => stored with { SupportTerms = terms, CodeLifetime = lifetime, CompanyName = company }, cancellationToken);
         var languages = string.Join(", ", terms.Keys);
         LogSettingsChanged(logger, actor, languages, lifetime?.TotalMinutes, company ?? "-");
+        var details = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["code-lifetime-minutes"] = lifetime?.TotalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "as configured",
+            ["company"] = company ?? "-",
+        };
+        foreach (var (language, text) in terms)
+        {
+            details["terms-" + language + "-sha256"] = Protocol.Sessions.SupportTerms.Sha256(text);
+        }
+
+        await audit.RecordAsync(actor, "settings.changed", "settings", details: details, cancellationToken: CancellationToken.None);
         return AdminOutcome.Success(updated);
     }
 
@@ -88,6 +100,10 @@ public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHoc
         var logo = contentType is not null && bytes is not null ? new BrandLogo(contentType, bytes, time.GetUtcNow()) : null;
         var updated = await ChangeAsync(stored => stored with { Logo = logo }, cancellationToken);
         LogLogoChanged(logger, actor, logo?.ContentType ?? "removed", logo?.Bytes.Length ?? 0);
+        await audit.RecordAsync(
+            actor, logo is null ? "settings.logo-removed" : "settings.logo-set", "settings",
+            details: logo is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { ["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(logo.Bytes)) },
+            cancellationToken: CancellationToken.None);
         return updated;
     }
 

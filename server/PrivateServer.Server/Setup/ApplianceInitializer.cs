@@ -5,6 +5,7 @@ using PrivateServer.Certs.Issuance;
 using PrivateServer.Protocol.Files;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Storage;
 
@@ -77,8 +78,13 @@ public sealed class ApplianceInitializer(TimeProvider time)
         SecureFile.WriteAllText(folder.ServerKeyPath, PrivateKeyPem.ExportEncrypted(server, masterKey));
 
         using var database = ApplianceDatabase.Create(folder, databaseKey, now);
+        using var auditLog = new LiteDbAuditLog(database);
+        var audit = new AuditTrail(auditLog, time, NullLogger<AuditTrail>.Instance);
+        await audit.RecordAsync(
+            AuditActor.LocalAdmin, "appliance.initialised", names[0].Value,
+            details: AuditTrail.Details(("ca-sha256", authority.Fingerprint)), cancellationToken: cancellationToken);
         var administration = new AccountAdministration(
-            new LiteDbUserStore(database), new LiteDbGroupStore(database), new PasswordService(), time,
+            new LiteDbUserStore(database), new LiteDbGroupStore(database), new PasswordService(), audit, time,
             NullLogger<AccountAdministration>.Instance);
         var admin = await administration.AddUserAsync(
             new AddUserRequest(request.AdminName, nameof(Role.Admin), [], null, request.AdminPassword), cancellationToken);

@@ -44,6 +44,11 @@ public sealed class DataFolder
 
     public string LogsDirectory => Path.Combine(Root, "logs");
 
+    /// <summary>The audit signing certificate (issued by the appliance CA at first use) and its encrypted key.</summary>
+    public string AuditSigningCertificatePath => Path.Combine(Root, "audit", "signing.crt");
+
+    public string AuditSigningKeyPath => Path.Combine(Root, "audit", "signing.key");
+
     /// <summary>The local admin socket of a running server (Unix domain socket, mode 0600).</summary>
     public string AdminSocketPath => Path.Combine(Root, "admin.sock");
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
@@ -24,6 +25,7 @@ public static class StorageExtensions
         services.AddSingleton<IPictureStore, LiteDbPictureStore>();
         services.AddSingleton<ISessionLog, LiteDbSessionLog>();
         services.AddSingleton<ISettingsStore, LiteDbSettingsStore>();
+        services.AddSingleton<IAuditLog, LiteDbAuditLog>();
         return services;
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Settings;
 using PrivateServer.Server.Storage;
 
@@ -20,13 +21,15 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
     private ApplianceDatabase? _database;
     private LiteDbSessionCodeStore? _store;
     private SettingsService? _settings;
+    private AuditTrail? _audit;
 
     public async Task InitializeAsync()
     {
         await _temp.InitialiseAsync("Admin-Password-2026");
         _database = ApplianceDatabase.Open(_temp.Folder);
         _store = new LiteDbSessionCodeStore(_database);
-        _settings = new SettingsService(new LiteDbSettingsStore(_database), Options.Create(new AdHocOptions()), _clock, NullLogger<SettingsService>.Instance);
+        _audit = TestAudit.Trail(_database, _clock);
+        _settings = new SettingsService(new LiteDbSettingsStore(_database), Options.Create(new AdHocOptions()), _audit, _clock, NullLogger<SettingsService>.Instance);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -144,5 +147,5 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
     }
 
     private SessionCodes Codes() =>
-        new(_store!, new CodeAttemptLimiter(_clock), _settings!, _clock, NullLogger<SessionCodes>.Instance);
+        new(_store!, new CodeAttemptLimiter(_clock), _settings!, _audit!, _clock, NullLogger<SessionCodes>.Instance);
 }

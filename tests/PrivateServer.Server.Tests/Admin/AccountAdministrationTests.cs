@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateServer.Server.Admin;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Storage;
 
@@ -9,6 +10,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
 {
     private readonly TempDataFolder _temp = new();
     private ApplianceDatabase? _database;
+    private AuditTrail? _audit;
     private AccountAdministration _administration = null!;
 
     public async Task InitializeAsync()
@@ -16,7 +18,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         await _temp.InitialiseAsync();
         _database = ApplianceDatabase.Open(_temp.Folder);
         _administration = new AccountAdministration(
-            new LiteDbUserStore(_database), new LiteDbGroupStore(_database), new PasswordService(), TimeProvider.System,
+            new LiteDbUserStore(_database), new LiteDbGroupStore(_database), new PasswordService(), _audit = TestAudit.Trail(_database), TimeProvider.System,
             NullLogger<AccountAdministration>.Instance);
     }
 
@@ -32,7 +34,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         outcome.Failure.Should().BeNull();
         outcome.Value!.GeneratedPassword.Should().HaveLength(20);
         outcome.Value.Groups.Should().Equal("Helpdesk");
-        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), NullLogger<LoginService>.Instance);
+        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), _audit!, NullLogger<LoginService>.Instance);
         (await login.CheckPasswordAsync("BOB", outcome.Value.GeneratedPassword, null, CancellationToken.None))!.Name.Should().Be("bob");
         (await login.CheckPasswordAsync("bob", "not-the-password", null, CancellationToken.None)).Should().BeNull();
     }
@@ -136,7 +138,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
 
         var reset = await _administration.ResetPasswordAsync("bob", CancellationToken.None);
 
-        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), NullLogger<LoginService>.Instance);
+        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), _audit!, NullLogger<LoginService>.Instance);
         (await login.CheckPasswordAsync("bob", reset.Value!.GeneratedPassword, null, CancellationToken.None)).Should().NotBeNull();
         (await login.CheckPasswordAsync("bob", "Old-Password-2026", null, CancellationToken.None)).Should().BeNull();
     }

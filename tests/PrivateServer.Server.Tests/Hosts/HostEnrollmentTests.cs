@@ -226,9 +226,10 @@ public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
     {
         var hosts = new LiteDbHostStore(_database!);
         var validator = HostCertificateValidator.Load(_certificates!.CaCertificate, _database!);
+        var audit = TestAudit.Trail(_database!, _time);
         var administration = new HostAdministration(
-            hosts, new LiteDbGroupStore(_database!), new HostPresence(), _time, NullLogger<HostAdministration>.Instance, validator);
-        return (administration, new HostEnrollment(hosts, _certificates, _time, NullLogger<HostEnrollment>.Instance), validator);
+            hosts, new LiteDbGroupStore(_database!), new HostPresence(), audit, _time, NullLogger<HostAdministration>.Instance, validator);
+        return (administration, new HostEnrollment(hosts, _certificates, audit, _time, NullLogger<HostEnrollment>.Instance), validator);
     }
 
     private static async Task<string> CreateTokenAsync(HostAdministration administration, TimeSpan lifetime, int? uses = null) =>

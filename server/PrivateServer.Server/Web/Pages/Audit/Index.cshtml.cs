@@ -1,19 +1,12 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using PrivateServer.Server.Broker;
 
 namespace PrivateServer.Server.Web.Pages.Audit;
 
 /// <summary>The auditor's session list, read-only, filtered by day range, host and supporter.</summary>
-public sealed class AuditIndexModel(ISessionLog sessions, TimeProvider time) : PageModel
+public sealed class AuditIndexModel(ISessionLog sessions, TimeProvider time) : AuditRangePage
 {
     public const int Limit = 500;
-
-    [BindProperty(SupportsGet = true)]
-    public DateOnly? Since { get; set; }
-
-    [BindProperty(SupportsGet = true)]
-    public DateOnly? Until { get; set; }
 
     [BindProperty(SupportsGet = true)]
     public string? Host { get; set; }
@@ -25,9 +18,8 @@ public sealed class AuditIndexModel(ISessionLog sessions, TimeProvider time) : P
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        var since = Since is { } s ? new DateTimeOffset(s.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
-        var until = Until is { } u ? new DateTimeOffset(u.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : time.GetUtcNow().AddMinutes(1);
-        Sessions = (await sessions.ListAsync(since, until, Limit, cancellationToken))
+        var (since, until) = Range();
+        Sessions = (await sessions.ListAsync(since ?? DateTimeOffset.MinValue, until ?? time.GetUtcNow().AddMinutes(1), Limit, cancellationToken))
             .Where(x => Matches(x.HostName, Host) || Matches(x.HostId, Host))
             .Where(x => Matches(x.Supporter, Supporter))
             .ToList();

@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+using LiteDB;
+using PrivateServer.Server.Audit;
+
+namespace PrivateServer.Server.Storage;
+
+/// <summary>
+/// The audit trail in <c>audit</c>, keyed by sequence number. Appends are serialised and chained to
+/// the last event (kept in memory after the first read; one process owns the database). Times are
+/// kept as UTC ticks: BSON dates hold milliseconds only, and the hash covers the full time.
+/// </summary>
+internal sealed class LiteDbAuditLog : IAuditLog, IDisposable
+{
+    private const int PageSize = 1000;
+
+    private readonly ApplianceDatabase _database;
+    private readonly SemaphoreSlim _appending = new(1, 1);
+    private AuditEvent? _last;
+    private bool _lastKnown;
+
+    public LiteDbAuditLog(ApplianceDatabase database)
+    {
+        _database = database;
+        Events.EnsureIndex(e => e.AtTicks);
+        Events.EnsureIndex(e => e.SessionId);
+    }
+
+    private ILiteCollection<AuditDocument> Events => _database.Lite.GetCollection<AuditDocument>("audit");
+
+    public async Task<AuditEvent> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await _appending.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_lastKnown)
+            {
+                _last = Events.Query().OrderByDescending(e => e.Id).Limit(1).FirstOrDefault()?.ToEvent();
+                _lastKnown = true;
+            }
+
+            var appended = AuditChain.Append(_last, entry);
+            Events.Insert(AuditDocument.From(appended));
+            _last = appended;
+            return appended;
+        }
+        finally
+        {
+            _appending.Release();
+        }
+    }
+
+    public async IAsyncEnumerable<AuditEvent> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long after = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var from = after;
+            var page = Events.Query().Where(e => e.Id > from).OrderBy(e => e.Id).Limit(PageSize).ToList();
+            foreach (var document in page)
+            {
+                yield return document.ToEvent();
+            }
+
+            if (page.Count < PageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Id;
+            await Task.Yield();
+        }
+    }
+
+    public Task<IReadOnlyList<AuditEvent>> QueryAsync(
+        DateTimeOffset? since, DateTimeOffset? until, string? sessionId, bool newestFirst, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var (start, end) = (since?.UtcTicks ?? long.MinValue, until?.UtcTicks ?? long.MaxValue);
+        var query = Events.Query().Where(e => e.AtTicks >= start && e.AtTicks < end);
+        if (sessionId is not null)
+        {
+            query = query.Where(e => e.SessionId == sessionId);
+        }
+
+        var ordered = newestFirst ? query.OrderByDescending(e => e.Id) : query.OrderBy(e => e.Id);
+        IReadOnlyList<AuditEvent> events = ordered.Limit(limit).ToEnumerable().Select(e => e.ToEvent()).ToList();
+        return Task.FromResult(events);
+    }
+
+    public Task<AuditEvent?> FindAsync(long sequence, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Events.FindById(sequence)?.ToEvent());
+    }
+
+    public Task<AuditEvent?> LastAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Events.Query().OrderByDescending(e => e.Id).Limit(1).FirstOrDefault()?.ToEvent());
+    }
+
+    public Task AddSignedHeadAsync(SignedHead head, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        cancellationToken.ThrowIfCancellationRequested();
+        Heads.Insert(new HeadDocument { Sequence = head.Sequence, Hash = head.Hash, AtTicks = head.At.UtcTicks, Signature = head.Signature });
+        return Task.CompletedTask;
+    }
+
+    public Task<SignedHead?> LatestSignedHeadAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var head = Heads.Query().OrderByDescending(h => h.Id).Limit(1).FirstOrDefault();
+        return Task.FromResult(head is null ? null : new SignedHead(head.Sequence, head.Hash, new DateTimeOffset(head.AtTicks, TimeSpan.Zero), head.Signature));
+    }
+
+    public void Dispose() => _appending.Dispose();
+
+    private ILiteCollection<HeadDocument> Heads => _database.Lite.GetCollection<HeadDocument>("audit_heads");
+
+    internal sealed class HeadDocument
+    {
+        [BsonId(autoId: true)]
+        public long Id { get; set; }
+
+        public long Sequence { get; set; }
+
+        public string Hash { get; set; } = string.Empty;
+
+        public long AtTicks { get; set; }
+
+        public byte[] Signature { get; set; } = [];
+    }
+
+    internal sealed class AuditDocument
+    {
+        [BsonId(autoId: false)]
+        public long Id { get; set; }
+
+        public long AtTicks { get; set; }
+
+        public string Actor { get; set; } = string.Empty;
+
+        public string Action { get; set; } = string.Empty;
+
+        public string? Target { get; set; }
+
+        public string? SessionId { get; set; }
+
+        public string? Source { get; set; }
+
+        public Dictionary<string, string> Details { get; set; } = new(StringComparer.Ordinal);
+
+        public string PreviousHash { get; set; } = string.Empty;
+
+        public string Hash { get; set; } = string.Empty;
+
+        public static AuditDocument From(AuditEvent audit) => new()
+        {
+            Id = audit.Sequence,
+            AtTicks = audit.Entry.At.UtcTicks,
+            Actor = audit.Entry.Actor,
+            Action = audit.Entry.Action,
+            Target = audit.Entry.Target,
+            SessionId = audit.Entry.SessionId,
+            Source = audit.Entry.Source,
+            Details = new Dictionary<string, string>(audit.Entry.Details ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+            PreviousHash = audit.PreviousHash,
+            Hash = audit.Hash,
+        };
+
+        public AuditEvent ToEvent() => new(
+            Id,
+            new AuditEntry(new DateTimeOffset(AtTicks, TimeSpan.Zero), Actor, Action, Target, SessionId, Source, Details),
+            PreviousHash,
+            Hash);
+    }
+}
