@@ -117,7 +117,16 @@ public sealed class WebSession : IAsyncDisposable
         await Page.FillAsync("#UserName", user);
         await Page.FillAsync("#Password", password);
         await Page.ClickAsync("button[type=submit].primary");
-        await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        try
+        {
+            await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 60_000 });
+        }
+        catch (TimeoutException ex)
+        {
+            // Say what the page showed: a refused password reads differently from a server that did not answer.
+            var shown = await Page.Locator("main").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
+            throw new TimeoutException($"signing in as {user} did not leave /login within 60 s; the page shows: {shown}; problems: {string.Join(" | ", Problems)}", ex);
+        }
     }
 
     /// <summary>Opens the supporter console and waits until the host's row shows it online; returns the row.</summary>
