@@ -19,6 +19,7 @@ using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Recording;
 using PrivateServer.Server.Relay;
 using PrivateServer.Server.Settings;
 
@@ -46,6 +47,7 @@ public static partial class ModuleApiEndpoints
         services.AddSingleton<CodeAttemptLimiter>();
         services.AddSingleton<SessionCodes>();
         services.AddSingleton<SettingsService>();
+        services.AddSingleton<ScreenRecordings>();
         services.AddSingleton<AdHocDesk>();
         services.TryAddSingleton<LoginService>();
         services.TryAddSingleton<PasswordService>();
@@ -321,7 +323,7 @@ public static partial class ModuleApiEndpoints
             return TypedResults.Empty;
         }
 
-        await SupporterHalf.RunAsync(stream, duplex, logger);
+        await SupporterHalf.RunAsync(stream, duplex, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
         return TypedResults.Empty;
     }
 

@@ -199,7 +199,7 @@ public sealed partial class SessionBroker(
         ControlChannel channel, CancellationToken cancellationToken)
     {
         var host = connection.Host;
-        var (consent, problem) = await CheckPolicyAsync(connection, permissions, cancellationToken);
+        var (consent, record, problem) = await CheckPolicyAsync(connection, permissions, cancellationToken);
         if (problem is not null)
         {
             return (null, problem);
@@ -270,7 +270,7 @@ public sealed partial class SessionBroker(
             details: Details(
                 ("host-id", host.Id), ("permissions", string.Join(' ', granted)), ("consent", consent == "auto" ? "policy" : "asked"),
                 ("terms-sha256", accepted is null ? null : answer.TermsSha256), ("terms-language", accepted?.Language)), cancellationToken: CancellationToken.None);
-        var session = new SupportSession(sessionId, connection, supporter.Name, granted, channel, time.GetUtcNow());
+        var session = new SupportSession(sessionId, connection, supporter.Name, granted, channel, time.GetUtcNow(), record);
         _sessions[sessionId] = session;
         var given = SessionPermissions.Describe(granted);
         LogSessionGranted(logger, sessionId, supporter.Name, host.Name, given);
@@ -282,7 +282,7 @@ public sealed partial class SessionBroker(
     /// features it allows, and whether it is asked; an ad-hoc customer is always asked). Returns the
     /// consent mode ("ask" or "auto"), or what stands in the way.
     /// </summary>
-    private async Task<(string Consent, string? Problem)> CheckPolicyAsync(
+    private async Task<(string Consent, bool Record, string? Problem)> CheckPolicyAsync(
         HostConnection connection, IReadOnlyList<string> permissions, CancellationToken cancellationToken)
     {
         var host = connection.Host;
@@ -290,7 +290,7 @@ public sealed partial class SessionBroker(
         {
             if (SessionPermissions.TryGetTunnel(permission, out var service) && !connection.Hello.Services.Contains(service, StringComparer.Ordinal))
             {
-                return ("ask", $"the host '{host.Name}' does not offer the service '{service}'");
+                return ("ask", false, $"the host '{host.Name}' does not offer the service '{service}'");
             }
         }
 
@@ -298,10 +298,10 @@ public sealed partial class SessionBroker(
         var forbidden = group is null ? null : permissions.FirstOrDefault(p => !group.Features.Contains(GroupFeatures.For(p), StringComparer.Ordinal));
         if (forbidden is not null)
         {
-            return ("ask", $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
+            return ("ask", false, $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
         }
 
-        return (group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask", null);
+        return (group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask", group?.Recording == true, null);
     }
 
     /// <summary>
@@ -333,7 +333,7 @@ public sealed partial class SessionBroker(
             var consent = "ask";
             if (refusal is null)
             {
-                (consent, refusal) = await CheckPolicyAsync(session.Host, more, cancellationToken);
+                (consent, _, refusal) = await CheckPolicyAsync(session.Host, more, cancellationToken);
             }
 
             if (refusal is null && !(asking = session.TryBeginAsking()))
@@ -527,7 +527,9 @@ public sealed partial class SessionBroker(
         }
 
         await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: Details(("service", service)), cancellationToken: CancellationToken.None);
-        var (stream, hostTicket, supporterTicket) = relay.Create(session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended);
+        var (stream, hostTicket, supporterTicket) = relay.Create(
+            session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended,
+            record: session.Record && service == SessionPermissions.ScreenService);
         // Sends on the host's channel use the host's own lifetime: cancelling a WebSocket send aborts
         // the channel, and a supporter going away must never cut off the host (and its other sessions).
         await session.Host.Channel.SendAsync(new StreamOpen(session.Id, stream.Id, service, hostTicket), session.Host.Closed);

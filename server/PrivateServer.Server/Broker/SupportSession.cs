@@ -20,8 +20,10 @@ public sealed class SupportSession : IDisposable
     private int _asking;
     private IReadOnlyList<string> _granted;
 
-    internal SupportSession(string id, HostConnection host, string supporter, IReadOnlyList<string> granted, ControlChannel supporterChannel, DateTimeOffset startedAt)
+    internal SupportSession(
+        string id, HostConnection host, string supporter, IReadOnlyList<string> granted, ControlChannel supporterChannel, DateTimeOffset startedAt, bool record = false)
     {
+        Record = record;
         Id = id;
         Host = host;
         Supporter = supporter;
@@ -40,6 +42,9 @@ public sealed class SupportSession : IDisposable
     public IReadOnlyList<string> Granted => Volatile.Read(ref _granted);
 
     public ControlChannel SupporterChannel { get; }
+
+    /// <summary>The host's group records screen streams on the server.</summary>
+    public bool Record { get; }
 
     public DateTimeOffset StartedAt { get; }
 

@@ -16,8 +16,9 @@ public sealed class RelayPair
     private readonly TaskCompletionSource<Stream> _hostHalf = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal RelayPair(string id, string sessionId, string service, string hostId, string supporter, CancellationToken sessionEnded)
+    internal RelayPair(string id, string sessionId, string service, string hostId, string supporter, CancellationToken sessionEnded, bool record = false)
     {
+        Record = record;
         Id = id;
         SessionId = sessionId;
         Service = service;
@@ -35,6 +36,9 @@ public sealed class RelayPair
     public string HostId { get; }
 
     public string Supporter { get; }
+
+    /// <summary>The group's policy asks for this stream to be recorded on the server.</summary>
+    public bool Record { get; }
 
     /// <summary>Cancelled when the session ends: every pump of the session stops.</summary>
     public CancellationToken SessionEnded { get; }

@@ -19,9 +19,9 @@ public sealed class RelayRendezvous
 
     /// <summary>A new stream with one ticket per side.</summary>
     public (RelayPair Stream, string HostTicket, string SupporterTicket) Create(
-        string sessionId, string service, string hostId, string supporter, DateTimeOffset now, CancellationToken sessionEnded)
+        string sessionId, string service, string hostId, string supporter, DateTimeOffset now, CancellationToken sessionEnded, bool record = false)
     {
-        var stream = new RelayPair("st-" + SecretToken.New()[..16], sessionId, service, hostId, supporter, sessionEnded);
+        var stream = new RelayPair("st-" + SecretToken.New()[..16], sessionId, service, hostId, supporter, sessionEnded, record);
         var hostTicket = SecretToken.New();
         var supporterTicket = SecretToken.New();
         var expires = now + PairingTimeout;

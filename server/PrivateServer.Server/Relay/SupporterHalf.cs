@@ -10,7 +10,7 @@ namespace PrivateServer.Server.Relay;
 /// </summary>
 public static partial class SupporterHalf
 {
-    public static async Task<RelayResult?> RunAsync(RelayPair stream, Stream half, ILogger logger)
+    public static async Task<RelayResult?> RunAsync(RelayPair stream, Stream half, ILogger logger, Recording.ScreenRecordings? recordings = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(half);
@@ -28,7 +28,22 @@ public static partial class SupporterHalf
         }
 
         LogStreamOpened(logger, stream.Id, stream.SessionId, stream.Service);
-        var result = await RelayPump.RunAsync(half, hostHalf, stream.SessionEnded);
+        var recording = stream.Record ? recordings?.Start(stream) : null;
+        RelayResult result;
+        if (recording is null)
+        {
+            result = await RelayPump.RunAsync(half, hostHalf, stream.SessionEnded);
+        }
+        else
+        {
+            await using (recording)
+            {
+                var (supporter, host) = recording.Tap(half, hostHalf);
+                result = await RelayPump.RunAsync(supporter, host, stream.SessionEnded);
+                await recordings!.CompleteAsync(recording, CancellationToken.None);
+            }
+        }
+
         stream.Finish();
         LogStreamClosed(logger, stream.Id, stream.SessionId, result.EndedBy, result.BytesAToB, result.BytesBToA);
         return result;

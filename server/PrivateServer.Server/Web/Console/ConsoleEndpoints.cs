@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateServer.Protocol.Api;
@@ -11,6 +12,7 @@ using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Api;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Recording;
 using PrivateServer.Server.Relay;
 
 namespace PrivateServer.Server.Web.Console;
@@ -91,7 +93,7 @@ public static partial class ConsoleEndpoints
 
         await using (var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false))
         {
-            await SupporterHalf.RunAsync(half.Stream, stream, logger);
+            await SupporterHalf.RunAsync(half.Stream, stream, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
         }
 
         await CloseAsync(socket, WebSocketCloseStatus.NormalClosure, half.Stream.FailureReason is null ? "stream closed" : "stream not opened");

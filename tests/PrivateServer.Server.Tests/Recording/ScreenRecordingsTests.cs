@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using PrivateServer.Server.Audit;
+using PrivateServer.Server.Recording;
+using PrivateServer.Server.Relay;
+using PrivateServer.Server.Storage;
+
+namespace PrivateServer.Server.Tests.Recording;
+
+public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDataFolder _temp = new();
+    private readonly ManualClock _clock = ManualClock.Monday();
+    private ApplianceDatabase? _database;
+
+    public async Task InitializeAsync()
+    {
+        await _temp.InitialiseAsync("Admin-Password-2026");
+        _database = ApplianceDatabase.Open(_temp.Folder);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Recording_WhatBothHalvesRead_IsWrittenAsTimedFrames_AndItsHashGoesIntoTheAuditTrail()
+    {
+        using var log = new LiteDbAuditLog(_database!);
+        var audit = new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance);
+        var recordings = new ScreenRecordings(_temp.Folder, audit, _clock, NullLogger<ScreenRecordings>.Instance);
+        var rendezvous = new RelayRendezvous();
+        var (stream, _, _) = rendezvous.Create("se-1", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
+        var recording = recordings.Start(stream)!;
+        using var fromHost = new MemoryStream("RFB 003.008\n"u8.ToArray());
+        using var fromSupporter = new MemoryStream("RFB 003.008\n\u0001"u8.ToArray());
+        var (supporter, host) = recording.Tap(fromSupporter, fromHost);
+        var buffer = new byte[64];
+
+        var hostRead = await host.ReadAsync(buffer);
+        var supporterRead = await supporter.ReadAsync(buffer);
+        await recordings.CompleteAsync(recording, CancellationToken.None);
+        var bytes = await File.ReadAllBytesAsync(recording.Path);
+        var frames = Frames(bytes);
+        var saved = await log.LastAsync(CancellationToken.None);
+
+        (hostRead, supporterRead).Should().Be((12, 13));
+        recording.RelativePath.Should().Be("2026-11/se-1-" + stream.Id + ".psrec");
+        Encoding.UTF8.GetString(bytes).Should().StartWith("PSREC/1\n{\"session\":\"se-1\",\"stream\":\"" + stream.Id + "\",\"service\":\"screen\",\"startedAt\":\"2026-11-23T09:00:00.0000000Z\"}\n");
+        frames.Select(f => (f.Direction, Encoding.ASCII.GetString(f.Bytes))).Should().Equal(('S', "RFB 003.008\n"), ('C', "RFB 003.008\n\u0001"));
+        frames[1].Micros.Should().BeGreaterThanOrEqualTo(frames[0].Micros);
+        saved!.Entry.Action.Should().Be("recording.saved");
+        saved.Entry.SessionId.Should().Be("se-1");
+        saved.Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        saved.Entry.Details["stream-bytes"].Should().Be("25");
+    }
+
+    public void Dispose()
+    {
+        _database?.Dispose();
+        _temp.Dispose();
+    }
+
+    /// <summary>The frames after the two header lines: direction, microseconds, bytes.</summary>
+    private static List<(char Direction, long Micros, byte[] Bytes)> Frames(byte[] file)
+    {
+        var at = Array.IndexOf(file, (byte)'\n', Array.IndexOf(file, (byte)'\n') + 1) + 1;
+        var frames = new List<(char, long, byte[])>();
+        while (at < file.Length)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(at + 9));
+            frames.Add(((char)file[at], BinaryPrimitives.ReadInt64BigEndian(file.AsSpan(at + 1)), file.AsSpan(at + 13, length).ToArray()));
+            at += 13 + length;
+        }
+
+        return frames;
+    }
+}
