@@ -48,6 +48,8 @@ public static partial class ModuleApiEndpoints
         services.AddSingleton<SessionCodes>();
         services.AddSingleton<SettingsService>();
         services.AddSingleton<ScreenRecordings>();
+        services.AddOptions<RecordingOptions>().BindConfiguration(RecordingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<RecordingRetention>();
         services.AddSingleton<AdHocDesk>();
         services.TryAddSingleton<LoginService>();
         services.TryAddSingleton<PasswordService>();

@@ -51,6 +51,48 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
         LogSaved(logger, recording.Stream.Id, recording.Stream.SessionId, recording.RelativePath, length);
     }
 
+    /// <summary>
+    /// Deletes recordings last written before <paramref name="olderThan"/>; each deletion is an audit event
+    /// with the SHA-256 of what was deleted. Returns how many were deleted.
+    /// </summary>
+    public async Task<int> DeleteOlderThanAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return 0;
+        }
+
+        var deleted = 0;
+        foreach (var path in Directory.EnumerateFiles(Root, "*.psrec", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList())
+        {
+            var written = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
+            if (written >= olderThan)
+            {
+                continue;
+            }
+
+            string sha256;
+            await using (var read = File.OpenRead(path))
+            {
+                sha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(read, cancellationToken));
+            }
+
+            var relative = System.IO.Path.GetRelativePath(Root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/');
+            File.Delete(path);
+            deleted++;
+            await audit.RecordAsync(
+                "system", "recording.deleted", relative,
+                details: AuditTrail.Details(("sha256", sha256), ("reason", "retention"), ("last-written", AuditChain.Time(written))),
+                cancellationToken: CancellationToken.None);
+            LogDeleted(logger, relative);
+        }
+
+        return deleted;
+    }
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Recording {Path} deleted: older than the retention period")]
+    private static partial void LogDeleted(ILogger logger, string path);
+
     [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Stream {StreamId} of session {SessionId} recorded to {Path} ({Length} bytes)")]
     private static partial void LogSaved(ILogger logger, string streamId, string sessionId, string path, long length);
 

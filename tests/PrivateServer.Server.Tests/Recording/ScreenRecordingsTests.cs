@@ -55,6 +55,31 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
         saved.Entry.Details["stream-bytes"].Should().Be("25");
     }
 
+    [Fact]
+    public async Task DeleteOlderThan_RemovesOnlyExpiredRecordings_AndAuditsEachWithTheHashOfWhatWasDeleted()
+    {
+        using var log = new LiteDbAuditLog(_database!);
+        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        var old = Path.Combine(recordings.Root, "2026-07", "se-old-st-1.psrec");
+        var recent = Path.Combine(recordings.Root, "2026-11", "se-new-st-2.psrec");
+        Directory.CreateDirectory(Path.GetDirectoryName(old)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(recent)!);
+        await File.WriteAllTextAsync(old, "PSREC/1\nold");
+        await File.WriteAllTextAsync(recent, "PSREC/1\nnew");
+        File.SetLastWriteTimeUtc(old, _clock.GetUtcNow().AddDays(-100).UtcDateTime);
+        File.SetLastWriteTimeUtc(recent, _clock.GetUtcNow().AddDays(-1).UtcDateTime);
+
+        var deleted = await recordings.DeleteOlderThanAsync(_clock.GetUtcNow().AddDays(-90), CancellationToken.None);
+        var audited = await log.LastAsync(CancellationToken.None);
+
+        deleted.Should().Be(1);
+        File.Exists(old).Should().BeFalse();
+        File.Exists(recent).Should().BeTrue();
+        audited!.Entry.Action.Should().Be("recording.deleted");
+        audited.Entry.Target.Should().Be("2026-07/se-old-st-1.psrec");
+        audited.Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(SHA256.HashData("PSREC/1\nold"u8)));
+    }
+
     public void Dispose()
     {
         _database?.Dispose();
