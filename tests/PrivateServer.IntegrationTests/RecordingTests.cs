@@ -10,7 +10,7 @@ namespace PrivateServer.IntegrationTests;
 public sealed class RecordingTests
 {
     [Fact]
-    public async Task ScreenStream_OfAGroupWithRecordingOn_IsRecordedOnTheServer_AndItsHashIsInTheAuditTrail()
+    public async Task ScreenStream_OfAGroupWithRecordingOn_IsRecordedWithItsHashInTheTrail_AndReplaysInTheBrowserAtTheRightMoments()
     {
         using var deadline = TestDeadline.Start();
         await using var display = await XDisplay.StartAsync(deadline.Token);
@@ -31,6 +31,10 @@ public sealed class RecordingTests
         await (await tab.HostOnlineAsync("desktop")).GetByText("View only").ClickAsync();
         await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
         var colour = await WebViewerTests.CanvasPixelAsync(tab.Page, 40, 40, "c08020", deadline.Token);
+        await Task.Delay(1500, deadline.Token);
+        await display.PaintAsync("#2060d0", deadline.Token);
+        var changed = await WebViewerTests.CanvasPixelAsync(tab.Page, 40, 40, "2060d0", deadline.Token);
+        await Task.Delay(500, deadline.Token);
         await tab.Page.ClickAsync("#end-session");
         await tab.Page.Locator("#session-status[data-state=ended]").WaitForAsync();
         var export = Path.Combine(rig.Root, "audit.json");
@@ -51,7 +55,28 @@ public sealed class RecordingTests
         var bytes = await File.ReadAllBytesAsync(path, deadline.Token);
         var text = Encoding.Latin1.GetString(bytes);
 
+        await admin.Page.GotoAsync($"/audit/session?id={saved.GetProperty("session").GetString()}");
+        await admin.Page.ClickAsync(".replay-link");
+        await admin.WaitForAsync("#replay-status[data-state=ready]", "#replay-status");
+        var duration = int.Parse((await admin.Page.GetAttributeAsync("#replay-seek", "max"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await admin.Page.Locator("#replay-seek").FillAsync("1000");
+        var early = await WebViewerTests.CanvasPixelAsync(admin.Page, 40, 40, "c08020", deadline.Token);
+        await admin.Page.Locator("#replay-seek").FillAsync(duration.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var late = await WebViewerTests.CanvasPixelAsync(admin.Page, 40, 40, "2060d0", deadline.Token);
+        await admin.Page.Locator("#replay-seek").FillAsync("0");
+        await admin.Page.SelectOptionAsync("#replay-speed", "8");
+        await admin.Page.ClickAsync("#replay-play");
+        await admin.WaitForAsync("#replay-status[data-state=ended]", "#replay-status");
+        var played = await WebViewerTests.CanvasPixelAsync(admin.Page, 40, 40, "2060d0", deadline.Token);
+        var foreign = admin.ForeignRequests;
+
         colour.Should().Be("c08020");
+        changed.Should().Be("2060d0");
+        duration.Should().BeGreaterThan(1500, "the colour changed 1.5 s after the first one was on screen");
+        early.Should().Be("c08020", "one second in, the screen still had its first colour");
+        late.Should().Be("2060d0", "at the end it shows the colour painted later");
+        played.Should().Be("2060d0");
+        foreign.Should().BeEmpty();
         text.Should().StartWith("PSREC/1\n{\"session\":\"se-");
         text.Should().Contain("RFB 003.008\n", "the VNC server's greeting is recorded as it went to the viewer");
         saved.GetProperty("details").GetProperty("sha256").GetString().Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)));

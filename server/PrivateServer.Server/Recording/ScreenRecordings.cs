@@ -15,6 +15,21 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
 {
     public string Root => System.IO.Path.Combine(folder.Root, "recordings");
 
+    /// <summary>
+    /// The full path of a recording named as the audit trail names it (<c>YYYY-MM/NAME.psrec</c>); null for
+    /// anything else — other folders, traversal, other file types — or a file that is not there.
+    /// </summary>
+    public string? Find(string? relativePath)
+    {
+        if (relativePath is null || !RecordingName().IsMatch(relativePath))
+        {
+            return null;
+        }
+
+        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, relativePath.Replace('/', System.IO.Path.DirectorySeparatorChar)));
+        return path.StartsWith(Root + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(path) ? path : null;
+    }
+
     /// <summary>Starts recording a stream; null (and logged) when the file cannot be created — the session goes on unrecorded.</summary>
     public ScreenRecording? Start(RelayPair stream)
     {
@@ -89,6 +104,9 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
 
         return deleted;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]{4}-[0-9]{2}/[A-Za-z0-9_-]{1,100}\.psrec$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex RecordingName();
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Recording {Path} deleted: older than the retention period")]
     private static partial void LogDeleted(ILogger logger, string path);

@@ -149,6 +149,7 @@ public static class WebConsoleExtensions
         endpoints.MapConsoleEndpoints();
         endpoints.MapGet("/profile/picture/{name}", ProfilePictures.PictureAsync).RequireAuthorization();
         endpoints.MapGet("/branding/logo", Branding.LogoAsync).AllowAnonymous();
+        endpoints.MapGet("/audit/recordings/file", RecordingPlayback.FileAsync).RequireAuthorization(WebUsers.AuditorPolicy);
         return endpoints;
     }
 

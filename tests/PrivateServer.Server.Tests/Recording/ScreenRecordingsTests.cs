@@ -80,6 +80,28 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
         audited.Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(SHA256.HashData("PSREC/1\nold"u8)));
     }
 
+    [Theory]
+    [InlineData("../privateserver.db")]
+    [InlineData("2026-11/../../keys/db.key")]
+    [InlineData("2026-11/se-1.psrec/../../../keys/master.key")]
+    [InlineData("/etc/passwd")]
+    [InlineData("2026-11/se-1.txt")]
+    [InlineData("2026-11/missing.psrec")]
+    [InlineData("")]
+    public void Find_AnythingButAnExistingRecording_IsNothing(string name)
+    {
+        using var log = new LiteDbAuditLog(_database!);
+        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        Directory.CreateDirectory(Path.Combine(recordings.Root, "2026-11"));
+        File.WriteAllText(Path.Combine(recordings.Root, "2026-11", "se-1.psrec"), "PSREC/1\n");
+
+        var found = recordings.Find(name);
+        var real = recordings.Find("2026-11/se-1.psrec");
+
+        found.Should().BeNull();
+        real.Should().Be(Path.Combine(recordings.Root, "2026-11", "se-1.psrec"));
+    }
+
     public void Dispose()
     {
         _database?.Dispose();
