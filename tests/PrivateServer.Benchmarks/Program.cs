@@ -56,8 +56,12 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
     if (options.Runs("throughput"))
     {
         await Console.Error.WriteLineAsync("Throughput …");
+        // A second appliance whose group records: the same relay with every byte also written to a recording.
+        await using var recorded = await RelayRig.StartAsync(bulk.Port, echo.Port, cancellationToken, recording: true);
         await ThroughputScenario.RunAsync(
-            options, [new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward)], report, cancellationToken);
+            options,
+            [new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward), new(ThroughputScenario.Recorded, recorded.BulkForward)],
+            report, cancellationToken);
     }
 
     if (options.Runs("streams"))

@@ -22,15 +22,21 @@ internal static class GroupVerbs
             DefaultValueFactory = _ => "ask",
         };
         consent.AcceptOnlyFromAmong("ask", "auto");
-        var command = new Command("add", "Adds a group.") { name, consent };
+        var recording = new Option<string>("--recording")
+        {
+            Description = "on: the screen streams of the group's hosts are recorded on the server; off (default).",
+            DefaultValueFactory = _ => "off",
+        };
+        recording.AcceptOnlyFromAmong("on", "off");
+        var command = new Command("add", "Adds a group.") { name, consent, recording };
         context.SetAction(command, async (parse, cancellationToken) =>
         {
-            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent));
+            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent), parse.GetValue(recording) == "on");
             var created = await AdminAccess.WithAdministrationAsync(
                 context.DataFolder(parse),
                 async (administration, token) => AdminAccess.Unwrap(await administration.AddGroupAsync(request, token)),
                 cancellationToken);
-            context.Error.WriteLine($"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}).");
+            context.Error.WriteLine($"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}, recording: {(created.Recording ? "on" : "off")}).");
             return 0;
         });
         return command;

@@ -10,7 +10,7 @@ public sealed record Group(string Name, UnattendedConsent UnattendedConsent, Dat
     /// <summary>The features a session on this group's hosts may use; all but recording by default.</summary>
     public IReadOnlyList<string> Features { get; init; } = GroupFeatures.Default;
 
-    /// <summary>Whether sessions on this group's hosts are recorded (the recorder arrives with the audit trail).</summary>
+    /// <summary>Whether the screen streams of sessions on this group's hosts are recorded on the server (Recording/ScreenRecordings).</summary>
     public bool Recording { get; init; }
 }
 

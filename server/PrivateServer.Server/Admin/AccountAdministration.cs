@@ -84,14 +84,16 @@ public sealed partial class AccountAdministration(
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, $"unknown unattended consent '{text}'; use ask or auto");
         }
 
-        var group = new Group(request.Name, consent, time.GetUtcNow());
+        var group = new Group(request.Name, consent, time.GetUtcNow()) { Recording = request.Recording };
         if (!await groups.TryAddAsync(group, cancellationToken))
         {
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Conflict, $"group '{request.Name}' already exists");
         }
 
         LogGroupAdded(logger, group.Name, consent);
-        await audit.RecordChangeAsync("group.added", group.Name, AuditTrail.Details(("unattended-consent", consent.ToString().ToLowerInvariant())), CancellationToken.None);
+        await audit.RecordChangeAsync(
+            "group.added", group.Name,
+            AuditTrail.Details(("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off")), CancellationToken.None);
         return AdminOutcome.Success(ToView(group));
     }
 

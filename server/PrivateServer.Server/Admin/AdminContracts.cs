@@ -7,7 +7,8 @@ public sealed record AddUserRequest(string Name, string Role, IReadOnlyList<stri
 /// <summary>A created user; <see cref="GeneratedPassword"/> is set when the appliance chose the password.</summary>
 public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword);
 
-public sealed record AddGroupRequest(string Name, string? UnattendedConsent);
+/// <summary>A new group; <see cref="Recording"/> switches on server-side screen recording for its hosts' sessions.</summary>
+public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false);
 
 public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt);
 

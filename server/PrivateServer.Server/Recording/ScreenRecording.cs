@@ -14,7 +14,7 @@ namespace PrivateServer.Server.Recording;
 /// (<c>{"session":…,"stream":…,"service":…,"startedAt":…}</c>), then frames — 1 byte direction
 /// (<c>S</c> host→supporter, i.e. what the VNC server sent; <c>C</c> supporter→host), 8 bytes
 /// microseconds since the start, 4 bytes length (both big-endian), the bytes. Frames are buffered
-/// and written in 64 KiB blocks; both pump directions append under one lock.
+/// and written in 1 MiB blocks; both pump directions append under one lock.
 /// </summary>
 public sealed class ScreenRecording : IAsyncDisposable
 {
@@ -34,7 +34,8 @@ public sealed class ScreenRecording : IAsyncDisposable
         Path = path;
         RelativePath = relativePath;
         StartedAt = startedAt;
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 64 * 1024 };
+        // 1 MiB: relay chunks are up to 128 KiB; a smaller buffer costs a write call per chunk on the pump's thread.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1024 * 1024 };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

@@ -37,20 +37,28 @@ internal sealed class RelayRig : IAsyncDisposable
     public int EchoForward { get; }
 
 
-    public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken)
+    /// <param name="bulkPort">The bulk service.</param>
+    /// <param name="echoPort">The echo service.</param>
+    /// <param name="cancellationToken">Gives up starting.</param>
+    /// <param name="recording">
+    /// A group with server-side recording, and the bulk service offered as <c>screen</c> (only screen streams
+    /// are recorded; with control the host passes them unfiltered), to measure what recording costs.
+    /// </param>
+    public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken, bool recording = false)
     {
-        var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto");
+        var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto", recording: recording);
+        var bulkName = recording ? "screen" : "bulk";
         try
         {
             var state = await rig.EnrollHostAsync(HostName, cancellationToken);
             var host = await rig.StartHostAsync(
                 state, cancellationToken,
-                "--service", "bulk=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
+                "--service", bulkName + "=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
                 "--service", "echo=127.0.0.1:" + echoPort.ToString(CultureInfo.InvariantCulture));
             var connect = rig.StartConnect(
-                HostName, "--forward", "bulk=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                HostName, "--forward", bulkName + "=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
                 "--forward", "echo=" + FreePort.Next().ToString(CultureInfo.InvariantCulture));
-            var bulk = await SupportRig.ForwardPortAsync(connect, "bulk", cancellationToken);
+            var bulk = await SupportRig.ForwardPortAsync(connect, bulkName, cancellationToken);
             var echo = await SupportRig.ForwardPortAsync(connect, "echo", cancellationToken);
             return new RelayRig(rig, host, connect, bulk, echo);
         }

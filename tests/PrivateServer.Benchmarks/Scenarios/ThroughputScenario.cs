@@ -9,6 +9,9 @@ internal static class ThroughputScenario
 {
     public sealed record Contender(string Name, int Port);
 
+    /// <summary>The relay of an appliance that records the stream (group policy recording on).</summary>
+    public const string Recorded = "relay, recorded";
+
     public static async Task RunAsync(BenchOptions options, IReadOnlyList<Contender> contenders, BenchReport report, CancellationToken cancellationToken)
     {
         var payload = BulkService.RandomPayload();
@@ -41,6 +44,11 @@ internal static class ThroughputScenario
             : string.Create(CultureInfo.InvariantCulture, $"{options.BulkBytes >> 20} MiB");
         AddRow(report, $"Throughput supporter→host, {size}, MB/s", up);
         AddRow(report, $"Throughput host→supporter, {size}, MB/s", down);
+        if (up.ContainsKey(Recorded))
+        {
+            AddRecordingRow(report, $"… with server-side recording (group policy), supporter→host / host→supporter, MB/s", up, down);
+        }
+
         report.Data("throughput", new
         {
             bytes = options.BulkBytes,
@@ -64,6 +72,20 @@ internal static class ThroughputScenario
             string.Create(CultureInfo.InvariantCulture, $"{toDirect:F2}× direct; {toSsh:F2}× ssh"),
             "≥ 0.50× direct, ≥ 1.5× ssh",
             toDirect >= 0.5 && toSsh >= 1.5);
+    }
+
+    /// <summary>What recording costs: the recorded relay against the plain relay of the same run, both ways.</summary>
+    private static void AddRecordingRow(BenchReport report, string measure, Dictionary<string, Samples> up, Dictionary<string, Samples> down)
+    {
+        var upRatio = up[Recorded].Median / up["relay"].Median;
+        var downRatio = down[Recorded].Median / down["relay"].Median;
+        report.Row(
+            measure,
+            $"{up[Recorded].MedianRange(0)} / {down[Recorded].MedianRange(0)}",
+            $"relay without recording {up["relay"].MedianRange(0)} / {down["relay"].MedianRange(0)}",
+            string.Create(CultureInfo.InvariantCulture, $"{upRatio:F2}× / {downRatio:F2}× relay"),
+            "≥ 0.90× relay (≤ 10 % cost)",
+            upRatio >= 0.9 && downRatio >= 0.9);
     }
 
     private static double MegabytesPerSecond(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;

@@ -35,14 +35,14 @@ public sealed class SupportRig : IAsyncDisposable
 
     /// <summary>An appliance with group <see cref="Group"/> (the given consent policy) and supporter <see cref="Supporter"/>, signed in.</summary>
     public static async Task<SupportRig> StartAsync(
-        CancellationToken cancellationToken, string consent = "auto", IDictionary<string, string>? environment = null)
+        CancellationToken cancellationToken, string consent = "auto", IDictionary<string, string>? environment = null, bool recording = false)
     {
         var appliance = await ApplianceProcess.StartAsync(cancellationToken, environment);
         var root = appliance.DataDirectory + "-modules";
         Directory.CreateDirectory(root);
         var fingerprint = (await appliance.CliAsync(cancellationToken, "ca", "fingerprint")).Stdout.Trim();
         var rig = new SupportRig(appliance, root, fingerprint);
-        await MustAsync(appliance.CliAsync(cancellationToken, "group", "add", Group, "--unattended-consent", consent));
+        await MustAsync(appliance.CliAsync(cancellationToken, "group", "add", Group, "--unattended-consent", consent, "--recording", recording ? "on" : "off"));
         await rig.AddSupporterAsync(Supporter, SupporterPassword, Group, cancellationToken);
         await MustAsync(rig.LoginAsync(Supporter, SupporterPassword, rig.SupporterState, cancellationToken));
         return rig;

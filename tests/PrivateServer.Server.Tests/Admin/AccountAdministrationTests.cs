@@ -170,6 +170,17 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         stored.Recording.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task AddGroup_WithRecording_RecordsFromTheStart()
+    {
+        var added = await _administration.AddGroupAsync(new AddGroupRequest("audited", "auto", Recording: true), CancellationToken.None);
+
+        var stored = (await _administration.ListGroupsAsync(CancellationToken.None)).Single();
+
+        added.Value!.Recording.Should().BeTrue();
+        stored.Recording.Should().BeTrue();
+    }
+
     [Theory]
     [InlineData("view", "view")]
     [InlineData("control", "control")]
