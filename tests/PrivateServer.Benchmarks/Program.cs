@@ -83,6 +83,12 @@ if (options.Runs("idle"))
     await IdleHostsScenario.RunAsync(options, echo.Port, report, cancellationToken);
 }
 
+if (options.Runs("audit"))
+{
+    await Console.Error.WriteLineAsync("Audit trail …");
+    await AuditScenario.RunAsync(report, cancellationToken);
+}
+
 if (options.Runs("chatty"))
 {
     await Console.Error.WriteLineAsync("Concurrent chatty sessions …");

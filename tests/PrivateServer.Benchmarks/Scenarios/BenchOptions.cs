@@ -28,13 +28,13 @@ internal sealed record BenchOptions
     /// <summary>Broker:HeartbeatSeconds for the appliances the bench starts; null keeps the default.</summary>
     public int? HeartbeatSeconds { get; init; }
 
-    public static readonly IReadOnlyList<string> Sections = ["throughput", "streams", "sessions", "idle", "chatty"];
+    public static readonly IReadOnlyList<string> Sections = ["throughput", "streams", "sessions", "idle", "audit", "chatty"];
 
     public bool Runs(string section) => Only.Count == 0 || Only.Contains(section);
 
     public const string Usage =
         "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --session-samples N " +
-        "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --only throughput,streams,sessions,idle,chatty --out FILE";
+        "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --only throughput,streams,sessions,idle,audit,chatty --out FILE";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
