@@ -35,6 +35,27 @@ public sealed class AuditTests
     }
 
     [Fact]
+    public async Task AuditExport_WithABadTimeOrFormat_SaysSoInOneLineAndWritesNothing()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token);
+        var file = appliance.DataDirectory + "-bad.json";
+
+        var badTime = await appliance.CliAsync(deadline.Token, "audit", "export", "--format", "json", "--from", "last tuesday", "--out", file);
+        var badFormat = await appliance.CliAsync(deadline.Token, "audit", "export", "--format", "xml", "--out", file);
+        var badRange = await appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--from", "2026-11-23", "--to", "2026-11-22", "--out", file);
+
+        badTime.ExitCode.Should().Be(1);
+        badTime.StderrLines.Should().ContainSingle().Which.Should().Be("privateserver: --from: 'last tuesday' is not a time; use e.g. 2026-11-23 or 2026-11-23T14:30Z");
+        badFormat.ExitCode.Should().Be(1);
+        badFormat.StderrLines.Should().ContainSingle().Which.Should().Be("privateserver: unknown export format 'xml'; use csv or json");
+        badRange.ExitCode.Should().Be(1);
+        badRange.StderrLines.Should().ContainSingle().Which.Should().Be("privateserver: the end of the time range must be after its start");
+        File.Exists(file).Should().BeFalse();
+        File.Exists(file + ".sig").Should().BeFalse();
+    }
+
+    [Fact]
     public async Task AuditExport_IsSignedSoOpensslVerifiesIt_AModifiedCopyFails_AndCuttingOffTheTrailsEndIsDetected()
     {
         using var deadline = TestDeadline.Start();

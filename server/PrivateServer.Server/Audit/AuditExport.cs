@@ -48,7 +48,7 @@ public static class AuditExport
             var entry = audit.Entry;
             string?[] fields =
             [
-                audit.Sequence.ToString(CultureInfo.InvariantCulture), Time(entry.At), entry.Actor, entry.Action, entry.Target, entry.SessionId,
+                audit.Sequence.ToString(CultureInfo.InvariantCulture), AuditChain.Time(entry.At), entry.Actor, entry.Action, entry.Target, entry.SessionId,
                 entry.Source, DetailsJson(entry.Details), audit.PreviousHash, audit.Hash,
             ];
             text.Append(string.Join(',', fields.Select(Quote))).Append("\r\n");
@@ -64,9 +64,9 @@ public static class AuditExport
         {
             json.WriteStartObject();
             json.WriteString("format", "privateserver-audit/1");
-            json.WriteString("exportedAt", Time(exportedAt));
-            json.WriteString("from", request.From is { } from ? Time(from) : null);
-            json.WriteString("to", request.To is { } to ? Time(to) : null);
+            json.WriteString("exportedAt", AuditChain.Time(exportedAt));
+            json.WriteString("from", request.From is { } from ? AuditChain.Time(from) : null);
+            json.WriteString("to", request.To is { } to ? AuditChain.Time(to) : null);
             json.WriteString("session", request.SessionId);
             json.WriteStartArray("events");
             foreach (var audit in events)
@@ -85,8 +85,6 @@ public static class AuditExport
 
         return buffer.WrittenSpan.ToArray();
     }
-
-    internal static string Time(DateTimeOffset at) => AuditChain.Time(at);
 
     private static string DetailsJson(IReadOnlyDictionary<string, string>? details)
     {

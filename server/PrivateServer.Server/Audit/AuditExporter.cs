@@ -44,8 +44,8 @@ public sealed class AuditExporter(DataFolder folder, IAuditLog log, AuditSeal se
         await trail.RecordChangeAsync(
             "audit.exported", request.SessionId ?? "events",
             AuditTrail.Details(
-                ("format", format.ToString().ToLowerInvariant()), ("from", request.From is { } f ? AuditExport.Time(f) : null),
-                ("to", request.To is { } t ? AuditExport.Time(t) : null), ("events", events.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("format", format.ToString().ToLowerInvariant()), ("from", request.From is { } f ? AuditChain.Time(f) : null),
+                ("to", request.To is { } t ? AuditChain.Time(t) : null), ("events", events.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 ("sha256", Convert.ToHexStringLower(SHA256.HashData(content)))),
             CancellationToken.None);
         return AdminOutcome.Success(new AuditExportResult(content, signature, chain, events.Count, format == AuditExportFormat.Csv ? "csv" : "json"));

@@ -14,7 +14,7 @@ public sealed partial class AuditSeal(DataFolder folder, IAuditLog log, TimeProv
 {
     /// <summary>What is signed for a head: <c>privateserver-audit-head/1\n{sequence}\n{hash}\n{at}\n</c> (UTF-8, at as in exports).</summary>
     public static byte[] SignedText(long sequence, string hash, DateTimeOffset at) =>
-        Encoding.UTF8.GetBytes($"privateserver-audit-head/1\n{sequence.ToString(CultureInfo.InvariantCulture)}\n{hash}\n{AuditExport.Time(at)}\n");
+        Encoding.UTF8.GetBytes($"privateserver-audit-head/1\n{sequence.ToString(CultureInfo.InvariantCulture)}\n{hash}\n{AuditChain.Time(at)}\n");
 
     /// <summary>Signs the current head unless it is signed already; returns the head in force (null for an empty trail).</summary>
     public async Task<SignedHead?> SealAsync(CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ public sealed partial class AuditSeal(DataFolder folder, IAuditLog log, TimeProv
         {
             if (!signer.Verify(SignedText(head.Sequence, head.Hash, head.At), head.Signature))
             {
-                return AuditVerification.Broken(chain.Verified, head.Sequence, $"the head signed at {AuditExport.Time(head.At)} does not carry a valid signature of this appliance's audit key");
+                return AuditVerification.Broken(chain.Verified, head.Sequence, $"the head signed at {AuditChain.Time(head.At)} does not carry a valid signature of this appliance's audit key");
             }
         }
 
@@ -64,13 +64,13 @@ public sealed partial class AuditSeal(DataFolder folder, IAuditLog log, TimeProv
         {
             return AuditVerification.Broken(
                 chain.Verified, chain.Verified + 1,
-                $"event {chain.Verified + 1} and later were removed: the head signed at {AuditExport.Time(head.At)} covers event {head.Sequence}");
+                $"event {chain.Verified + 1} and later were removed: the head signed at {AuditChain.Time(head.At)} covers event {head.Sequence}");
         }
 
         var covered = await log.FindAsync(head.Sequence, cancellationToken);
         return covered?.Hash == head.Hash
             ? chain with { SignedHead = head.Sequence, SignedAt = head.At }
-            : AuditVerification.Broken(chain.Verified, head.Sequence, $"event {head.Sequence} is not the one the head signed at {AuditExport.Time(head.At)} covers");
+            : AuditVerification.Broken(chain.Verified, head.Sequence, $"event {head.Sequence} is not the one the head signed at {AuditChain.Time(head.At)} covers");
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Audit head signed at event {Sequence}")]

@@ -183,7 +183,7 @@ public sealed partial class SessionBroker(
             {
                 await sessionLog.EndAsync(sessionId, time.GetUtcNow(), "refused", outcome.Refusal!, CancellationToken.None);
                 await audit.RecordAsync(
-                    supporter.Name, "session.refused", connection.Host.Name, sessionId, details: Details(("host-id", connection.Host.Id), ("reason", outcome.Refusal!)), cancellationToken: CancellationToken.None);
+                    supporter.Name, "session.refused", connection.Host.Name, sessionId, details: AuditTrail.Details(("host-id", connection.Host.Id), ("reason", outcome.Refusal!)), cancellationToken: CancellationToken.None);
             }
 
             // A customer gets one chance: whatever stopped the session, its connection ends with it.
@@ -210,7 +210,7 @@ public sealed partial class SessionBroker(
         await sessionLog.AddAsync(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, permissions, time.GetUtcNow()), CancellationToken.None);
         await audit.RecordAsync(
             supporter.Name, "session.requested", host.Name, sessionId,
-            details: Details(("host-id", host.Id), ("via", via), ("permissions", string.Join(' ', permissions)), ("consent", consent)), cancellationToken: CancellationToken.None);
+            details: AuditTrail.Details(("host-id", host.Id), ("via", via), ("permissions", string.Join(' ', permissions)), ("consent", consent)), cancellationToken: CancellationToken.None);
         await channel.SendAsync(new SessionWaiting(sessionId, host.Name), cancellationToken);
         var asked = SessionPermissions.Describe(permissions);
         LogSessionRequested(logger, sessionId, supporter.Name, host.Name, host.Id, asked, consent);
@@ -267,7 +267,7 @@ public sealed partial class SessionBroker(
 
         await audit.RecordAsync(
             host.Name, "session.granted", supporter.Name, sessionId,
-            details: Details(
+            details: AuditTrail.Details(
                 ("host-id", host.Id), ("permissions", string.Join(' ', granted)), ("consent", consent == "auto" ? "policy" : "asked"),
                 ("terms-sha256", accepted is null ? null : answer.TermsSha256), ("terms-language", accepted?.Language)), cancellationToken: CancellationToken.None);
         var session = new SupportSession(sessionId, connection, supporter.Name, granted, channel, time.GetUtcNow(), record);
@@ -373,7 +373,7 @@ public sealed partial class SessionBroker(
                 LogRightsRefused(logger, session.Id, session.Supporter, host.Name, refusal);
                 await audit.RecordAsync(
                     session.Supporter, "session.rights-refused", host.Name, session.Id,
-                    details: Details(("permissions", string.Join(' ', more)), ("reason", refusal)), cancellationToken: CancellationToken.None);
+                    details: AuditTrail.Details(("permissions", string.Join(' ', more)), ("reason", refusal)), cancellationToken: CancellationToken.None);
                 await session.SupporterChannel.SendAsync(new RightsRefused(requestId, refusal), cancellationToken);
                 return;
             }
@@ -385,7 +385,7 @@ public sealed partial class SessionBroker(
             LogRightsGranted(logger, session.Id, host.Name, session.Supporter, given);
             await audit.RecordAsync(
                 host.Name, "session.rights-granted", session.Supporter, session.Id,
-                details: Details(("permissions", string.Join(' ', granted)), ("consent", consent == "auto" && !session.Host.IsAdHoc ? "policy" : "asked")),
+                details: AuditTrail.Details(("permissions", string.Join(' ', granted)), ("consent", consent == "auto" && !session.Host.IsAdHoc ? "policy" : "asked")),
                 cancellationToken: CancellationToken.None);
             await session.SupporterChannel.SendAsync(new RightsGranted(requestId, all), cancellationToken);
         }
@@ -401,8 +401,6 @@ public sealed partial class SessionBroker(
             }
         }
     }
-
-    private static Dictionary<string, string> Details(params (string Name, string? Value)[] details) => AuditTrail.Details(details);
 
     private static List<SupportTerms> SupportTerms(EffectiveSettings settings) =>
         settings.SupportTerms
@@ -526,7 +524,7 @@ public sealed partial class SessionBroker(
             return;
         }
 
-        await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: Details(("service", service)), cancellationToken: CancellationToken.None);
+        await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("service", service)), cancellationToken: CancellationToken.None);
         var (stream, hostTicket, supporterTicket) = relay.Create(
             session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended,
             record: session.Record && service == SessionPermissions.ScreenService);
@@ -579,7 +577,7 @@ public sealed partial class SessionBroker(
         await sessionLog.EndAsync(session.Id, time.GetUtcNow(), by.ToString().ToLowerInvariant(), reason, CancellationToken.None);
         await audit.RecordAsync(
             by is SessionEndedBy.Host or SessionEndedBy.HostGone ? session.Host.Host.Name : by == SessionEndedBy.Supporter ? session.Supporter : "system",
-            "session.ended", session.Host.Host.Name, session.Id, details: Details(("by", by.ToString().ToLowerInvariant()), ("reason", reason)), cancellationToken: CancellationToken.None);
+            "session.ended", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("by", by.ToString().ToLowerInvariant()), ("reason", reason)), cancellationToken: CancellationToken.None);
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
     }
 

@@ -24,6 +24,7 @@ public sealed class ScreenRecording : IAsyncDisposable
 
     private readonly Lock _lock = new();
     private readonly FileStream _file;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _bytes;
     private bool _closed;
@@ -52,7 +53,7 @@ public sealed class ScreenRecording : IAsyncDisposable
             }))
             .Append('\n')
             .ToString();
-        _file.Write(Encoding.UTF8.GetBytes(header));
+        Write(Encoding.UTF8.GetBytes(header));
     }
 
     public RelayPair Stream { get; }
@@ -81,10 +82,17 @@ public sealed class ScreenRecording : IAsyncDisposable
                 return;
             }
 
-            _file.Write(header);
-            _file.Write(bytes);
+            Write(header);
+            Write(bytes);
             _bytes += bytes.Length;
         }
+    }
+
+    /// <summary>Writes to the file and to its hash: the file is hashed as it is written, never read back.</summary>
+    private void Write(ReadOnlySpan<byte> bytes)
+    {
+        _file.Write(bytes);
+        _hash.AppendData(bytes);
     }
 
     /// <summary>Closes the file and returns its SHA-256 (hex) and length.</summary>
@@ -98,9 +106,7 @@ public sealed class ScreenRecording : IAsyncDisposable
         await _file.FlushAsync(cancellationToken);
         var length = _file.Length;
         await _file.DisposeAsync();
-        await using var read = File.OpenRead(Path);
-        var hash = await SHA256.HashDataAsync(read, cancellationToken);
-        return (Convert.ToHexStringLower(hash), length, _bytes);
+        return (Convert.ToHexStringLower(_hash.GetHashAndReset()), length, _bytes);
     }
 
     public async ValueTask DisposeAsync()
@@ -111,6 +117,7 @@ public sealed class ScreenRecording : IAsyncDisposable
         }
 
         await _file.DisposeAsync();
+        _hash.Dispose();
     }
 
     /// <summary>A relay half whose reads are copied into the recording; writes and everything else pass through.</summary>

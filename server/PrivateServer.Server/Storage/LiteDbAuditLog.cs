@@ -35,7 +35,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IDisposable
         {
             if (!_lastKnown)
             {
-                _last = Events.Query().OrderByDescending(e => e.Id).Limit(1).FirstOrDefault()?.ToEvent();
+                _last = ReadLast();
                 _lastKnown = true;
             }
 
@@ -98,8 +98,10 @@ internal sealed class LiteDbAuditLog : IAuditLog, IDisposable
     public Task<AuditEvent?> LastAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Events.Query().OrderByDescending(e => e.Id).Limit(1).FirstOrDefault()?.ToEvent());
+        return Task.FromResult(ReadLast());
     }
+
+    private AuditEvent? ReadLast() => Events.Query().OrderByDescending(e => e.Id).Limit(1).FirstOrDefault()?.ToEvent();
 
     public Task AddSignedHeadAsync(SignedHead head, CancellationToken cancellationToken)
     {
