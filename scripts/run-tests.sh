@@ -33,6 +33,21 @@ for project in tests/*/*.csproj; do
   fi
 done
 
-if [ "$failed" -gt 0 ]; then status=1; fi
+if [ "$failed" -gt 0 ]; then
+  status=1
+  # Name every failed test with the first lines of its message, so the end of the log says what broke.
+  python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for result in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns):
+        if result.get("outcome") != "Failed":
+            continue
+        message = result.findtext(".//t:Message", default="", namespaces=ns).strip().splitlines()
+        print("FAILED " + result.get("testName", "?") + " (" + result.get("duration", "?") + ")")
+        for line in message[:6]:
+            print("    " + line[:300])
+PY
+fi
 echo "$passed passed, $failed failed"
 exit "$status"
