@@ -12,6 +12,7 @@ packages=(
   xdotool            # reads and moves the X pointer
   tinyproxy          # a real HTTP CONNECT proxy between a module and the appliance
   chromium           # the browser Playwright drives for the web console tests (never its own download)
+  python3-aiosmtpd   # the real SMTP smarthost (/usr/bin/python3 -m aiosmtpd) the mail tests deliver to
 )
 
 "$(dirname "$0")/install-packages.sh" "${packages[@]}"

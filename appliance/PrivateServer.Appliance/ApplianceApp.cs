@@ -10,6 +10,7 @@ using PrivateServer.Appliance.Hosting;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Api;
 using PrivateServer.Server.Audit;
+using PrivateServer.Server.Mail;
 using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
 using PrivateServer.Server.Web;
@@ -56,6 +57,7 @@ public static class ApplianceApp
         builder.Services.AddSingleton(certificates);
         builder.Services.AddStorage(folder, database);
         builder.Services.AddAudit();
+        builder.Services.AddMail(deliver: true);
         var hostCertificates = HostCertificateValidator.Load(certificates.CaCertificate, database);
         builder.Services.AddSingleton(hostCertificates);
         builder.Services.AddAdministration();

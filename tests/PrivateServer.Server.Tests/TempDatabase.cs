@@ -15,6 +15,8 @@ public sealed class TempDatabase : IDisposable
 
     public ApplianceDatabase Database { get; private set; }
 
+    public DataFolder Folder => _folder.Folder;
+
     /// <summary>Closes the database and opens it again, as a restart of the appliance does.</summary>
     public void Reopen()
     {

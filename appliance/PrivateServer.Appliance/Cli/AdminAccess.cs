@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Audit;
+using PrivateServer.Server.Mail;
 using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Appliance.Cli;
@@ -11,8 +13,13 @@ namespace PrivateServer.Appliance.Cli;
 /// </summary>
 internal static class AdminAccess
 {
+    public static Task<T> WithAdministrationAsync<T>(
+        DataFolder folder, Func<IApplianceAdministration, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithAdministrationAsync(folder, new ConfigurationBuilder().Build(), work, cancellationToken);
+
+    /// <summary>As above, with the settings the in-process verbs read when no server runs (e.g. <c>Mail</c>, <c>Appliance:PublicUrl</c>).</summary>
     public static async Task<T> WithAdministrationAsync<T>(
-        DataFolder folder, Func<IApplianceAdministration, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        DataFolder folder, IConfiguration configuration, Func<IApplianceAdministration, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         folder.EnsureInitialised();
         if (File.Exists(folder.AdminSocketPath) && await AdminSocket.IsAnsweringAsync(folder.AdminSocketPath, cancellationToken))
@@ -24,9 +31,11 @@ internal static class AdminAccess
         using var database = ApplianceDatabase.Open(folder);
         await using var services = new ServiceCollection()
             .AddLogging()
+            .AddSingleton(configuration)
             .AddSingleton(TimeProvider.System)
             .AddStorage(folder, database)
             .AddAudit()
+            .AddMail(deliver: false)
             .AddAdministration()
             .BuildServiceProvider();
         return await work(services.GetRequiredService<IApplianceAdministration>(), cancellationToken);

@@ -69,6 +69,23 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<AuditExportResult>> ExportAuditAsync(AuditExportRequest request, CancellationToken cancellationToken) =>
         PostAsync<AuditExportRequest, AuditExportResult>("audit/export", request, cancellationToken);
 
+    public async Task<MailQueueView> ListMailAsync(bool includeSent, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(includeSent ? "mail?all=true" : "mail", cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to mail");
+        }
+
+        return await ReadAsync<MailQueueView>(response, cancellationToken);
+    }
+
+    public Task<AdminOutcome<MailView>> RetryMailAsync(string id, CancellationToken cancellationToken) =>
+        PostAsync<object, MailView>("mail/" + Uri.EscapeDataString(id) + "/retry", new { }, cancellationToken);
+
+    public Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken) =>
+        PostAsync<TestMailRequest, MailView>("mail/test", request, cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<AdminOutcome<TResponse>> PostAsync<TRequest, TResponse>(string path, TRequest request, CancellationToken cancellationToken)
@@ -80,13 +97,16 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
             return AdminOutcome.Success(await ReadAsync<TResponse>(response, cancellationToken));
         }
 
-        var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken);
+        var problem = response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json"
+            ? await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken)
+            : null;
         var kind = response.StatusCode switch
         {
             HttpStatusCode.NotFound => AdminFailureKind.NotFound,
             HttpStatusCode.Conflict => AdminFailureKind.Conflict,
             HttpStatusCode.BadRequest => AdminFailureKind.Invalid,
-            _ => throw new CommandFailedException($"the running server answered {(int)response.StatusCode}: {problem?.Detail ?? problem?.Title}"),
+            _ => throw new CommandFailedException(
+                $"the running server answered {(int)response.StatusCode}: {problem?.Detail ?? problem?.Title ?? "see its log in the data folder's logs/"}"),
         };
         return AdminOutcome.Fail<TResponse>(kind, problem?.Detail ?? response.ReasonPhrase ?? "refused");
     }

@@ -27,6 +27,7 @@ internal sealed class ApplianceCli
             HostVerbs.EnrollToken(_context),
             HostVerbs.Host(_context),
             AuditVerbs.Create(_context),
+            MailVerbs.Create(_context),
         };
     }
 

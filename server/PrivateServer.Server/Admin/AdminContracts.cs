@@ -39,6 +39,17 @@ public sealed record HostView(
     string Id, string Name, string Group, bool Online, DateTimeOffset? LastSeen, string? Os, string? ModuleVersion,
     IReadOnlyList<string> Services, bool Revoked, DateTimeOffset EnrolledAt);
 
+/// <summary>One mail in the outbox as the admin sees it (without its body).</summary>
+public sealed record MailView(
+    string Id, string Kind, string To, string Language, string Subject, string State, int Attempts, DateTimeOffset CreatedAt,
+    DateTimeOffset NextAttemptAt, DateTimeOffset? LastAttemptAt, string? LastError, DateTimeOffset? SentAt);
+
+/// <summary>The outbox, newest first, and why mail cannot go out now (null when it can).</summary>
+public sealed record MailQueueView(IReadOnlyList<MailView> Mails, string? Blocked);
+
+/// <summary>A test mail to <see cref="To"/> in <see cref="Language"/> (de or en; English when not given).</summary>
+public sealed record TestMailRequest(string To, string? Language);
+
 public enum AdminFailureKind
 {
     Invalid,

@@ -78,6 +78,21 @@ public static class AdminEndpoints
             return outcome.Value is { } export ? TypedResults.Ok(export) : Problem(outcome.Failure!);
         });
 
+        admin.MapGet("/mail", async (bool? all, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ListMailAsync(all ?? false, cancellationToken)));
+        admin.MapPost("/mail/test", async Task<Results<Ok<MailView>, ProblemHttpResult>> (
+            TestMailRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.QueueTestMailAsync(request, cancellationToken);
+            return outcome.Value is { } queued ? TypedResults.Ok(queued) : Problem(outcome.Failure!);
+        });
+        admin.MapPost("/mail/{id}/retry", async Task<Results<Ok<MailView>, ProblemHttpResult>> (
+            string id, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.RetryMailAsync(id, cancellationToken);
+            return outcome.Value is { } queued ? TypedResults.Ok(queued) : Problem(outcome.Failure!);
+        });
+
         return endpoints;
     }
 

@@ -1,8 +1,10 @@
+using PrivateServer.Server.Mail;
+
 namespace PrivateServer.Server.Admin;
 
-/// <summary>The in-process admin verbs: accounts and hosts.</summary>
+/// <summary>The in-process admin verbs: accounts, hosts, audit and mail.</summary>
 public sealed class ApplianceAdministration(
-    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter) : IApplianceAdministration
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail) : IApplianceAdministration
 {
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         accounts.AddUserAsync(request, cancellationToken);
@@ -26,4 +28,27 @@ public sealed class ApplianceAdministration(
 
     public Task<AdminOutcome<Audit.AuditExportResult>> ExportAuditAsync(Audit.AuditExportRequest request, CancellationToken cancellationToken) =>
         exporter.ExportAsync(request, cancellationToken);
+
+    public async Task<MailQueueView> ListMailAsync(bool includeSent, CancellationToken cancellationToken) =>
+        new((await mail.ListAsync(includeSent, cancellationToken)).Select(View).ToList(), mail.Blocked);
+
+    public async Task<AdminOutcome<MailView>> RetryMailAsync(string id, CancellationToken cancellationToken) =>
+        View(await mail.RetryAsync(id, cancellationToken));
+
+    public async Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return View(await mail.QueueTestAsync(request.To, request.Language, cancellationToken));
+    }
+
+    public static MailView View(OutboxMail mail)
+    {
+        ArgumentNullException.ThrowIfNull(mail);
+        return new MailView(
+            mail.Id, mail.Kind, mail.To, mail.Language, mail.Subject, mail.State.ToString().ToLowerInvariant(), mail.Attempts, mail.CreatedAt,
+            mail.NextAttemptAt, mail.LastAttemptAt, mail.LastError, mail.SentAt);
+    }
+
+    private static AdminOutcome<MailView> View(AdminOutcome<OutboxMail> outcome) =>
+        outcome.Value is { } value ? AdminOutcome.Success(View(value)) : new AdminOutcome<MailView>(null, outcome.Failure);
 }

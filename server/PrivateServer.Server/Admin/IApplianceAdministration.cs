@@ -27,4 +27,13 @@ public interface IApplianceAdministration
 
     /// <summary>Exports audit events (a time range and/or one session) as CSV or JSON with a detached signature.</summary>
     Task<AdminOutcome<Audit.AuditExportResult>> ExportAuditAsync(Audit.AuditExportRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The mail outbox: queued, being sent and failed mail (and sent mail with <paramref name="includeSent"/>).</summary>
+    Task<MailQueueView> ListMailAsync(bool includeSent, CancellationToken cancellationToken);
+
+    /// <summary>Sends a queued or failed mail again now.</summary>
+    Task<AdminOutcome<MailView>> RetryMailAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Queues a test mail.</summary>
+    Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken);
 }

@@ -5,6 +5,7 @@ using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Mail;
 using PrivateServer.Server.Settings;
 
 namespace PrivateServer.Server.Storage;
@@ -26,6 +27,7 @@ public static class StorageExtensions
         services.AddSingleton<ISessionLog, LiteDbSessionLog>();
         services.AddSingleton<ISettingsStore, LiteDbSettingsStore>();
         services.AddSingleton<IAuditLog, LiteDbAuditLog>();
+        services.AddSingleton<IOutbox, LiteDbOutbox>();
         return services;
     }
 }

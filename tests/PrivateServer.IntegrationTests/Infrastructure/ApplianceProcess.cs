@@ -10,7 +10,6 @@ namespace PrivateServer.IntegrationTests.Infrastructure;
 public sealed class ApplianceProcess : IAsyncDisposable
 {
     private ChildProcess? _server;
-    private IDictionary<string, string>? _environment;
 
     private ApplianceProcess(string dataDirectory, string adminPassword, X509Certificate2 ca)
     {
@@ -33,11 +32,14 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     public ChildProcess Server => _server ?? throw new InvalidOperationException("The appliance is not running.");
 
+    /// <summary>Extra settings (<c>PRIVATESERVER__Section__Key</c>) for the next <see cref="RunAsync"/>.</summary>
+    public IDictionary<string, string>? Settings { get; set; }
+
     /// <summary>Initialises a new data folder and starts the server on it, with extra settings (<c>PRIVATESERVER__Section__Key</c>) if given.</summary>
     public static async Task<ApplianceProcess> StartAsync(CancellationToken cancellationToken, IDictionary<string, string>? environment = null)
     {
         var appliance = await InitialiseAsync(cancellationToken);
-        appliance._environment = environment;
+        appliance.Settings = environment;
         await appliance.RunAsync(cancellationToken);
         return appliance;
     }
@@ -96,7 +98,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     /// <summary>Starts another <c>run</c> on this data folder without waiting for it (for refusal tests).</summary>
     public ChildProcess StartServer(int port) =>
-        ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"], _environment);
+        ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"], Settings);
 
     /// <summary>Stops the server with SIGTERM and returns how it ended.</summary>
     public async Task<ProcessResult> StopAsync(CancellationToken cancellationToken)
@@ -107,6 +109,13 @@ public sealed class ApplianceProcess : IAsyncDisposable
         await server.DisposeAsync();
         _server = null;
         return result;
+    }
+
+    /// <summary>Kills the server with SIGKILL, as a power cut would end it: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        await Server.DisposeAsync();
+        _server = null;
     }
 
     /// <summary>Runs a <c>privateserver</c> verb on this data folder.</summary>

@@ -1,0 +1,145 @@
+using MimeKit;
+using PrivateServer.IntegrationTests.Infrastructure;
+
+namespace PrivateServer.IntegrationTests;
+
+/// <summary>Mail through a real smarthost (aiosmtpd): the outbox keeps every mail until the smarthost took it, exactly once.</summary>
+public sealed class MailTests
+{
+    private const string Recipient = "alice@example.internal";
+
+    [Fact]
+    public async Task TestMail_WhileTheSmarthostIsDown_WaitsInTheOutboxWithTheReason_AndArrivesExactlyOnceWhenItIsBack()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token, start: false);
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, smarthost.ApplianceSettings());
+
+        var queued = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", Recipient));
+        var id = queued.Stdout.Trim();
+        var waiting = await WaitForQueueLineAsync(appliance, id, "connection refused", deadline.Token);
+        await smarthost.StartAsync(deadline.Token);
+        var arrived = await smarthost.WaitForMessagesAsync(1, deadline.Token);
+        var sent = await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
+        await Task.Delay(3000, deadline.Token);
+        var german = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", "bob@example.internal", "--language", "de"));
+        var both = await smarthost.WaitForMessagesAsync(2, deadline.Token);
+
+        id.Should().MatchRegex("^ml-[0-9a-f]{12}$");
+        waiting.Should().Contain("\tqueued\t").And.Contain(Recipient).And.Contain($"cannot reach the smarthost 127.0.0.1:{smarthost.Port}");
+        arrived.Should().ContainSingle();
+        var mail = both[0];
+        mail.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be(Recipient);
+        mail.From.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("support@rs.example.internal");
+        mail.Subject.Should().Be("PrivateServer: test mail");
+        mail.MessageId.Should().StartWith(id + ".").And.EndWith("@rs.example.internal");
+        mail.Body!.Headers[HeaderId.ContentLanguage].Should().Be("en");
+        mail.TextBody.Should().Contain($"PrivateServer at https://rs.example.internal:{appliance.Port}/ can send mail");
+        mail.HtmlBody.Should().Contain("<p>This test mail shows").And.NotContain("<img").And.NotContainAny("http://", "src=");
+        sent.Should().Contain("\tsent\t");
+        both.Should().HaveCount(2, "the first mail arrived once, however often the sender looked at the outbox after that");
+        both[1].MessageId.Should().StartWith(german.Stdout.Trim() + ".");
+        both[1].Subject.Should().Be("PrivateServer: Testmail");
+        both[1].Body!.Headers[HeaderId.ContentLanguage].Should().Be("de");
+        both[1].TextBody.Should().Contain("Diese Testmail zeigt, dass PrivateServer");
+    }
+
+    [Fact]
+    public async Task QueuedMail_WhenTheApplianceIsKilled_IsDeliveredExactlyOnceAfterTheRestart()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token, start: false);
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, smarthost.ApplianceSettings());
+        var id = (await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", Recipient))).Stdout.Trim();
+        await WaitForQueueLineAsync(appliance, id, "connection refused", deadline.Token);
+
+        await appliance.KillAsync();
+        var offline = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "queue"));
+        await smarthost.StartAsync(deadline.Token);
+        await appliance.RunAsync(deadline.Token);
+        var arrived = await smarthost.WaitForMessagesAsync(1, deadline.Token);
+        await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
+        await Task.Delay(3000, deadline.Token);
+
+        offline.Stdout.Should().Contain(id + "\tqueued\t", "the killed appliance's outbox is read from the database directly");
+        smarthost.Messages().Should().ContainSingle().Which.MessageId.Should().StartWith(id + ".");
+        arrived.Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData(SmtpMode.StartTls)]
+    [InlineData(SmtpMode.Tls)]
+    public async Task Mail_OverTlsWithACompanyCaCertificate_IsRefusedWhileThatCaIsNotTrusted_AndDeliveredOnceItIs(SmtpMode mode)
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateSecuredAsync(mode, SmtpSink.Password, deadline.Token);
+        var settings = smarthost.ApplianceSettings();
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, settings);
+
+        var id = (await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", Recipient))).Stdout.Trim();
+        var untrusted = await WaitForQueueLineAsync(appliance, id, "not trusted", deadline.Token);
+        await appliance.StopAsync(deadline.Token);
+        settings["PRIVATESERVER__Mail__Trust"] = "File";
+        settings["PRIVATESERVER__Mail__CaFile"] = smarthost.CaFile;
+        await appliance.RunAsync(deadline.Token);
+        var arrived = await smarthost.WaitForMessagesAsync(1, deadline.Token);
+        await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
+
+        untrusted.Should().Contain("\tqueued\t").And.Contain($"TLS with the smarthost 127.0.0.1:{smarthost.Port} failed: its certificate is not trusted (System)");
+        arrived.Should().ContainSingle().Which.MessageId.Should().StartWith(id + ".");
+        smarthost.Messages().Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task WrongSmarthostCredentials_AreAVisibleFailure_TheMailIsKept_AndGoesOutOnceThePasswordIsFixed()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateSecuredAsync(SmtpMode.StartTls, "not-the-password", deadline.Token);
+        var settings = smarthost.ApplianceSettings();
+        settings["PRIVATESERVER__Mail__Trust"] = "File";
+        settings["PRIVATESERVER__Mail__CaFile"] = smarthost.CaFile;
+        settings["PRIVATESERVER__Mail__RetryDelay"] = "00:10:00";
+        settings["PRIVATESERVER__Mail__MaximumRetryDelay"] = "01:00:00";
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, settings);
+
+        var id = (await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", Recipient))).Stdout.Trim();
+        var refused = await WaitForQueueLineAsync(appliance, id, "refused the credentials", deadline.Token);
+        await File.WriteAllTextAsync(smarthost.PasswordFile, SmtpSink.Password + "\n", deadline.Token);
+        var unknown = await appliance.CliAsync(deadline.Token, "mail", "retry", "ml-000000000000");
+        var retried = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "retry", id));
+        var arrived = await smarthost.WaitForMessagesAsync(1, deadline.Token);
+        await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
+        var again = await appliance.CliAsync(deadline.Token, "mail", "retry", id);
+        var badAddress = await appliance.CliAsync(deadline.Token, "mail", "test", "--to", "alice@example.internal, mallory@example.org");
+
+        refused.Should().Contain("\tqueued\t").And.Contain($"the smarthost 127.0.0.1:{smarthost.Port} refused the credentials of 'mailer'");
+        smarthost.Messages().Should().ContainSingle().Which.MessageId.Should().StartWith(id + ".");
+        arrived.Should().ContainSingle();
+        retried.Stderr.Should().Contain($"Mail {id} to {Recipient} is queued for an attempt now.");
+        unknown.ExitCode.Should().Be(1);
+        unknown.StderrLines.Should().ContainSingle().Which.Should().Be("privateserver: no mail 'ml-000000000000' in the outbox");
+        again.ExitCode.Should().Be(1);
+        again.StderrLines.Should().ContainSingle().Which.Should().Be($"privateserver: mail {id} is already sent");
+        badAddress.ExitCode.Should().Be(1);
+        badAddress.StderrLines.Should().ContainSingle().Which.Should().Be("privateserver: 'alice@example.internal, mallory@example.org' is not a mail address");
+    }
+
+    /// <summary>Polls <c>mail queue</c> until the mail's line contains <paramref name="text"/> (case-insensitive; 30 s at most) and returns the line.</summary>
+    private static async Task<string> WaitForQueueLineAsync(ApplianceProcess appliance, string id, string text, CancellationToken cancellationToken, bool all = false)
+    {
+        var line = string.Empty;
+        for (var i = 0; i < 150; i++)
+        {
+            var queue = await SupportRig.MustAsync(all ? appliance.CliAsync(cancellationToken, "mail", "queue", "--all") : appliance.CliAsync(cancellationToken, "mail", "queue"));
+            line = queue.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(id + "\t", StringComparison.Ordinal)) ?? string.Empty;
+            if (line.Contains(text, StringComparison.OrdinalIgnoreCase))
+            {
+                return line;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new TimeoutException($"mail {id} never showed '{text}' in 'mail queue'; last: {line}");
+    }
+}
