@@ -124,6 +124,53 @@ public sealed class MailTests
         badAddress.StderrLines.Should().ContainSingle().Which.Should().Be("privateserver: 'alice@example.internal, mallory@example.org' is not a mail address");
     }
 
+    [Fact]
+    public async Task AdminMailPage_SaysWhyMailWaits_ShowsTheLastDeliveryError_AndSendsAgainOnTheAdminsWord()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var unconfigured = await ApplianceProcess.StartAsync(deadline.Token);
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token, start: false);
+        var settings = smarthost.ApplianceSettings();
+        settings["PRIVATESERVER__Mail__RetryDelay"] = "00:10:00";
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, settings);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var first = await browser.NewSessionAsync(unconfigured, "de");
+        await first.SignInAsync("admin", unconfigured.AdminPassword);
+        await first.Page.GotoAsync("/admin/mail");
+        var blocked = await first.Page.TextContentAsync("#mail-blocked");
+        await using var admin = await browser.NewSessionAsync(appliance);
+        await admin.SignInAsync("admin", appliance.AdminPassword);
+
+        await admin.Page.GotoAsync("/admin/mail");
+        await admin.Page.FillAsync("#mail-test-to", Recipient);
+        await admin.Page.SelectOptionAsync("#mail-test-language", "en");
+        await admin.Page.ClickAsync("#mail-test button[type=submit]");
+        var queued = await admin.Page.TextContentAsync("#admin-done");
+        var id = (await admin.Page.GetAttributeAsync("#outbox tr[data-mail]", "data-mail"))!;
+        await WaitForQueueLineAsync(appliance, id, "connection refused", deadline.Token);
+        await admin.Page.GotoAsync("/admin/mail");
+        var lastError = await admin.Page.TextContentAsync("#mail-last-error");
+        var row = await admin.Page.Locator($"#outbox tr[data-mail={id}]").InnerTextAsync();
+        await smarthost.StartAsync(deadline.Token);
+        await admin.Page.ClickAsync($"#outbox tr[data-mail={id}] button[type=submit]");
+        var retried = await admin.Page.TextContentAsync("#admin-done");
+        await smarthost.WaitForMessagesAsync(1, deadline.Token);
+        await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
+        await admin.Page.GotoAsync("/admin/mail");
+        var state = await admin.Page.GetAttributeAsync($"#outbox tr[data-mail={id}]", "data-state");
+
+        blocked.Should().Be("Mail kann nicht versendet werden: no smarthost is configured (Mail:Host). Sie wartet im Postausgang und geht hinaus, sobald der Smarthost eingerichtet ist.");
+        queued.Should().Be($"A test mail to {Recipient} is in the outbox.");
+        lastError.Should().Contain($"cannot reach the smarthost 127.0.0.1:{smarthost.Port}");
+        row.Should().Contain("waiting").And.Contain(Recipient).And.Contain("PrivateServer: test mail");
+        retried.Should().Be($"Mail {id} goes out again now.");
+        state.Should().Be("sent");
+        smarthost.Messages().Should().ContainSingle();
+        admin.ForeignRequests.Should().BeEmpty();
+        admin.Problems.Should().BeEmpty();
+        first.Problems.Should().BeEmpty();
+    }
+
     /// <summary>Polls <c>mail queue</c> until the mail's line contains <paramref name="text"/> (case-insensitive; 30 s at most) and returns the line.</summary>
     private static async Task<string> WaitForQueueLineAsync(ApplianceProcess appliance, string id, string text, CancellationToken cancellationToken, bool all = false)
     {
