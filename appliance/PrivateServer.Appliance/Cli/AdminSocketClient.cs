@@ -37,6 +37,9 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         PostAsync<AddUserRequest, AddUserResponse>("users", request, cancellationToken);
 
+    public Task<AdminOutcome<AddUserResponse>> InviteUserAsync(InviteUserRequest request, CancellationToken cancellationToken) =>
+        PostAsync<InviteUserRequest, AddUserResponse>("users/" + Uri.EscapeDataString(request.Name) + "/invite", request, cancellationToken);
+
     public Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken) =>
         GetListAsync<UserView>("users", cancellationToken);
 

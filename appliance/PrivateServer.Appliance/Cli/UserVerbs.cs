@@ -4,14 +4,22 @@ using PrivateServer.Server.Admin;
 
 namespace PrivateServer.Appliance.Cli;
 
-/// <summary><c>privateserver user add|list</c>.</summary>
+/// <summary><c>privateserver user add|invite|list</c>.</summary>
 internal static class UserVerbs
 {
     public static Command Create(CliContext context) => new("user", "Manages user accounts (works while the server runs).")
     {
         Add(context),
+        Invite(context),
         List(context),
     };
+
+    private static Option<string?> LanguageOption()
+    {
+        var language = new Option<string?>("--language") { Description = "Language of the invitation mail: de or en (default en).", HelpName = "de|en" };
+        language.AcceptOnlyFromAmong("de", "en");
+        return language;
+    }
 
     private static Command Add(CliContext context)
     {
@@ -25,16 +33,22 @@ internal static class UserVerbs
             Description = "Read the password from this file instead of generating one.",
             HelpName = "F",
         };
-        var command = new Command("add", "Adds a user. Prints a generated password alone on standard output.")
+        var invite = new Option<bool>("--invite")
         {
-            name, role, groups, email, passwordFile,
+            Description = "Mail the user a link to choose a password (single use, 72 hours) instead of printing one; needs --email.",
+        };
+        var language = LanguageOption();
+        var command = new Command("add", "Adds a user. Prints a generated password alone on standard output (or, with --invite, the invitation mail's id).")
+        {
+            name, role, groups, email, passwordFile, invite, language,
         };
         context.SetAction(command, async (parse, cancellationToken) =>
         {
             var password = parse.GetValue(passwordFile) is { } file ? CliContext.ReadSecretFile(file) : null;
-            var request = new AddUserRequest(parse.GetValue(name)!, parse.GetValue(role)!, parse.GetValue(groups) ?? [], parse.GetValue(email), password);
+            var request = new AddUserRequest(
+                parse.GetValue(name)!, parse.GetValue(role)!, parse.GetValue(groups) ?? [], parse.GetValue(email), password, parse.GetValue(invite), parse.GetValue(language));
             var created = await AdminAccess.WithAdministrationAsync(
-                context.DataFolder(parse),
+                context.DataFolder(parse), context.Configuration(parse),
                 async (administration, token) => AdminAccess.Unwrap(await administration.AddUserAsync(request, token)),
                 cancellationToken);
 
@@ -46,6 +60,35 @@ internal static class UserVerbs
                 context.Out.WriteLine(generated);
             }
 
+            if (created.InvitationMail is { } mail)
+            {
+                context.Error.WriteLine($"An invitation to choose a password is in the outbox as mail {mail}.");
+                context.Out.WriteLine(mail);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Invite(CliContext context)
+    {
+        var name = new Argument<string>("NAME") { Description = "The user name." };
+        var language = LanguageOption();
+        var command = new Command(
+            "invite", "Mails the user a new link to choose a password (single use, 72 hours; older links stop working). Prints the mail's id.")
+        {
+            name, language,
+        };
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var request = new InviteUserRequest(parse.GetValue(name)!, parse.GetValue(language));
+            var invited = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse), context.Configuration(parse),
+                async (administration, token) => AdminAccess.Unwrap(await administration.InviteUserAsync(request, token)),
+                cancellationToken);
+            context.Error.WriteLine($"An invitation for '{invited.Name}' is in the outbox as mail {invited.InvitationMail}.");
+            context.Out.WriteLine(invited.InvitationMail);
             return 0;
         });
         return command;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Mail;
 
 namespace PrivateServer.Server.Admin;
 
@@ -12,7 +13,8 @@ public sealed partial class AccountAdministration(
     PasswordService passwords,
     AuditTrail audit,
     TimeProvider time,
-    ILogger<AccountAdministration> logger)
+    ILogger<AccountAdministration> logger,
+    PasswordLinks? links = null)
 {
     public async Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken)
     {
@@ -40,9 +42,15 @@ public sealed partial class AccountAdministration(
             memberOf.Add(group.Name);
         }
 
-        if (request.Email is { } email && !IsPlausibleEmail(email))
+        if (request.Email is { } email && !Mailer.IsAddress(email))
         {
             return AdminOutcome.Fail<AddUserResponse>(AdminFailureKind.Invalid, $"'{email}' is not an e-mail address");
+        }
+
+        if (request.Invite && (request.Email is null || request.Password is not null))
+        {
+            return AdminOutcome.Fail<AddUserResponse>(
+                AdminFailureKind.Invalid, "an invitation goes by mail: give the user an e-mail address, and no password (the user chooses it)");
         }
 
         var generated = request.Password is null ? PasswordService.Generate() : null;
@@ -61,7 +69,33 @@ public sealed partial class AccountAdministration(
         LogUserAdded(logger, user.Name, role);
         await audit.RecordChangeAsync(
             "user.added", user.Name, AuditTrail.Details(("role", RoleName(role)), ("groups", string.Join(' ', memberOf)), ("email", user.Email)), CancellationToken.None);
+        if (request.Invite)
+        {
+            var invitation = await Links.InviteAsync(user, request.Language, CancellationToken.None);
+            return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(role), memberOf, null, invitation!.Id));
+        }
+
         return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(role), memberOf, generated));
+    }
+
+    /// <summary>Mails the user a new invitation (a set-password link; older ones stop working). The password stays until it is set.</summary>
+    public async Task<AdminOutcome<AddUserResponse>> InviteUserAsync(InviteUserRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var user = AccountName.IsValid(request.Name) ? await users.FindAsync(request.Name, cancellationToken) : null;
+        if (user is null)
+        {
+            return AdminOutcome.Fail<AddUserResponse>(AdminFailureKind.NotFound, $"no user '{request.Name}'");
+        }
+
+        if (user.Disabled || user.Email is null)
+        {
+            return AdminOutcome.Fail<AddUserResponse>(
+                AdminFailureKind.Invalid, user.Disabled ? $"user '{user.Name}' is disabled" : $"user '{user.Name}' has no e-mail address");
+        }
+
+        var invitation = await Links.InviteAsync(user, request.Language, cancellationToken);
+        return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(user.Role), user.Groups, null, invitation!.Id));
     }
 
     public async Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken) =>
@@ -133,7 +167,7 @@ public sealed partial class AccountAdministration(
         }
 
         var email = request.Email is null ? user.Email : string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
-        if (email is not null && !IsPlausibleEmail(email))
+        if (email is not null && !Mailer.IsAddress(email))
         {
             return AdminOutcome.Fail<UserView>(AdminFailureKind.Invalid, $"'{email}' is not an e-mail address");
         }
@@ -211,6 +245,8 @@ public sealed partial class AccountAdministration(
         return AdminOutcome.Success(ToView(updated));
     }
 
+    private PasswordLinks Links => links ?? throw new InvalidOperationException("invitations need the mail outbox");
+
     internal static string RoleName(Role role) => role.ToString().ToLowerInvariant();
 
     private static GroupView ToView(Group group) =>
@@ -220,10 +256,6 @@ public sealed partial class AccountAdministration(
 
     private static string InvalidName(string kind, string? name) =>
         $"'{name}' is not a valid {kind} name (1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit)";
-
-    private static bool IsPlausibleEmail(string email) =>
-        email.Length <= 254 && email.IndexOf('@', StringComparison.Ordinal) is > 0 and var at && at < email.Length - 1
-        && !email.Any(char.IsWhiteSpace);
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "User {UserName} added with role {Role}")]
     private static partial void LogUserAdded(ILogger logger, string userName, Role role);

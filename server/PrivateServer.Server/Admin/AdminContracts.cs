@@ -2,10 +2,14 @@ namespace PrivateServer.Server.Admin;
 
 // What the admin verbs send and receive, over the admin socket or in-process.
 
-public sealed record AddUserRequest(string Name, string Role, IReadOnlyList<string>? Groups, string? Email, string? Password);
+/// <summary>A new user; with <see cref="Invite"/> no password is given or shown: the user gets a set-password link by mail (in <see cref="Language"/>).</summary>
+public sealed record AddUserRequest(string Name, string Role, IReadOnlyList<string>? Groups, string? Email, string? Password, bool Invite = false, string? Language = null);
 
-/// <summary>A created user; <see cref="GeneratedPassword"/> is set when the appliance chose the password.</summary>
-public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword);
+/// <summary>Mails a user a new invitation (set-password link, 72 h).</summary>
+public sealed record InviteUserRequest(string Name, string? Language);
+
+/// <summary>A created user; <see cref="GeneratedPassword"/> is set when the appliance chose the password, <see cref="InvitationMail"/> (the outbox id) when the user was invited.</summary>
+public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword, string? InvitationMail = null);
 
 /// <summary>A new group; <see cref="Recording"/> switches on server-side screen recording for its hosts' sessions.</summary>
 public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false);

@@ -22,6 +22,7 @@ public static class AdminEndpoints
     public static IServiceCollection AddAdministration(this IServiceCollection services)
     {
         services.TryAddSingleton<PasswordService>();
+        services.TryAddSingleton<PasswordLinks>();
         services.AddSingleton<AccountAdministration>();
         services.TryAddSingleton<HostPresence>();
         services.AddSingleton(sp => new HostAdministration(
@@ -42,6 +43,12 @@ public static class AdminEndpoints
         {
             var outcome = await administration.AddUserAsync(request, cancellationToken);
             return outcome.Value is { } created ? TypedResults.Created($"{Prefix}/users/{created.Name}", created) : Problem(outcome.Failure!);
+        });
+        admin.MapPost("/users/{name}/invite", async Task<Results<Ok<AddUserResponse>, ProblemHttpResult>> (
+            string name, InviteUserRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.InviteUserAsync(request with { Name = name }, cancellationToken);
+            return outcome.Value is { } invited ? TypedResults.Ok(invited) : Problem(outcome.Failure!);
         });
         admin.MapGet("/users", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListUsersAsync(cancellationToken)));

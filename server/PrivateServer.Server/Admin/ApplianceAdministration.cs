@@ -11,6 +11,9 @@ public sealed class ApplianceAdministration(
 
     public Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken) => accounts.ListUsersAsync(cancellationToken);
 
+    public Task<AdminOutcome<AddUserResponse>> InviteUserAsync(InviteUserRequest request, CancellationToken cancellationToken) =>
+        accounts.InviteUserAsync(request, cancellationToken);
+
     public Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken) =>
         accounts.AddGroupAsync(request, cancellationToken);
 

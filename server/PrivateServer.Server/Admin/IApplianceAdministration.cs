@@ -10,6 +10,9 @@ public interface IApplianceAdministration
 
     Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken);
 
+    /// <summary>Mails a user a new set-password link (an invitation).</summary>
+    Task<AdminOutcome<AddUserResponse>> InviteUserAsync(InviteUserRequest request, CancellationToken cancellationToken);
+
     Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken);

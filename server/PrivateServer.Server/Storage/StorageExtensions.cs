@@ -28,6 +28,7 @@ public static class StorageExtensions
         services.AddSingleton<ISettingsStore, LiteDbSettingsStore>();
         services.AddSingleton<IAuditLog, LiteDbAuditLog>();
         services.AddSingleton<IOutbox, LiteDbOutbox>();
+        services.AddSingleton<IPasswordLinkStore, LiteDbPasswordLinkStore>();
         return services;
     }
 }

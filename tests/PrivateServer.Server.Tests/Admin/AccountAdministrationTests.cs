@@ -24,6 +24,18 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
 
     public Task DisposeAsync() => Task.CompletedTask;
 
+    [Theory]
+    [InlineData(null, null, "an invitation goes by mail: give the user an e-mail address, and no password (the user chooses it)")]
+    [InlineData("eve@example.internal", "Chosen-Password-2026", "an invitation goes by mail: give the user an e-mail address, and no password (the user chooses it)")]
+    [InlineData("Eve <eve@example.internal>", null, "'Eve <eve@example.internal>' is not an e-mail address")]
+    public async Task AddUser_Invited_NeedsAPlainAddressAndNoPassword_AndAddsNothingOtherwise(string? email, string? password, string refusal)
+    {
+        var outcome = await _administration.AddUserAsync(new AddUserRequest("eve", "supporter", [], email, password, Invite: true), CancellationToken.None);
+
+        outcome.Failure.Should().Be(new AdminFailure(AdminFailureKind.Invalid, refusal));
+        (await _administration.ListUsersAsync(CancellationToken.None)).Should().NotContain(u => u.Name == "eve");
+    }
+
     [Fact]
     public async Task AddUser_WhenGroupExists_StoresUserWithGeneratedPasswordThatSignsIn()
     {

@@ -1,9 +1,10 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using PrivateServer.Server.Admin;
 
 namespace PrivateServer.Server.Web.Pages.Admin;
 
-/// <summary>Users: create (the appliance picks the first password, shown once), role, groups, e-mail, disable, reset password.</summary>
+/// <summary>Users: create (the appliance picks the first password, shown once, or the user gets an invitation by mail), role, groups, e-mail, disable, reset password, invite again.</summary>
 public sealed class AdminUsersModel(AccountAdministration accounts) : AdminPage
 {
     public IReadOnlyList<UserView> Users { get; private set; } = [];
@@ -12,11 +13,13 @@ public sealed class AdminUsersModel(AccountAdministration accounts) : AdminPage
 
     public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
 
-    public async Task<IActionResult> OnPostAddAsync(string name, string role, string[]? groups, string? email, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostAddAsync(string name, string role, string[]? groups, string? email, bool invite, CancellationToken cancellationToken)
     {
         var outcome = await accounts.AddUserAsync(
-            new AddUserRequest(name, role, groups ?? [], string.IsNullOrWhiteSpace(email) ? null : email.Trim(), Password: null), cancellationToken);
-        if (Apply(outcome, "UserAdded", name))
+            new AddUserRequest(
+                name, role, groups ?? [], string.IsNullOrWhiteSpace(email) ? null : email.Trim(), Password: null, invite, CultureInfo.CurrentUICulture.TwoLetterISOLanguageName),
+            cancellationToken);
+        if (Apply(outcome, invite ? "UserInvited" : "UserAdded", name))
         {
             Secret = outcome.Value!.GeneratedPassword;
         }
@@ -38,6 +41,14 @@ public sealed class AdminUsersModel(AccountAdministration accounts) : AdminPage
             await accounts.UpdateUserAsync(new UpdateUserRequest(name, null, null, null, Disabled: !enabled), cancellationToken),
             enabled ? "UserEnabled" : "UserDisabled",
             name);
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostInviteAsync(string name, CancellationToken cancellationToken)
+    {
+        Apply(
+            await accounts.InviteUserAsync(new InviteUserRequest(name, CultureInfo.CurrentUICulture.TwoLetterISOLanguageName), cancellationToken), "UserInvited", name);
         await LoadAsync(cancellationToken);
         return Page();
     }

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
+using PrivateServer.Server.Mail;
+
+namespace PrivateServer.Server.Auth;
+
+/// <summary>What became of a new password set through a link.</summary>
+public enum PasswordLinkOutcome
+{
+    /// <summary>The password is set and the link used up.</summary>
+    Set,
+
+    /// <summary>The link is unknown, used, expired, replaced by a newer one, or its user is gone or disabled.</summary>
+    InvalidLink,
+
+    /// <summary>The two passwords differ; the link still works.</summary>
+    Mismatch,
+
+    /// <summary>The password breaks the policy; the link still works.</summary>
+    Policy,
+}
+
+/// <summary>
+/// Single-use set-password links sent by mail: invitations for new users (72 h) and password resets (1 h).
+/// A reset request never tells whether the account or address exists; each step is audited.
+/// </summary>
+public sealed partial class PasswordLinks(
+    IUserStore users, IPasswordLinkStore links, Mailer mailer, PasswordService passwords, AuditTrail audit, TimeProvider time, ILogger<PasswordLinks> logger)
+{
+    public static readonly TimeSpan InvitationLifetime = TimeSpan.FromHours(72);
+    public static readonly TimeSpan ResetLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>The page a link opens; the token follows as <c>?token=</c>.</summary>
+    public const string SetPasswordPath = "/password/set";
+
+    /// <summary>Mails a new user (who must have an e-mail address) a link to set the first password; older invitation links stop working.</summary>
+    public async Task<OutboxMail?> InviteAsync(User user, string? language, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.Email is null)
+        {
+            return null;
+        }
+
+        var (token, expires) = await IssueAsync(user, PasswordLinkPurpose.Invitation, cancellationToken);
+        var content = MailContent.Start(language, "InvitationSubject");
+        var draft = content
+            .Paragraph("InvitationBody", user.Name, content.T("Role" + user.Role))
+            .Link("LinkSetPassword", mailer.Address.Link($"{SetPasswordPath}?token={token}"))
+            .Paragraph("InvitationExpiry", Utc(expires))
+            .To("invitation", user.Email, mailer.Address.Base.AbsoluteUri);
+        var mail = await mailer.QueueAsync(draft, cancellationToken);
+        await audit.RecordChangeAsync("user.invited", user.Name, AuditTrail.Details(("email", user.Email), ("mail", mail.Id)), cancellationToken);
+        return mail;
+    }
+
+    /// <summary>
+    /// Mails a reset link to the account named (by user name or e-mail address) if it exists, is enabled and has an
+    /// address; otherwise does nothing. The caller always shows the same answer.
+    /// </summary>
+    public async Task RequestResetAsync(string nameOrEmail, string? language, string? source, CancellationToken cancellationToken)
+    {
+        var asked = (nameOrEmail ?? string.Empty).Trim();
+        var user = asked.Length is 0 or > Mailer.MaximumAddressLength ? null
+            : asked.Contains('@', StringComparison.Ordinal)
+                ? (await users.ListAsync(cancellationToken)).SingleOrDefault(u => string.Equals(u.Email, asked, StringComparison.OrdinalIgnoreCase))
+                : AccountName.IsValid(asked) ? await users.FindAsync(asked, cancellationToken) : null;
+        if (user is not { Disabled: false, Email: not null })
+        {
+            LogResetNotSent(logger, source ?? "-");
+            await audit.RecordAsync("anonymous", "password.reset-refused", null, null, source, null, cancellationToken);
+            return;
+        }
+
+        var (token, _) = await IssueAsync(user, PasswordLinkPurpose.Reset, cancellationToken);
+        var draft = MailContent.Start(language, "ResetSubject")
+            .Paragraph("ResetBody", user.Name, source ?? "-")
+            .Link("LinkSetPassword", mailer.Address.Link($"{SetPasswordPath}?token={token}"))
+            .Paragraph("ResetExpiry")
+            .To("password-reset", user.Email, mailer.Address.Base.AbsoluteUri);
+        var mail = await mailer.QueueAsync(draft, cancellationToken);
+        LogResetSent(logger, user.Name, source ?? "-");
+        await audit.RecordAsync(user.Name, "password.reset-requested", user.Name, null, source, AuditTrail.Details(("mail", mail.Id)), cancellationToken);
+    }
+
+    /// <summary>The user a live link is for, or null.</summary>
+    public async Task<string?> CheckAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        var link = await links.FindAsync(SecretToken.Hash(token), cancellationToken);
+        return link is not null && link.IsLive(time.GetUtcNow()) && await users.FindAsync(link.User, cancellationToken) is { Disabled: false } ? link.User : null;
+    }
+
+    /// <summary>Sets the password through a link: checked first (a typo leaves the link working), then the link is used up once.</summary>
+    public async Task<PasswordLinkOutcome> SetPasswordAsync(string? token, string? password, string? repeat, string? source, CancellationToken cancellationToken)
+    {
+        var name = await CheckAsync(token, cancellationToken);
+        if (name is null)
+        {
+            return PasswordLinkOutcome.InvalidLink;
+        }
+
+        if (!string.Equals(password, repeat, StringComparison.Ordinal))
+        {
+            return PasswordLinkOutcome.Mismatch;
+        }
+
+        if (PasswordService.PolicyViolation(password ?? string.Empty, name) is not null)
+        {
+            return PasswordLinkOutcome.Policy;
+        }
+
+        var link = await links.RedeemAsync(SecretToken.Hash(token!), time.GetUtcNow(), cancellationToken);
+        var user = link is null ? null : await users.FindAsync(link.User, cancellationToken);
+        if (link is null || user is not { Disabled: false })
+        {
+            return PasswordLinkOutcome.InvalidLink;
+        }
+
+        await users.UpdateAsync(user with { PasswordHash = passwords.Hash(password!) }, cancellationToken);
+        LogPasswordSet(logger, user.Name, link.Purpose);
+        await audit.RecordAsync(
+            user.Name, "user.password-set", user.Name, null, source, AuditTrail.Details(("through", link.Purpose.ToString().ToLowerInvariant())), cancellationToken);
+        return PasswordLinkOutcome.Set;
+    }
+
+    private async Task<(string Token, DateTimeOffset Expires)> IssueAsync(User user, PasswordLinkPurpose purpose, CancellationToken cancellationToken)
+    {
+        var token = SecretToken.New();
+        var now = time.GetUtcNow();
+        var expires = now + (purpose == PasswordLinkPurpose.Invitation ? InvitationLifetime : ResetLifetime);
+        await links.AddAsync(
+            new PasswordLink("pl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), SecretToken.Hash(token), user.Name, purpose, now, expires, null),
+            cancellationToken);
+        return (token, expires);
+    }
+
+    private static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Password reset link mailed for user {UserName}, asked from {Source}")]
+    private static partial void LogResetSent(ILogger logger, string userName, string source);
+
+    [LoggerMessage(EventId = 4021, Level = LogLevel.Information, Message = "Password reset asked from {Source} for no enabled account with an address; nothing sent")]
+    private static partial void LogResetNotSent(ILogger logger, string source);
+
+    [LoggerMessage(EventId = 4022, Level = LogLevel.Information, Message = "User {UserName} set a password through a link ({Purpose})")]
+    private static partial void LogPasswordSet(ILogger logger, string userName, PasswordLinkPurpose purpose);
+}

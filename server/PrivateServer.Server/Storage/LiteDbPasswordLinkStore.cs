@@ -1,0 +1,100 @@
+using LiteDB;
+using PrivateServer.Server.Accounts;
+
+namespace PrivateServer.Server.Storage;
+
+/// <summary>Set-password links in <c>passwordLinks</c> (by random id, indexed by the token's hash and the user).</summary>
+internal sealed class LiteDbPasswordLinkStore(ApplianceDatabase database) : IPasswordLinkStore, IDisposable
+{
+    private readonly SemaphoreSlim _write = new(1, 1);
+
+    private ILiteCollection<LinkDocument> Links
+    {
+        get
+        {
+            var links = database.Lite.GetCollection<LinkDocument>("passwordLinks");
+            links.EnsureIndex(l => l.Hash);
+            links.EnsureIndex(l => l.User);
+            return links;
+        }
+    }
+
+    public async Task AddAsync(PasswordLink link, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        await _write.WaitAsync(cancellationToken);
+        try
+        {
+            var links = Links;
+            var purpose = link.Purpose.ToString();
+            links.DeleteMany(l => l.User == link.User && l.Purpose == purpose && l.UsedAt == null);
+            links.Insert(LinkDocument.From(link));
+        }
+        finally
+        {
+            _write.Release();
+        }
+    }
+
+    public Task<PasswordLink?> FindAsync(string hash, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Links.FindOne(l => l.Hash == hash)?.ToLink());
+    }
+
+    public async Task<PasswordLink?> RedeemAsync(string hash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _write.WaitAsync(cancellationToken);
+        try
+        {
+            var link = Links.FindOne(l => l.Hash == hash)?.ToLink();
+            if (link is null || !link.IsLive(now))
+            {
+                return null;
+            }
+
+            var used = link with { UsedAt = now };
+            Links.Update(LinkDocument.From(used));
+            return used;
+        }
+        finally
+        {
+            _write.Release();
+        }
+    }
+
+    public void Dispose() => _write.Dispose();
+
+    internal sealed class LinkDocument
+    {
+        [BsonId]
+        public string Id { get; set; } = string.Empty;
+
+        public string Hash { get; set; } = string.Empty;
+
+        public string User { get; set; } = string.Empty;
+
+        public string Purpose { get; set; } = string.Empty;
+
+        public DateTime CreatedAt { get; set; }
+
+        public DateTime ExpiresAt { get; set; }
+
+        public DateTime? UsedAt { get; set; }
+
+        public static LinkDocument From(PasswordLink link) => new()
+        {
+            Id = link.Id,
+            Hash = link.Hash,
+            User = link.User,
+            Purpose = link.Purpose.ToString(),
+            CreatedAt = link.CreatedAt.UtcDateTime,
+            ExpiresAt = link.ExpiresAt.UtcDateTime,
+            UsedAt = link.UsedAt?.UtcDateTime,
+        };
+
+        public PasswordLink ToLink() => new(
+            Id, Hash, User, Enum.Parse<PasswordLinkPurpose>(Purpose), StorageMapper.Utc(CreatedAt), StorageMapper.Utc(ExpiresAt),
+            UsedAt is { } used ? StorageMapper.Utc(used) : null);
+    }
+}

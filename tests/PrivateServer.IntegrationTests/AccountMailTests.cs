@@ -1,0 +1,122 @@
+using System.Text.RegularExpressions;
+using MimeKit;
+using PrivateServer.IntegrationTests.Infrastructure;
+
+namespace PrivateServer.IntegrationTests;
+
+/// <summary>Invitations and password resets by mail, through the real smarthost and a real browser: each link works once.</summary>
+public sealed partial class AccountMailTests
+{
+    [Fact]
+    public async Task Invitation_InGerman_LetsTheNewUserChooseAPasswordOnce_ThenTheLinkNoLongerWorks()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token);
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, smarthost.ApplianceSettings());
+        var added = await SupportRig.MustAsync(appliance.CliAsync(
+            deadline.Token, "user", "add", "carol", "--role", "supporter", "--email", "carol@example.internal", "--invite", "--language", "de"));
+        var mail = (await smarthost.WaitForMessagesAsync(1, deadline.Token))[0];
+        var link = Link(mail);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var carol = await browser.NewSessionAsync(appliance, "de");
+
+        await carol.Page.GotoAsync(link.PathAndQuery);
+        var account = await carol.Page.TextContentAsync("main p");
+        await carol.Page.FillAsync("#new-password", "Carols-Password-2026");
+        await carol.Page.FillAsync("#repeat-password", "Carols-Password-2O26");
+        await carol.Page.ClickAsync("#set-password button[type=submit]");
+        var mismatch = await carol.Page.TextContentAsync("#password-problem");
+        await carol.Page.FillAsync("#new-password", "Carols-Password-2026");
+        await carol.Page.FillAsync("#repeat-password", "Carols-Password-2026");
+        await carol.Page.ClickAsync("#set-password button[type=submit]");
+        var done = await carol.Page.TextContentAsync("#password-set");
+        await carol.SignInAsync("carol", "Carols-Password-2026");
+        var signedIn = carol.Page.Url;
+        await carol.Page.GotoAsync(link.PathAndQuery);
+        var reused = await carol.Page.TextContentAsync("#link-invalid");
+        await using var admin = await browser.NewSessionAsync(appliance);
+        await admin.SignInAsync("admin", appliance.AdminPassword);
+        await admin.Page.GotoAsync("/admin/users");
+        await admin.Page.FillAsync("#new-name", "erin");
+        await admin.Page.FillAsync("#new-email", "erin@example.internal");
+        await admin.Page.CheckAsync("#new-invite");
+        await admin.Page.ClickAsync("#add-user button[type=submit]");
+        var invited = await admin.Page.TextContentAsync("#admin-done");
+        var shownSecret = await admin.Page.Locator("#admin-secret").CountAsync();
+        var erinsMail = (await smarthost.WaitForMessagesAsync(2, deadline.Token))[1];
+        await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--out", appliance.DataDirectory + "-audit.csv"));
+        var events = await File.ReadAllTextAsync(appliance.DataDirectory + "-audit.csv", deadline.Token);
+
+        added.Stdout.Should().MatchRegex("^ml-[0-9a-f]{12}\n$", "an invited user's password is never shown: the mail's id is printed instead");
+        mail.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("carol@example.internal");
+        mail.Subject.Should().Be("Ihr Zugang zu PrivateServer");
+        mail.TextBody.Should().Contain("Ihr Benutzername ist carol, Ihre Rolle Supporter").And.Contain("(72 Stunden)");
+        link.GetLeftPart(UriPartial.Authority).Should().Be($"https://rs.example.internal:{appliance.Port}", "links use the appliance's public name");
+        account.Should().Be("Zugang: carol");
+        mismatch.Should().Be("Die neuen Passwörter stimmen nicht überein.");
+        done.Should().Be("Das Passwort für carol ist festgelegt. Sie können sich jetzt anmelden.");
+        signedIn.Should().NotContain("/login");
+        reused.Should().StartWith("Dieser Link funktioniert nicht (mehr)");
+        events.Should().Contain(",user.invited,carol,").And.Contain(",user.password-set,carol,");
+        invited.Should().Be("An invitation for erin is in the outbox.");
+        shownSecret.Should().Be(0, "an invited user's password is chosen by the user, never shown");
+        erinsMail.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("erin@example.internal");
+        erinsMail.Subject.Should().Be("Your PrivateServer account", "the admin's page was English");
+        carol.ForeignRequests.Should().BeEmpty();
+        admin.Problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task PasswordReset_AnswersAlikeForUnknownAccounts_MailsOnlyTheRealOne_AndItsLinkWorksOnce()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token);
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token, smarthost.ApplianceSettings());
+        var passwordFile = appliance.DataDirectory + "-dave.pw";
+        await File.WriteAllTextAsync(passwordFile, "Daves-Old-Password-1\n", deadline.Token);
+        await SupportRig.MustAsync(appliance.CliAsync(
+            deadline.Token, "user", "add", "dave", "--role", "auditor", "--email", "dave@example.internal", "--password-file", passwordFile));
+        await using var browser = await WebBrowser.StartAsync();
+        await using var dave = await browser.NewSessionAsync(appliance);
+
+        await dave.Page.GotoAsync("/login");
+        await dave.Page.ClickAsync("#forgot-link");
+        await dave.Page.FillAsync("#forgot-account", "nobody");
+        await dave.Page.ClickAsync("#forgot button[type=submit]");
+        var unknown = await dave.Page.TextContentAsync("#forgot-sent");
+        await dave.Page.GotoAsync("/password/forgot");
+        await dave.Page.FillAsync("#forgot-account", "dave@example.internal");
+        await dave.Page.ClickAsync("#forgot button[type=submit]");
+        var known = await dave.Page.TextContentAsync("#forgot-sent");
+        var mail = (await smarthost.WaitForMessagesAsync(1, deadline.Token))[0];
+        var link = Link(mail);
+        await dave.Page.GotoAsync(link.PathAndQuery);
+        await dave.Page.FillAsync("#new-password", "Daves-New-Password-2");
+        await dave.Page.FillAsync("#repeat-password", "Daves-New-Password-2");
+        await dave.Page.ClickAsync("#set-password button[type=submit]");
+        var done = await dave.Page.TextContentAsync("#password-set");
+        await dave.Page.GotoAsync(link.PathAndQuery);
+        var reused = await dave.Page.TextContentAsync("#link-invalid");
+        using var client = appliance.CreateClient();
+        using var oldPassword = await WebLogin.PostAsync(client, "dave", "Daves-Old-Password-1", deadline.Token);
+        using var newPassword = await WebLogin.PostAsync(client, "dave", "Daves-New-Password-2", deadline.Token);
+        await Task.Delay(1000, deadline.Token);
+
+        unknown.Should().Be(known, "the answer never tells whether an account exists");
+        smarthost.Messages().Should().ContainSingle("only the existing account got a mail");
+        mail.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("dave@example.internal");
+        mail.Subject.Should().Be("Setting a new PrivateServer password");
+        mail.TextBody.Should().Contain("PrivateServer account dave").And.Contain("works once and for one hour");
+        done.Should().Be("The password of dave is set. You can sign in now.");
+        reused.Should().StartWith("This link does not work (any more)");
+        oldPassword.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
+        newPassword.StatusCode.Should().Be(System.Net.HttpStatusCode.Redirect);
+        dave.ForeignRequests.Should().BeEmpty();
+    }
+
+    /// <summary>The one set-password link in a mail's text part.</summary>
+    private static Uri Link(MimeMessage mail) => new(LinkPattern().Match(mail.TextBody ?? string.Empty).Value);
+
+    [GeneratedRegex(@"https://\S+/password/set\?token=[A-Za-z0-9_-]{43}")]
+    private static partial Regex LinkPattern();
+}
