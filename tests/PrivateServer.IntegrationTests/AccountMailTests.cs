@@ -114,6 +114,53 @@ public sealed partial class AccountMailTests
         dave.ForeignRequests.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task AdHocCode_MailedInGerman_CarriesTheCodeTheJoinCommandAndTheTerms_AndABadAddressCreatesNoCode()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, environment: smarthost.ApplianceSettings());
+
+        var created = await SupportRig.MustAsync(ChildProcess.RunAsync(
+            Programs.Supporter, ["code", "--state", rig.SupporterState, "--email", "kunde@example.internal", "--language", "de"], deadline.Token));
+        var code = created.Stdout.Trim();
+        var mail = (await smarthost.WaitForMessagesAsync(1, deadline.Token))[0];
+        var refused = await ChildProcess.RunAsync(Programs.Supporter, ["code", "--state", rig.SupporterState, "--email", "kunde at example"], deadline.Token);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var alice = await browser.NewSessionAsync(rig.Appliance);
+        await alice.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+        await alice.Page.GotoAsync("/console");
+        await alice.Page.FillAsync("#code-email", "customer@example.internal");
+        await alice.Page.SelectOptionAsync("#code-language", "en");
+        await alice.Page.ClickAsync("#create-code");
+        var mailedNote = await alice.Page.TextContentAsync("#code-mailed");
+        var shownCode = (await alice.Page.TextContentAsync("#session-code"))!.Trim();
+        var webMail = (await smarthost.WaitForMessagesAsync(2, deadline.Token))[1];
+        await alice.Page.ClickAsync("#end-session");
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--out", rig.Root + "/audit.csv"));
+        var trail = await File.ReadAllTextAsync(rig.Root + "/audit.csv", deadline.Token);
+
+        code.Should().MatchRegex("^[0-9]{8}$");
+        created.Stderr.Should().Contain("The code is mailed to kunde@example.internal (mail ml-");
+        mail.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("kunde@example.internal");
+        mail.Subject.Should().Be("Fernwartung: Ihr Sitzungscode");
+        mail.TextBody.Should().Contain($"{code[..4]} {code[4..]}")
+            .And.Contain($"privateserver-host join --server https://rs.example.internal:{rig.Appliance.Port} --code {code} --ca-fingerprint {rig.Fingerprint}")
+            .And.Contain("Der oben genannte Supporter sieht Ihren Bildschirm", "the German support terms are in the mail")
+            .And.Contain("alice von Ihrem IT-Support");
+        mail.HtmlBody.Should().NotContain("<img");
+        refused.ExitCode.Should().Be(1);
+        refused.StderrLines.Should().ContainSingle().Which.Should().EndWith("'kunde at example' is not a mail address");
+        mailedNote.Should().Be("The code, the command to join and the support terms are mailed to customer@example.internal.");
+        webMail.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("customer@example.internal");
+        webMail.Subject.Should().Be("Remote support: your session code");
+        webMail.TextBody.Should().Contain(shownCode).And.Contain("The supporter named above will see your screen");
+        trail.Split('\n').Count(l => l.Contains(",code.created,", StringComparison.Ordinal)).Should().Be(2, "a bad address creates no code");
+        trail.Should().Contain(",code.mailed,kunde@example.internal,").And.Contain(",code.mailed,customer@example.internal,");
+        smarthost.Messages().Should().HaveCount(2);
+        alice.ForeignRequests.Should().BeEmpty();
+    }
+
     /// <summary>The one set-password link in a mail's text part.</summary>
     private static Uri Link(MimeMessage mail) => new(LinkPattern().Match(mail.TextBody ?? string.Empty).Value);
 

@@ -19,8 +19,11 @@ public sealed record HostSummary(
     string Id, string Name, string Group, bool Online, DateTimeOffset? LastSeen, string? Os, string? ModuleVersion,
     IReadOnlyList<string> Services, bool Revoked);
 
-/// <summary>A new ad-hoc session code (8 digits) and when it expires unless a customer joins with it first.</summary>
-public sealed record SessionCodeResponse(string Code, DateTimeOffset ExpiresAt);
+/// <summary>Asks for a session code to be mailed to the customer at <see cref="Email"/> (in <see cref="Language"/>, de or en) as well.</summary>
+public sealed record SessionCodeRequest(string? Email, string? Language);
+
+/// <summary>A new ad-hoc session code (8 digits), when it expires unless a customer joins with it first, and the mail's id if it was mailed.</summary>
+public sealed record SessionCodeResponse(string Code, DateTimeOffset ExpiresAt, string? Mail = null);
 
 /// <summary>A customer waiting in the queue: the request's id, the computer's name, what they wrote, the group, since when.</summary>
 public sealed record WaitingRequest(string Id, string Name, string Text, string? Group, DateTimeOffset Since);

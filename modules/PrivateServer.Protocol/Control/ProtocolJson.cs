@@ -17,6 +17,7 @@ namespace PrivateServer.Protocol.Control;
 [JsonSerializable(typeof(Api.HostSummary))]
 [JsonSerializable(typeof(List<Api.HostSummary>))]
 [JsonSerializable(typeof(Api.ApiProblem))]
+[JsonSerializable(typeof(Api.SessionCodeRequest))]
 [JsonSerializable(typeof(Api.SessionCodeResponse))]
 [JsonSerializable(typeof(List<Api.WaitingRequest>))]
 public sealed partial class ProtocolJson : JsonSerializerContext;

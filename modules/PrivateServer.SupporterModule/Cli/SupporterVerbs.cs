@@ -118,12 +118,30 @@ internal static class SupporterVerbs
     {
         var state = StateOption();
         var proxy = ProxyOption();
-        var command = new Command("code", "Creates an ad-hoc session code for a customer who has nothing installed; prints it alone on standard output.") { state, proxy };
+        var email = new Option<string?>("--email")
+        {
+            Description = "Also mail the code, the join command and the support terms to the customer at this address.",
+            HelpName = "ADDR",
+        };
+        var language = new Option<string?>("--language") { Description = "Language of that mail: de or en (default en).", HelpName = "de|en" };
+        language.AcceptOnlyFromAmong("de", "en");
+        var command = new Command("code", "Creates an ad-hoc session code for a customer who has nothing installed; prints it alone on standard output.")
+        {
+            state, proxy, email, language,
+        };
         command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
         {
-            var created = await client.PostAsync(
-                "api/v1/codes", ProtocolJson.Default.SessionCodeResponse, login.Token, cancellationToken);
+            var created = parse.GetValue(email) is { } address
+                ? await client.PostAsync(
+                    "api/v1/codes", new SessionCodeRequest(address, parse.GetValue(language)), ProtocolJson.Default.SessionCodeRequest,
+                    ProtocolJson.Default.SessionCodeResponse, login.Token, cancellationToken)
+                : await client.PostAsync("api/v1/codes", ProtocolJson.Default.SessionCodeResponse, login.Token, cancellationToken);
             await output.WriteLineAsync(created.Code);
+            if (created.Mail is { } mail)
+            {
+                await error.WriteLineAsync($"The code is mailed to {parse.GetValue(email)} (mail {mail}).");
+            }
+
             await error.WriteLineAsync(
                 $"Session code {SessionCode.Format(created.Code)}, valid once until {created.ExpiresAt.ToLocalTime().ToString("t", CultureInfo.CurrentCulture)}. " +
                 $"The customer runs: privateserver-host join --server {login.Server} --code {created.Code} --ca-fingerprint {login.CaFingerprint} --service screen=127.0.0.1:5900");

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +21,7 @@ using PrivateServer.Server.AdHoc;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Mail;
 using PrivateServer.Server.Recording;
 using PrivateServer.Server.Relay;
 using PrivateServer.Server.Settings;
@@ -46,6 +49,7 @@ public static partial class ModuleApiEndpoints
         services.AddOptions<AdHocOptions>().BindConfiguration(AdHocOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<CodeAttemptLimiter>();
         services.AddSingleton<SessionCodes>();
+        services.AddSingleton<AdHocInvitations>();
         services.AddSingleton<SettingsService>();
         services.AddSingleton<ScreenRecordings>();
         services.AddOptions<RecordingOptions>().BindConfiguration(RecordingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -149,8 +153,10 @@ public static partial class ModuleApiEndpoints
         return TypedResults.Empty;
     }
 
+    /// <summary>A new session code; with an address in the body it is also mailed to the customer (the address is checked first).</summary>
     private static async Task<Results<Ok<SessionCodeResponse>, ProblemHttpResult>> CreateCodeAsync(
-        ModuleIdentity identity, SessionCodes codes, HttpContext context, CancellationToken cancellationToken)
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] SessionCodeRequest? request,
+        ModuleIdentity identity, SessionCodes codes, AdHocInvitations invitations, HttpContext context, CancellationToken cancellationToken)
     {
         var user = await identity.AuthenticateSupporterAsync(context, cancellationToken);
         if (user is null)
@@ -158,8 +164,15 @@ public static partial class ModuleApiEndpoints
             return Unauthorized();
         }
 
+        var email = request?.Email?.Trim();
+        if (email is not null && !Mailer.IsAddress(email))
+        {
+            return TypedResults.Problem(detail: $"'{email}' is not a mail address", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var (code, expires) = await codes.CreateAsync(user, cancellationToken);
-        return TypedResults.Ok(new SessionCodeResponse(code, expires));
+        var mail = email is null ? null : await invitations.MailCodeAsync(user, code, expires, email, request!.Language, cancellationToken);
+        return TypedResults.Ok(new SessionCodeResponse(code, expires, mail?.Id));
     }
 
     private static async Task<Results<Ok<List<WaitingRequest>>, ProblemHttpResult>> ListQueueAsync(

@@ -4,6 +4,7 @@ using PrivateServer.Certs.Authority;
 using PrivateServer.Protocol;
 using PrivateServer.Protocol.Sessions;
 using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Mail;
 using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Web.Pages.Console;
@@ -13,7 +14,7 @@ namespace PrivateServer.Server.Web.Pages.Console;
 /// from the queue, or the customer who joins with a code created here (shown large with a countdown
 /// until the customer arrives). The page only renders; viewer.js speaks the session protocol.
 /// </summary>
-public sealed class SessionModel(WebUsers users, SessionCodes codes, ServerCertificateStore certificates) : PageModel
+public sealed class SessionModel(WebUsers users, SessionCodes codes, AdHocInvitations invitations, ServerCertificateStore certificates) : PageModel
 {
     public static int ProtocolVersion => ProtocolInfo.Version;
 
@@ -30,6 +31,9 @@ public sealed class SessionModel(WebUsers users, SessionCodes codes, ServerCerti
 
     public DateTimeOffset? CodeExpires { get; private set; }
 
+    /// <summary>Where the code was mailed, if it was.</summary>
+    public string? MailedTo { get; private set; }
+
     public string ShownCode => Code is null ? string.Empty : SessionCode.Format(Code);
 
     public string ServerUrl => "https://" + HttpContext.Request.Host.Value;
@@ -42,8 +46,8 @@ public sealed class SessionModel(WebUsers users, SessionCodes codes, ServerCerti
         return string.IsNullOrWhiteSpace(Host) && string.IsNullOrWhiteSpace(RequestId) ? LocalRedirect("/console") : Page();
     }
 
-    /// <summary>A new session code for a customer; the page waits for the customer who types it.</summary>
-    public async Task<IActionResult> OnPostCodeAsync(CancellationToken cancellationToken)
+    /// <summary>A new session code for a customer (mailed too when an address is given); the page waits for the customer who types it.</summary>
+    public async Task<IActionResult> OnPostCodeAsync(string? email, string? language, CancellationToken cancellationToken)
     {
         var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
@@ -51,8 +55,20 @@ public sealed class SessionModel(WebUsers users, SessionCodes codes, ServerCerti
             return Challenge();
         }
 
+        email = string.IsNullOrWhiteSpace(email) ? null : email.Trim();
+        if (email is not null && !Mailer.IsAddress(email))
+        {
+            return LocalRedirect("/console?code-mail=invalid");
+        }
+
         (Code, var expires) = await codes.CreateAsync(user, cancellationToken);
         CodeExpires = expires;
+        if (email is not null)
+        {
+            await invitations.MailCodeAsync(user, Code, expires, email, language, cancellationToken);
+            MailedTo = email;
+        }
+
         (Host, RequestId, Mode) = (null, null, "control");
         return Page();
     }
