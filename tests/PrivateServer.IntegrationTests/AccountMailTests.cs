@@ -161,6 +161,43 @@ public sealed partial class AccountMailTests
         alice.ForeignRequests.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task SessionProtocol_WhenASessionEnds_GoesToTheSupporterAndTheAuditMailbox_InTheConfiguredLanguage()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token);
+        var settings = smarthost.ApplianceSettings();
+        settings["PRIVATESERVER__Mail__AuditMailbox"] = "audit@example.internal";
+        settings["PRIVATESERVER__Mail__Language"] = "de";
+        await using var rig = await SupportRig.StartAsync(deadline.Token, environment: settings);
+        var passwordFile = Path.Combine(rig.Root, "bob.pw");
+        await File.WriteAllTextAsync(passwordFile, "Bob-Password-2026-x\n", deadline.Token);
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(
+            deadline.Token, "user", "add", "bob", "--role", "supporter", "--group", SupportRig.Group, "--email", "bob@example.internal", "--password-file", passwordFile));
+        var bobState = Path.Combine(rig.Root, "supporter-bob");
+        await SupportRig.MustAsync(rig.LoginAsync("bob", "Bob-Password-2026-x", bobState, deadline.Token));
+        await using var echo = EchoServer.Start();
+        var host = await rig.StartHostAsync(await rig.EnrollHostAsync("pc7", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+
+        var bob = rig.Track(ChildProcess.Start(Programs.Supporter, ["connect", "pc7", "--state", bobState, "--forward", "echo=0", "--view-only"]));
+        await SupportRig.ForwardPortAsync(bob, "echo", deadline.Token);
+        await host.WriteLineAsync("stop", deadline.Token);
+        await bob.WaitForExitAsync(deadline.Token);
+        var protocols = await smarthost.WaitForMessagesAsync(2, deadline.Token);
+        var sessionId = Regex.Match(protocols[0].TextBody ?? string.Empty, @"Sitzung (se-[A-Za-z0-9_-]+):").Groups[1].Value;
+
+        protocols.SelectMany(m => m.To.Mailboxes).Select(m => m.Address).Should().BeEquivalentTo(["bob@example.internal", "audit@example.internal"]);
+        protocols.Should().AllSatisfy(m => m.Subject.Should().StartWith("Sitzungsprotokoll: pc7, "));
+        var text = protocols[0].TextBody;
+        sessionId.Should().NotBeEmpty();
+        text.Should().Contain($"Sitzung {sessionId}: bob auf pc7")
+            .And.Contain("Erbetene Rechte: view, tunnel:echo. Gewährt: view, tunnel:echo.")
+            .And.Contain("Die Richtlinie der Gruppe erlaubte die Sitzung ohne Rückfrage.")
+            .And.Contain("Beendet durch host:")
+            .And.Contain(" pc7 session.granted bob consent=policy").And.Contain(" pc7 session.ended pc7 by=host")
+            .And.Contain($"https://rs.example.internal:{rig.Appliance.Port}/audit/session?id={sessionId}");
+    }
+
     /// <summary>The one set-password link in a mail's text part.</summary>
     private static Uri Link(MimeMessage mail) => new(LinkPattern().Match(mail.TextBody ?? string.Empty).Value);
 

@@ -34,7 +34,8 @@ public sealed partial class SessionBroker(
     IOptions<BrokerOptions> options,
     SettingsService settings,
     TimeProvider time,
-    ILogger<SessionBroker> logger)
+    ILogger<SessionBroker> logger,
+    Mail.SessionProtocolMail? protocols = null)
 {
     private static readonly TimeSpan FirstMessageTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(3);
@@ -579,6 +580,10 @@ public sealed partial class SessionBroker(
             by is SessionEndedBy.Host or SessionEndedBy.HostGone ? session.Host.Host.Name : by == SessionEndedBy.Supporter ? session.Supporter : "system",
             "session.ended", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("by", by.ToString().ToLowerInvariant()), ("reason", reason)), cancellationToken: CancellationToken.None);
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
+        if (protocols is not null)
+        {
+            await protocols.SessionEndedAsync(session.Id, CancellationToken.None);
+        }
     }
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Session {SessionId}: {Supporter} asks for host {HostName} ({HostId}) with {Permissions}; consent {Consent}")]

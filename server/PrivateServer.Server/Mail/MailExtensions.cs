@@ -14,6 +14,7 @@ public static class MailExtensions
         services.TryAddSingleton<MailWakeup>();
         services.TryAddSingleton(sp => new PublicAddress(sp.GetRequiredService<DataFolder>(), sp.GetService<IConfiguration>()));
         services.TryAddSingleton<Mailer>();
+        services.TryAddSingleton<SessionProtocolMail>();
         if (deliver)
         {
             mailOptions.ValidateOnStart();

@@ -56,6 +56,13 @@ public sealed class MailOptions
 
     public MailTrust Trust { get; set; } = MailTrust.System;
 
+    /// <summary>Language of mail whose reader's language is not known (session protocols, certificate warnings): de or en.</summary>
+    [RegularExpression("^(de|en)$")]
+    public string Language { get; set; } = "en";
+
+    /// <summary>An address that gets a copy of every session protocol (e.g. the auditors' mailbox); none by default.</summary>
+    public string? AuditMailbox { get; set; }
+
     /// <summary>PEM file with the CA certificates for <see cref="MailTrust.File"/>.</summary>
     public string? CaFile { get; set; }
 
