@@ -7,6 +7,9 @@ public interface IOutbox
 
     Task<OutboxMail?> FindAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>Whether a mail with this <see cref="OutboxMail.Key"/> was ever queued.</summary>
+    Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>Newest first; sent mail only when <paramref name="includeSent"/>.</summary>
     Task<IReadOnlyList<OutboxMail>> ListAsync(bool includeSent, int limit, CancellationToken cancellationToken);
 

@@ -98,5 +98,5 @@ public sealed class MailContent
     }
 }
 
-/// <summary>A composed mail before it is queued.</summary>
-public sealed record MailDraft(string Kind, string To, string Language, string Subject, string Text, string Html);
+/// <summary>A composed mail before it is queued (<see cref="MailDraft.Key"/> is set for mail that must go out once only, see <see cref="OutboxMail.Key"/>).</summary>
+public sealed record MailDraft(string Kind, string To, string Language, string Subject, string Text, string Html, string? Key = null);

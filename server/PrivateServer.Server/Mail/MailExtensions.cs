@@ -19,6 +19,8 @@ public static class MailExtensions
         {
             mailOptions.ValidateOnStart();
             services.AddHostedService<MailSender>();
+            services.TryAddSingleton<CertificateWarnings>();
+            services.AddHostedService(sp => sp.GetRequiredService<CertificateWarnings>());
         }
 
         return services;

@@ -35,7 +35,7 @@ public sealed partial class Mailer(
         var id = "ml-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var mail = new OutboxMail(
             id, $"{id}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}@{address.Host}", draft.Kind, draft.To, draft.Language,
-            draft.Subject, draft.Text, draft.Html, now, now, MailState.Queued, 0, now, null, null, null);
+            draft.Subject, draft.Text, draft.Html, now, now, MailState.Queued, 0, now, null, null, null, draft.Key);
         await outbox.AddAsync(mail, cancellationToken);
         LogQueued(logger, mail.Id, mail.Kind, mail.To);
         wakeup.Wake();

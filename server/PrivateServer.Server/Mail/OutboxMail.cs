@@ -33,6 +33,7 @@ public enum MailState
 /// <param name="LastAttemptAt">The last attempt's start.</param>
 /// <param name="LastError">Why the last attempt failed, for the admin.</param>
 /// <param name="SentAt">When the smarthost accepted it.</param>
+/// <param name="Key">What the mail is about, for mail that must go out once only (e.g. one expiry warning per certificate and threshold).</param>
 public sealed record OutboxMail(
     string Id,
     string MessageId,
@@ -49,4 +50,5 @@ public sealed record OutboxMail(
     DateTimeOffset NextAttemptAt,
     DateTimeOffset? LastAttemptAt,
     string? LastError,
-    DateTimeOffset? SentAt);
+    DateTimeOffset? SentAt,
+    string? Key = null);

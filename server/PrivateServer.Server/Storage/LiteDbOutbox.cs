@@ -13,6 +13,7 @@ internal sealed class LiteDbOutbox(ApplianceDatabase database) : IOutbox
             var mails = database.Lite.GetCollection<MailDocument>("outbox");
             mails.EnsureIndex(m => m.State);
             mails.EnsureIndex(m => m.NextAttemptAt);
+            mails.EnsureIndex(m => m.Key);
             return mails;
         }
     }
@@ -29,6 +30,12 @@ internal sealed class LiteDbOutbox(ApplianceDatabase database) : IOutbox
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Mails.FindById(id)?.ToMail());
+    }
+
+    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Mails.Exists(m => m.Key == key));
     }
 
     public Task<IReadOnlyList<OutboxMail>> ListAsync(bool includeSent, int limit, CancellationToken cancellationToken)
@@ -111,6 +118,8 @@ internal sealed class LiteDbOutbox(ApplianceDatabase database) : IOutbox
 
         public DateTime? SentAt { get; set; }
 
+        public string? Key { get; set; }
+
         public static MailDocument From(OutboxMail mail) => new()
         {
             Id = mail.Id,
@@ -129,11 +138,12 @@ internal sealed class LiteDbOutbox(ApplianceDatabase database) : IOutbox
             LastAttemptAt = mail.LastAttemptAt?.UtcDateTime,
             LastError = mail.LastError,
             SentAt = mail.SentAt?.UtcDateTime,
+            Key = mail.Key,
         };
 
         public OutboxMail ToMail() => new(
             Id, MessageId, Kind, To, Language, Subject, Text, Html, StorageMapper.Utc(CreatedAt), StorageMapper.Utc(RetryFrom),
             Enum.Parse<MailState>(State), Attempts, StorageMapper.Utc(NextAttemptAt),
-            LastAttemptAt is { } attempted ? StorageMapper.Utc(attempted) : null, LastError, SentAt is { } sent ? StorageMapper.Utc(sent) : null);
+            LastAttemptAt is { } attempted ? StorageMapper.Utc(attempted) : null, LastError, SentAt is { } sent ? StorageMapper.Utc(sent) : null, Key);
     }
 }

@@ -1,0 +1,79 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrivateServer.Certs.Authority;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Tls;
+
+namespace PrivateServer.Server.Mail;
+
+/// <summary>
+/// Warns the admins by mail when the server certificate browsers see nears its end: once each at 30, 7 and 1
+/// days left (a restart or a second look never sends one twice: the warning's key is kept with the mail).
+/// Checked at start and every 12 hours; every warning is logged too.
+/// </summary>
+public sealed partial class CertificateWarnings(
+    ServerCertificateStore certificates, IUserStore users, IOutbox outbox, Mailer mailer, IOptionsMonitor<MailOptions> options, TimeProvider time,
+    ILogger<CertificateWarnings> logger) : BackgroundService
+{
+    public static readonly IReadOnlyList<int> Thresholds = [30, 7, 1];
+    private static readonly TimeSpan Interval = TimeSpan.FromHours(12);
+
+    /// <summary>Queues the warning that is due now, if any and not sent before; returns how many mails were queued.</summary>
+    public async Task<int> CheckAsync(CancellationToken cancellationToken)
+    {
+        var certificate = certificates.Certificate;
+        var left = certificate.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
+        var due = Thresholds.Where(t => left <= TimeSpan.FromDays(t)).DefaultIfEmpty(0).Min();
+        if (due == 0)
+        {
+            return 0;
+        }
+
+        var fingerprint = CertificateFingerprint.Sha256Hex(certificate);
+        var days = Math.Max(0, (int)Math.Ceiling(left.TotalDays));
+        LogExpiring(logger, certificate.Subject, days, certificate.NotAfter.ToUniversalTime());
+        var queued = 0;
+        foreach (var admin in (await users.ListAsync(cancellationToken)).Where(u => u is { Role: Role.Admin, Disabled: false } && Mailer.IsAddress(u.Email)))
+        {
+            var key = $"certificate-expiry:{fingerprint}:{due}:{admin.Name}";
+            if (await outbox.ExistsAsync(key, cancellationToken))
+            {
+                continue;
+            }
+
+            var draft = MailContent.Start(options.CurrentValue.Language, days <= 1 ? "CertificateSubjectDay" : "CertificateSubject", days)
+                .Paragraph(
+                    "CertificateBody", certificate.Subject, fingerprint, mailer.Address.Base.AbsoluteUri,
+                    certificate.NotAfter.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))
+                .Paragraph("CertificateAction")
+                .Link("CertificateLink", mailer.Address.Link("/admin"))
+                .To("certificate-expiry", admin.Email!, mailer.Address.Base.AbsoluteUri);
+            await mailer.QueueAsync(draft with { Key = key }, cancellationToken);
+            queued++;
+        }
+
+        return queued;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            do
+            {
+                await CheckAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "The server certificate {Subject} expires in {Days} days ({NotAfter:u})")]
+    private static partial void LogExpiring(ILogger logger, string subject, int days, DateTime notAfter);
+}
