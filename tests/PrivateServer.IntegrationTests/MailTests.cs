@@ -171,6 +171,53 @@ public sealed class MailTests
         first.Problems.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task SmarthostSetInTheAdminCenter_WithStartTlsACompanyCaAndAPassword_DeliversAtOnce_AndTheFilesSettingsCanComeBack()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateSecuredAsync(SmtpMode.StartTls, "unused", deadline.Token);
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var admin = await browser.NewSessionAsync(appliance);
+        await admin.SignInAsync("admin", appliance.AdminPassword);
+
+        await admin.Page.GotoAsync("/admin/mail");
+        await admin.Page.FillAsync("#mail-host", "127.0.0.1");
+        await admin.Page.FillAsync("#mail-port", smarthost.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await admin.Page.SelectOptionAsync("#mail-security", "StartTls");
+        await admin.Page.FillAsync("#mail-user", "mailer");
+        await admin.Page.FillAsync("#mail-password", SmtpSink.Password);
+        await admin.Page.FillAsync("#mail-from", "PrivateServer <support@rs.example.internal>");
+        await admin.Page.SelectOptionAsync("#mail-trust", "File");
+        await admin.Page.FillAsync("#mail-ca", await File.ReadAllTextAsync(smarthost.CaFile, deadline.Token));
+        await admin.Page.ClickAsync("#mail-settings button[type=submit]");
+        var saved = await admin.Page.TextContentAsync("#admin-done");
+        var source = await admin.Page.TextContentAsync("#mail-source");
+        var passwordShown = await admin.Page.InputValueAsync("#mail-password");
+        var id = (await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", Recipient))).Stdout.Trim();
+        var arrived = await smarthost.WaitForMessagesAsync(1, deadline.Token);
+        await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
+        await admin.Page.GotoAsync("/admin/mail");
+        await admin.Page.ClickAsync("#mail-reset button[type=submit]");
+        var blocked = await admin.Page.TextContentAsync("#mail-blocked");
+        await admin.Page.FillAsync("#mail-host", "127.0.0.1");
+        await admin.Page.FillAsync("#mail-from", "not a sender");
+        await admin.Page.ClickAsync("#mail-settings button[type=submit]");
+        var refused = await admin.Page.TextContentAsync("#admin-error");
+        var audit = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--out", appliance.DataDirectory + "-audit.csv"));
+        var trail = await File.ReadAllTextAsync(appliance.DataDirectory + "-audit.csv", deadline.Token);
+
+        saved.Should().Be("The smarthost 127.0.0.1 is set; the next attempt uses it.");
+        source.Should().StartWith("These settings were set here in the admin center");
+        passwordShown.Should().BeEmpty("the stored password is never sent back to the browser");
+        arrived.Should().ContainSingle().Which.MessageId.Should().StartWith(id + ".");
+        blocked.Should().Contain("no smarthost is configured (Mail:Host)");
+        refused.Should().Be("'not a sender' is not a sender address");
+        trail.Should().Contain(",settings.mail-changed,127.0.0.1,").And.Contain("\"\"password\"\":\"\"changed\"\"", "the change is audited").And.NotContain(SmtpSink.Password);
+        trail.Should().Contain(",settings.mail-reset,");
+        admin.ForeignRequests.Should().BeEmpty();
+    }
+
     /// <summary>Polls <c>mail queue</c> until the mail's line contains <paramref name="text"/> (case-insensitive; 30 s at most) and returns the line.</summary>
     private static async Task<string> WaitForQueueLineAsync(ApplianceProcess appliance, string id, string text, CancellationToken cancellationToken, bool all = false)
     {

@@ -33,7 +33,7 @@ public sealed class ApplianceAdministration(
         exporter.ExportAsync(request, cancellationToken);
 
     public async Task<MailQueueView> ListMailAsync(bool includeSent, CancellationToken cancellationToken) =>
-        new((await mail.ListAsync(includeSent, cancellationToken)).Select(View).ToList(), mail.Blocked);
+        new((await mail.ListAsync(includeSent, cancellationToken)).Select(View).ToList(), await mail.BlockedAsync(cancellationToken));
 
     public async Task<AdminOutcome<MailView>> RetryMailAsync(string id, CancellationToken cancellationToken) =>
         View(await mail.RetryAsync(id, cancellationToken));

@@ -13,6 +13,7 @@ public static class MailExtensions
         var mailOptions = services.AddOptions<MailOptions>().BindConfiguration(MailOptions.SectionName).ValidateDataAnnotations();
         services.TryAddSingleton<MailWakeup>();
         services.TryAddSingleton(sp => new PublicAddress(sp.GetRequiredService<DataFolder>(), sp.GetService<IConfiguration>()));
+        services.TryAddSingleton<MailSettings>();
         services.TryAddSingleton<Mailer>();
         services.TryAddSingleton<SessionProtocolMail>();
         if (deliver)

@@ -15,7 +15,8 @@ namespace PrivateServer.Server.Mail;
 /// same Message-ID (the at-least-once corner: the smarthost may have accepted it just before the crash).
 /// </summary>
 internal sealed partial class MailSender(
-    IOutbox outbox, MailWakeup wakeup, IOptionsMonitor<MailOptions> options, DataFolder folder, TimeProvider time, ILogger<MailSender> logger) : BackgroundService
+    IOutbox outbox, MailWakeup wakeup, MailSettings mailSettings, IOptionsMonitor<MailOptions> options, DataFolder folder, TimeProvider time, ILogger<MailSender> logger)
+    : BackgroundService
 {
     private const int Batch = 50;
     private static readonly TimeSpan LongestNap = TimeSpan.FromSeconds(30);
@@ -27,7 +28,7 @@ internal sealed partial class MailSender(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var settings = options.CurrentValue;
+                var settings = await mailSettings.CurrentAsync(stoppingToken);
                 var blocked = settings.Missing;
                 if (blocked is null)
                 {
@@ -51,7 +52,7 @@ internal sealed partial class MailSender(
         }
     }
 
-    private async Task DeliverDueAsync(MailOptions settings, CancellationToken stoppingToken)
+    private async Task DeliverDueAsync(EffectiveMailSettings settings, CancellationToken stoppingToken)
     {
         var due = await outbox.DueAsync(time.GetUtcNow(), Batch, stoppingToken);
         if (due.Count == 0)
@@ -89,7 +90,7 @@ internal sealed partial class MailSender(
                 {
                     // A mail being handed over is finished even while the appliance stops (bounded by Mail:Timeout):
                     // cut off half-way it would be neither sent nor safely unsent.
-                    await connection.SendAsync(Message(sending, settings), CancellationToken.None);
+                    await connection.SendAsync(Message(sending, settings.Options), CancellationToken.None);
                 }
                 catch (MailDeliveryException ex)
                 {

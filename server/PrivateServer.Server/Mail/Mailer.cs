@@ -1,7 +1,6 @@
 using System.Net.Mail;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Audit;
 
@@ -12,7 +11,7 @@ namespace PrivateServer.Server.Mail;
 /// sends a mail again on the admin's word. Nothing here talks to the smarthost.
 /// </summary>
 public sealed partial class Mailer(
-    IOutbox outbox, MailWakeup wakeup, PublicAddress address, IOptions<MailOptions> options, AuditTrail audit, TimeProvider time, ILogger<Mailer> logger)
+    IOutbox outbox, MailWakeup wakeup, PublicAddress address, MailSettings settings, AuditTrail audit, TimeProvider time, ILogger<Mailer> logger)
 {
     public const int MaximumAddressLength = 254;
 
@@ -20,7 +19,7 @@ public sealed partial class Mailer(
     public PublicAddress Address => address;
 
     /// <summary>Why queued mail cannot go out now, or null.</summary>
-    public string? Blocked => options.Value.Missing;
+    public async Task<string?> BlockedAsync(CancellationToken cancellationToken) => (await settings.CurrentAsync(cancellationToken)).Missing;
 
     /// <summary>Stores the mail in the outbox; from here on it is not lost. Wakes the sender.</summary>
     public async Task<OutboxMail> QueueAsync(MailDraft draft, CancellationToken cancellationToken)
@@ -80,9 +79,9 @@ public sealed partial class Mailer(
             return AdminOutcome.Fail<OutboxMail>(AdminFailureKind.Invalid, $"'{to}' is not a mail address");
         }
 
-        var settings = options.Value;
+        var smarthost = (await settings.CurrentAsync(cancellationToken)).Options;
         var content = MailContent.Start(language, "TestSubject")
-            .Paragraph("TestBody", address.Base.AbsoluteUri, settings.Host ?? "-", settings.EffectivePort, settings.Security);
+            .Paragraph("TestBody", address.Base.AbsoluteUri, smarthost.Host ?? "-", smarthost.EffectivePort, smarthost.Security);
         var mail = await QueueAsync(content.To("test", to, address.Base.AbsoluteUri), cancellationToken);
         await audit.RecordChangeAsync("mail.test-queued", mail.Id, AuditTrail.Details(("to", to)), cancellationToken);
         return AdminOutcome.Success(mail);

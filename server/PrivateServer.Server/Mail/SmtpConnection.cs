@@ -20,11 +20,13 @@ internal sealed class SmtpConnection : IDisposable
 {
     private readonly SmtpClient _client;
     private readonly MailOptions _options;
+    private readonly string? _password;
     private readonly X509Certificate2Collection? _roots;
 
-    private SmtpConnection(MailOptions options, X509Certificate2Collection? roots)
+    private SmtpConnection(MailOptions options, string? password, X509Certificate2Collection? roots)
     {
         _options = options;
+        _password = password;
         _roots = roots;
         _client = new SmtpClient
         {
@@ -35,15 +37,17 @@ internal sealed class SmtpConnection : IDisposable
     }
 
     /// <summary>Connects (and authenticates); a failure comes as <see cref="MailDeliveryException"/> with a line for the admin.</summary>
-    public static async Task<SmtpConnection> OpenAsync(MailOptions options, DataFolder folder, CancellationToken cancellationToken)
+    public static async Task<SmtpConnection> OpenAsync(EffectiveMailSettings settings, DataFolder folder, CancellationToken cancellationToken)
     {
+        var options = settings.Options;
         var roots = options.Trust switch
         {
             MailTrust.ApplianceCa => new X509Certificate2Collection(ServerCertificateStore.LoadCaCertificate(folder)),
+            MailTrust.File when settings.CaPem is not null => RootsFromPem(settings.CaPem),
             MailTrust.File => LoadRoots(options.CaFile!),
             _ => null,
         };
-        var connection = new SmtpConnection(options, roots);
+        var connection = new SmtpConnection(options, settings.Password, roots);
         try
         {
             await connection.ConnectAsync(cancellationToken);
@@ -124,10 +128,10 @@ internal sealed class SmtpConnection : IDisposable
             return;
         }
 
-        string password;
+        var password = _password;
         try
         {
-            password = (await File.ReadAllLinesAsync(_options.PasswordFile!, cancellationToken)).FirstOrDefault() ?? string.Empty;
+            password ??= (await File.ReadAllLinesAsync(_options.PasswordFile!, cancellationToken)).FirstOrDefault() ?? string.Empty;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -175,6 +179,21 @@ internal sealed class SmtpConnection : IDisposable
         }
 
         return ours.Build(presented);
+    }
+
+    private static X509Certificate2Collection RootsFromPem(string pem)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPem(pem);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new MailDeliveryException($"the CA certificates set in the admin center cannot be read: {ex.Message}", permanent: false, ex);
+        }
+
+        return roots;
     }
 
     private static X509Certificate2Collection LoadRoots(string path)

@@ -29,6 +29,7 @@ public static class StorageExtensions
         services.AddSingleton<IAuditLog, LiteDbAuditLog>();
         services.AddSingleton<IOutbox, LiteDbOutbox>();
         services.AddSingleton<IPasswordLinkStore, LiteDbPasswordLinkStore>();
+        services.AddSingleton<IMailSettingsStore, LiteDbMailSettingsStore>();
         return services;
     }
 }

@@ -1,7 +1,5 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Mail;
@@ -24,10 +22,8 @@ public sealed partial class PasswordLinksTests : IAsyncLifetime, IDisposable
         _temp = await TempDatabase.OpenAsync();
         _outbox = new LiteDbOutbox(_temp.Database);
         _users = new LiteDbUserStore(_temp.Database);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Appliance:PublicUrl"] = "https://support.example.internal" }).Build();
         var audit = TestAudit.Trail(_temp.Database, _clock);
-        var mailer = new Mailer(
-            _outbox, new MailWakeup(), new PublicAddress(_temp.Folder, configuration), Options.Create(new MailOptions()), audit, _clock, NullLogger<Mailer>.Instance);
+        var mailer = TestMail.Mailer(_temp, _clock, new Dictionary<string, string?> { ["Appliance:PublicUrl"] = "https://support.example.internal" });
         _links = new PasswordLinks(_users, new LiteDbPasswordLinkStore(_temp.Database), mailer, _passwords, audit, _clock, NullLogger<PasswordLinks>.Instance);
         await _users.TryAddAsync(new User("carol", Role.Supporter, [], "carol@example.internal", _passwords.Hash("Old-Password-2026"), false, _clock.GetUtcNow()), CancellationToken.None);
         await _users.TryAddAsync(new User("nomail", Role.Supporter, [], null, _passwords.Hash("Old-Password-2026"), false, _clock.GetUtcNow()), CancellationToken.None);

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Mail;
 using PrivateServer.Server.Storage;
@@ -67,9 +65,7 @@ public sealed class CertificateWarningsTests : IAsyncLifetime, IDisposable
     private CertificateWarnings Warnings(ManualClock clock)
     {
         var outbox = new LiteDbOutbox(_temp!.Database);
-        var mailer = new Mailer(
-            outbox, new MailWakeup(), new PublicAddress(_temp.Folder, new ConfigurationBuilder().Build()), Options.Create(new MailOptions()), TestAudit.Trail(_temp.Database, clock), clock,
-            NullLogger<Mailer>.Instance);
+        var mailer = TestMail.Mailer(_temp, clock);
         return new CertificateWarnings(
             _certificates!, new LiteDbUserStore(_temp.Database), outbox, mailer, new StaticOptionsMonitor<MailOptions>(new MailOptions()), clock,
             NullLogger<CertificateWarnings>.Instance);

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Mail;
 using PrivateServer.Server.Storage;
@@ -32,7 +29,7 @@ public sealed class OutboxTests : IAsyncLifetime, IDisposable
         stored.Subject.Should().Be("PrivateServer: Testmail");
         stored.Text.Should().Contain("PrivateServer unter https://support.example.internal:8443/ Mail versenden kann");
         stored.NextAttemptAt.Should().Be(_clock.GetUtcNow());
-        queue.Blocked.Should().Be("no smarthost is configured (Mail:Host)", "nothing is preconfigured");
+        (await queue.BlockedAsync(CancellationToken.None)).Should().Be("no smarthost is configured (Mail:Host)", "nothing is preconfigured");
     }
 
     [Fact]
@@ -90,13 +87,7 @@ public sealed class OutboxTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => _temp?.Dispose();
 
-    private Mailer Queue(Dictionary<string, string?>? settings = null)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build();
-        return new Mailer(
-            new LiteDbOutbox(_temp!.Database), new MailWakeup(), new PublicAddress(_temp.Folder, configuration), Options.Create(new MailOptions()),
-            TestAudit.Trail(_temp.Database, _clock), _clock, NullLogger<Mailer>.Instance);
-    }
+    private Mailer Queue(Dictionary<string, string?>? settings = null) => TestMail.Mailer(_temp!, _clock, settings);
 
     private static OutboxMail Mail(string id, MailState state, DateTimeOffset due) => new(
         id, id + "@example.internal", "test", "alice@example.internal", "en", "Subject", "Text", "<p>Text</p>", due, due, state, 0, due, null, null, null);

@@ -1,15 +1,14 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using PrivateServer.Server.Mail;
 
 namespace PrivateServer.Server.Web.Pages.Admin;
 
 /// <summary>The smarthost settings in force, the outbox with each mail's last delivery error, a test mail and "send again".</summary>
-public sealed class AdminMailModel(Mailer mailer, IOptionsMonitor<MailOptions> options) : AdminPage
+public sealed class AdminMailModel(Mailer mailer, MailSettings mailSettings) : AdminPage
 {
-    public MailOptions Settings => options.CurrentValue;
+    public EffectiveMailSettings Settings { get; private set; } = null!;
 
-    public string? Blocked => mailer.Blocked;
+    public string? Blocked => Settings.Missing;
 
     public IReadOnlyList<OutboxMail> Mails { get; private set; } = [];
 
@@ -32,5 +31,27 @@ public sealed class AdminMailModel(Mailer mailer, IOptionsMonitor<MailOptions> o
         return Page();
     }
 
-    private async Task LoadAsync(CancellationToken cancellationToken) => Mails = await mailer.ListAsync(includeSent: true, cancellationToken);
+    public async Task<IActionResult> OnPostSettingsAsync(
+        string? host, int port, string? security, string? user, string? password, string? from, string? trust, string? caPem, CancellationToken cancellationToken)
+    {
+        Apply(
+            await mailSettings.UpdateAsync(new MailSettingsChange(host, port, security, user, password, from, trust, caPem), cancellationToken),
+            "MailSettingsSaved", host ?? string.Empty);
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostResetSettingsAsync(CancellationToken cancellationToken)
+    {
+        await mailSettings.ResetAsync(cancellationToken);
+        Done = ("MailSettingsReset", string.Empty);
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        Settings = await mailSettings.CurrentAsync(cancellationToken);
+        Mails = await mailer.ListAsync(includeSent: true, cancellationToken);
+    }
 }
