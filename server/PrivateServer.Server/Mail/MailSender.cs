@@ -15,7 +15,8 @@ namespace PrivateServer.Server.Mail;
 /// same Message-ID (the at-least-once corner: the smarthost may have accepted it just before the crash).
 /// </summary>
 internal sealed partial class MailSender(
-    IOutbox outbox, MailWakeup wakeup, MailSettings mailSettings, IOptionsMonitor<MailOptions> options, DataFolder folder, TimeProvider time, ILogger<MailSender> logger)
+    IOutbox outbox, MailWakeup wakeup, MailSettings mailSettings, SessionProtocolMail protocols, IOptionsMonitor<MailOptions> options, DataFolder folder,
+    TimeProvider time, ILogger<MailSender> logger)
     : BackgroundService
 {
     private const int Batch = 50;
@@ -26,6 +27,8 @@ internal sealed partial class MailSender(
         string? reported = null;
         try
         {
+            // Protocols of sessions that ended just before a crash, before their mail was queued.
+            await protocols.CatchUpAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 var settings = await mailSettings.CurrentAsync(stoppingToken);
