@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using MimeKit;
+using PrivateServer.Certs.Authority;
+using PrivateServer.Certs.Issuance;
 using PrivateServer.IntegrationTests.Infrastructure;
 
 namespace PrivateServer.IntegrationTests;
@@ -196,6 +198,51 @@ public sealed partial class AccountMailTests
             .And.Contain("Beendet durch host:")
             .And.Contain(" pc7 session.granted bob consent=policy").And.Contain(" pc7 session.ended pc7 by=host")
             .And.Contain($"https://rs.example.internal:{rig.Appliance.Port}/audit/session?id={sessionId}");
+    }
+
+    [Fact]
+    public async Task CertificateWarning_WhenTheServerCertificateHasFiveDaysLeft_ReachesTheAdminsOnce_AlsoAfterARestart()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var smarthost = await SmtpSink.CreateAsync(deadline.Token);
+        await using var appliance = await ApplianceProcess.InitialiseAsync(deadline.Token);
+        var passwordFile = appliance.DataDirectory + "-ops.pw";
+        await File.WriteAllTextAsync(passwordFile, "Ops-Password-2026-x\n", deadline.Token);
+        await SupportRig.MustAsync(appliance.CliAsync(
+            deadline.Token, "user", "add", "ops", "--role", "admin", "--email", "ops@example.internal", "--password-file", passwordFile));
+        var fingerprint = ReplaceServerCertificate(appliance.DataDirectory, DateTimeOffset.UtcNow.AddDays(5));
+        appliance.Settings = smarthost.ApplianceSettings();
+
+        await appliance.RunAsync(deadline.Token);
+        var warning = (await smarthost.WaitForMessagesAsync(1, deadline.Token))[0];
+        var firstPort = appliance.Port;
+        await appliance.StopAsync(deadline.Token);
+        await appliance.RunAsync(deadline.Token);
+        await Task.Delay(3000, deadline.Token);
+
+        warning.To.Mailboxes.Should().ContainSingle().Which.Address.Should().Be("ops@example.internal", "the first admin has no address");
+        warning.Subject.Should().Be("PrivateServer: the server certificate expires in 5 days");
+        warning.TextBody.Should().Contain($"SHA-256 {fingerprint}").And.Contain($"browsers see at https://rs.example.internal:{firstPort}/");
+        smarthost.Messages().Should().ContainSingle("a restart sends no second warning for the same certificate and threshold");
+        appliance.Server.Stderr.Should().Contain("expires in 5 days");
+    }
+
+    /// <summary>
+    /// Gives the appliance a server certificate from its own CA that ends at <paramref name="notAfter"/> — as a year of
+    /// running would — written like init writes it (key encrypted with the master key). Returns its SHA-256 fingerprint.
+    /// </summary>
+    private static string ReplaceServerCertificate(string data, DateTimeOffset notAfter)
+    {
+        var masterKey = File.ReadAllText(Path.Combine(data, "keys", "master.key")).Trim();
+        using var caWithKey = PrivateKeyPem.LoadWithKey(
+            File.ReadAllText(Path.Combine(data, "ca", "ca.crt")), File.ReadAllText(Path.Combine(data, "ca", "ca.key")), masterKey);
+        using var authority = ApplianceAuthority.FromCertificate(caWithKey);
+        var start = notAfter.AddDays(-30);
+        using var server = authority.IssueServerCertificate(
+            ServerCertificatePolicy.WithLoopbackNames([SubjectName.Parse("rs.example.internal")]), start, notAfter - start);
+        File.WriteAllText(Path.Combine(data, "tls", "server.crt"), PrivateKeyPem.ExportCertificates(server, authority.Certificate));
+        File.WriteAllText(Path.Combine(data, "tls", "server.key"), PrivateKeyPem.ExportEncrypted(server, masterKey));
+        return CertificateFingerprint.Sha256Hex(server);
     }
 
     /// <summary>The one set-password link in a mail's text part.</summary>
