@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Mvc;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Audit;
+using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Appliance.Cli;
 
@@ -88,6 +89,23 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
 
     public Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken) =>
         PostAsync<TestMailRequest, MailView>("mail/test", request, cancellationToken);
+
+    public async Task<CertificateView> ShowCertificateAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync("certificate", cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to certificate");
+        }
+
+        return await ReadAsync<CertificateView>(response, cancellationToken);
+    }
+
+    public Task<AdminOutcome<CertificateView>> ImportCertificateAsync(CertificateImportRequest request, CancellationToken cancellationToken) =>
+        PostAsync<CertificateImportRequest, CertificateView>("certificate/import", request, cancellationToken);
+
+    public Task<AdminOutcome<CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken) =>
+        PostAsync<object, CertificateView>("certificate/rollback", new { }, cancellationToken);
 
     public void Dispose() => _http.Dispose();
 

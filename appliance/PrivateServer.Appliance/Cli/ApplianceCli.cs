@@ -24,6 +24,7 @@ internal sealed class ApplianceCli
             UserVerbs.Create(_context),
             GroupVerbs.Create(_context),
             CaVerbs.Create(_context),
+            CertVerbs.Create(_context),
             HostVerbs.EnrollToken(_context),
             HostVerbs.Host(_context),
             AuditVerbs.Create(_context),

@@ -10,6 +10,7 @@ using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
+using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Admin;
@@ -29,6 +30,9 @@ public static class AdminEndpoints
             sp.GetRequiredService<IHostStore>(), sp.GetRequiredService<IGroupStore>(), sp.GetRequiredService<HostPresence>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HostAdministration>>(),
             sp.GetService<HostCertificateValidator>()));
+        services.TryAddSingleton(sp => new CertificateAdministration(
+            sp.GetRequiredService<DataFolder>(), sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<CertificateAdministration>>(), sp.GetService<ServerCertificateStore>()));
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
@@ -98,6 +102,21 @@ public static class AdminEndpoints
         {
             var outcome = await administration.RetryMailAsync(id, cancellationToken);
             return outcome.Value is { } queued ? TypedResults.Ok(queued) : Problem(outcome.Failure!);
+        });
+
+        admin.MapGet("/certificate", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ShowCertificateAsync(cancellationToken)));
+        admin.MapPost("/certificate/import", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
+            CertificateImportRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.ImportCertificateAsync(request, cancellationToken);
+            return outcome.Value is { } imported ? TypedResults.Ok(imported) : Problem(outcome.Failure!);
+        });
+        admin.MapPost("/certificate/rollback", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
+            IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.RollbackCertificateAsync(cancellationToken);
+            return outcome.Value is { } restored ? TypedResults.Ok(restored) : Problem(outcome.Failure!);
         });
 
         return endpoints;

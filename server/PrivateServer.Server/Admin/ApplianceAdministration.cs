@@ -4,7 +4,7 @@ namespace PrivateServer.Server.Admin;
 
 /// <summary>The in-process admin verbs: accounts, hosts, audit and mail.</summary>
 public sealed class ApplianceAdministration(
-    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail) : IApplianceAdministration
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates) : IApplianceAdministration
 {
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         accounts.AddUserAsync(request, cancellationToken);
@@ -43,6 +43,13 @@ public sealed class ApplianceAdministration(
         ArgumentNullException.ThrowIfNull(request);
         return View(await mail.QueueTestAsync(request.To, request.Language, cancellationToken));
     }
+
+    public Task<Tls.CertificateView> ShowCertificateAsync(CancellationToken cancellationToken) => certificates.ShowAsync(cancellationToken);
+
+    public Task<AdminOutcome<Tls.CertificateView>> ImportCertificateAsync(Tls.CertificateImportRequest request, CancellationToken cancellationToken) =>
+        certificates.ImportAsync(request, cancellationToken);
+
+    public Task<AdminOutcome<Tls.CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken) => certificates.RollbackAsync(cancellationToken);
 
     public static MailView View(OutboxMail mail)
     {

@@ -39,4 +39,13 @@ public interface IApplianceAdministration
 
     /// <summary>Queues a test mail.</summary>
     Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The browser-facing server certificate: subject, names, chain, validity, fingerprint, source.</summary>
+    Task<Tls.CertificateView> ShowCertificateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Checks and imports a company server certificate; served from the next handshake on.</summary>
+    Task<AdminOutcome<Tls.CertificateView>> ImportCertificateAsync(Tls.CertificateImportRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Serves the certificate before the last import again.</summary>
+    Task<AdminOutcome<Tls.CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken);
 }

@@ -8,6 +8,7 @@ using PrivateServer.Server.Admin;
 using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Storage;
+using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Setup;
 
@@ -76,6 +77,8 @@ public sealed class ApplianceInitializer(TimeProvider time)
         using var server = authority.IssueServerCertificate(names, now, ServerCertificateValidity);
         SecureFile.WriteAllText(folder.ServerCertificatePath, PrivateKeyPem.ExportCertificates(server, authority.Certificate));
         SecureFile.WriteAllText(folder.ServerKeyPath, PrivateKeyPem.ExportEncrypted(server, masterKey));
+        SecureFile.WriteAllText(folder.ServerCertificateSourcePath, ServerCertificateSource.ApplianceCa + "\n");
+        SecureFile.WriteAllText(folder.HostNamesPath, string.Concat(request.HostNames.Select(n => n.Value + "\n")));
 
         using var database = ApplianceDatabase.Create(folder, databaseKey, now);
         using var auditLog = new LiteDbAuditLog(database);

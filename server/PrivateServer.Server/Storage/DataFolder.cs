@@ -37,6 +37,19 @@ public sealed class DataFolder
 
     public string ServerKeyPath => Path.Combine(Root, "tls", "server.key");
 
+    /// <summary>Where the server certificate came from: appliance-ca, imported or acme (one word).</summary>
+    public string ServerCertificateSourcePath => Path.Combine(Root, "tls", "server.source");
+
+    /// <summary>The server certificate before the last import (what <c>cert rollback</c> restores), with its key and source.</summary>
+    public string PreviousServerCertificatePath => Path.Combine(Root, "tls", "previous", "server.crt");
+
+    public string PreviousServerKeyPath => Path.Combine(Root, "tls", "previous", "server.key");
+
+    public string PreviousServerCertificateSourcePath => Path.Combine(Root, "tls", "previous", "server.source");
+
+    /// <summary>The appliance's host names (one per line, from <c>init --hostname</c>): every imported certificate must name them.</summary>
+    public string HostNamesPath => Path.Combine(Root, "tls", "hostnames");
+
     /// <summary>The certificate modules see (TLS server name modules.privateserver.invalid), issued by the appliance CA.</summary>
     public string ModuleCertificatePath => Path.Combine(Root, "tls", "module.crt");
 

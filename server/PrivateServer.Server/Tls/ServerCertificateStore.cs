@@ -20,30 +20,33 @@ public sealed class ServerCertificateStore : IDisposable
     /// <summary>The module certificate is renewed at start when it has less than this left.</summary>
     public static readonly TimeSpan ModuleRenewalMargin = TimeSpan.FromDays(60);
 
-    private readonly X509Certificate2 _certificate;
     private readonly X509Certificate2 _moduleCertificate;
-    private readonly X509Certificate2Collection _chain;
+    private readonly List<Served> _retired = [];
+    private Served _served;
 
     private ServerCertificateStore(
         X509Certificate2 certificate, X509Certificate2Collection chain, X509Certificate2 moduleCertificate, ApplianceAuthority authority)
     {
-        _certificate = certificate;
-        _chain = chain;
+        _served = new Served(certificate, chain, SslStreamCertificateContext.Create(certificate, chain, offline: true));
         _moduleCertificate = moduleCertificate;
         Authority = authority;
         CaCertificate = X509CertificateLoader.LoadCertificate(authority.Certificate.RawData);
-        Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
         // Modules ask with the module name: they get the CA-issued certificate plus the CA (which they
         // pin), and are asked for their client certificate, naming the appliance CA as the only issuer.
         var trust = SslCertificateTrust.CreateForX509Collection([CaCertificate], sendTrustInHandshake: !OperatingSystem.IsWindows());
         ModuleContext = SslStreamCertificateContext.Create(moduleCertificate, [CaCertificate], offline: true, trust);
     }
 
-    public SslStreamCertificateContext Context { get; }
+    /// <summary>What browsers get at the next handshake.</summary>
+    public SslStreamCertificateContext Context => Volatile.Read(ref _served).Context;
 
     public SslStreamCertificateContext ModuleContext { get; }
 
-    public X509Certificate2 Certificate => _certificate;
+    /// <summary>The server certificate browsers get now (with its key).</summary>
+    public X509Certificate2 Certificate => Volatile.Read(ref _served).Certificate;
+
+    /// <summary>The certificates sent with <see cref="Certificate"/>.</summary>
+    public X509Certificate2Collection Chain => Volatile.Read(ref _served).Chain;
 
     /// <summary>The appliance CA with its private key: issues host certificates.</summary>
     public ApplianceAuthority Authority { get; }
@@ -57,11 +60,7 @@ public sealed class ServerCertificateStore : IDisposable
         try
         {
             var masterKey = folder.ReadMasterKey();
-            var pem = File.ReadAllText(folder.ServerCertificatePath);
-            var certificate = PrivateKeyPem.LoadWithKey(pem, File.ReadAllText(folder.ServerKeyPath), masterKey);
-            var chain = new X509Certificate2Collection();
-            chain.ImportFromPem(pem);
-            chain.RemoveAt(0);
+            var (certificate, chain) = ReadServerCertificate(folder.ServerCertificatePath, folder.ServerKeyPath, masterKey);
             var authority = ApplianceAuthority.FromCertificate(
                 PrivateKeyPem.LoadWithKey(File.ReadAllText(folder.CaCertificatePath), File.ReadAllText(folder.CaKeyPath), masterKey));
             var module = LoadOrIssueModuleCertificate(folder, authority, masterKey, now);
@@ -87,15 +86,46 @@ public sealed class ServerCertificateStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Serves another browser-facing certificate from the next handshake on (the store owns it and its chain from now
+    /// on); connections already open keep theirs. Modules are not affected: they get the module certificate.
+    /// </summary>
+    public void Replace(X509Certificate2 certificate, X509Certificate2Collection chain)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(chain);
+        var next = new Served(certificate, chain, SslStreamCertificateContext.Create(certificate, chain, offline: true));
+        var old = Interlocked.Exchange(ref _served, next);
+        lock (_retired)
+        {
+            // A handshake may still be using it; it goes with the store.
+            _retired.Add(old);
+        }
+    }
+
+    /// <summary>Reads the server certificate and its chain (key decrypted with the master key) as the data folder has them now.</summary>
+    public static (X509Certificate2 Certificate, X509Certificate2Collection Chain) ReadServerCertificate(string certificatePath, string keyPath, string masterKey)
+    {
+        var pem = File.ReadAllText(certificatePath);
+        var certificate = PrivateKeyPem.LoadWithKey(pem, File.ReadAllText(keyPath), masterKey);
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(pem);
+        chain[0].Dispose();
+        chain.RemoveAt(0);
+        return (certificate, chain);
+    }
+
     public void Dispose()
     {
-        _certificate.Dispose();
         _moduleCertificate.Dispose();
         CaCertificate.Dispose();
         Authority.Dispose();
-        foreach (var certificate in _chain)
+        lock (_retired)
         {
-            certificate.Dispose();
+            foreach (var served in _retired.Append(_served))
+            {
+                served.Dispose();
+            }
         }
     }
 
@@ -118,5 +148,17 @@ public sealed class ServerCertificateStore : IDisposable
         SecureFile.WriteAllText(folder.ModuleKeyPath, PrivateKeyPem.ExportEncrypted(issued, masterKey));
         SecureFile.WriteAllText(folder.ModuleCertificatePath, PrivateKeyPem.ExportCertificates(issued, authority.Certificate));
         return issued;
+    }
+
+    private sealed record Served(X509Certificate2 Certificate, X509Certificate2Collection Chain, SslStreamCertificateContext Context)
+    {
+        public void Dispose()
+        {
+            Certificate.Dispose();
+            foreach (var certificate in Chain)
+            {
+                certificate.Dispose();
+            }
+        }
     }
 }

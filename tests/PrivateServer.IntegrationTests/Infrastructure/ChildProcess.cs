@@ -79,9 +79,9 @@ public sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Runs a program to its end and returns what it printed.</summary>
     public static async Task<ProcessResult> RunAsync(
-        string file, IEnumerable<string> arguments, CancellationToken cancellationToken, string? standardInput = null)
+        string file, IEnumerable<string> arguments, CancellationToken cancellationToken, string? standardInput = null, string? workingDirectory = null)
     {
-        await using var child = Start(file, arguments);
+        await using var child = Start(file, arguments, workingDirectory: workingDirectory);
         if (standardInput is not null)
         {
             await child._process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);

@@ -1,0 +1,73 @@
+using PrivateServer.IntegrationTests.Infrastructure;
+
+namespace PrivateServer.IntegrationTests;
+
+/// <summary>The company's own server certificate, imported into the running appliance: checked first, served at once, never breaking a host.</summary>
+public sealed class CertificateTests
+{
+    private static readonly string[] Names = ["rs.example.internal", "localhost"];
+
+    [Fact]
+    public async Task Import_WhileAHostIsConnected_IsServedFromTheNextConnection_BadOnesChangeNothing_AndRollbackGoesBack()
+    {
+        using var deadline = TestDeadline.Start(180);
+        using var company = await CompanyCa.CreateAsync(deadline.Token);
+        var first = await company.IssueAsync("first", Names, 90, deadline.Token);
+        var second = await company.IssueAsync("second", Names, 120, deadline.Token);
+        var pfx = await company.ExportPfxAsync("second", "Pfx-Secret-1", deadline.Token);
+        var expiring = await company.IssueAsync("expiring", Names, 3, deadline.Token);
+        var otherName = await company.IssueAsync("other", ["other.example.internal"], 90, deadline.Token);
+        var pfxPassword = Path.Combine(company.Folder, "pfx.pw");
+        await File.WriteAllTextAsync(pfxPassword, "Pfx-Secret-1\n", deadline.Token);
+        var wrongPassword = Path.Combine(company.Folder, "wrong.pw");
+        await File.WriteAllTextAsync(wrongPassword, "not-the-password\n", deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var echo = EchoServer.Start();
+        var host = await rig.StartHostAsync(await rig.EnrollHostAsync("pc1", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var port = rig.Appliance.Port;
+        var applianceIssued = await CompanyCa.PresentedFingerprintAsync(port, "rs.example.internal", deadline.Token);
+
+        var imported = await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", first.Certificate, "--key", first.Key, "--ca-file", company.RootPem);
+        var servedFirst = await CompanyCa.PresentedFingerprintAsync(port, "rs.example.internal", deadline.Token);
+        var refusals = new[]
+        {
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", first.Certificate, "--key", second.Key, "--ca-file", company.RootPem),
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", expiring.Certificate, "--key", expiring.Key, "--ca-file", company.RootPem),
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", otherName.Certificate, "--key", otherName.Key, "--ca-file", company.RootPem),
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", second.Certificate, "--key", second.Key),
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--pfx", pfx, "--password-file", wrongPassword),
+        };
+        var afterRefusals = await CompanyCa.PresentedFingerprintAsync(port, "rs.example.internal", deadline.Token);
+        var fromPfx = await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--pfx", pfx, "--password-file", pfxPassword));
+        var servedSecond = await CompanyCa.PresentedFingerprintAsync(port, "localhost", deadline.Token);
+        var shown = await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "cert", "show"));
+        var rolledBack = await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "cert", "rollback"));
+        var servedAfterRollback = await CompanyCa.PresentedFingerprintAsync(port, "rs.example.internal", deadline.Token);
+        var hosts = await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "host", "list"));
+        var connect = rig.StartConnect("pc1", "--forward", "echo=0");
+        var forwarded = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+
+        imported.ExitCode.Should().Be(0, imported.Stderr);
+        imported.Stdout.Trim().Should().Be(await company.FingerprintAsync(first.Certificate, deadline.Token));
+        servedFirst.Should().Be(imported.Stdout.Trim()).And.NotBe(applianceIssued, "the new certificate is served without a restart");
+        refusals.Select(r => r.ExitCode).Should().AllBeEquivalentTo(1);
+        refusals.Select(r => r.StderrLines.Single()).Should().Equal(
+            "privateserver: the private key does not belong to the certificate (or is not a PEM private key)",
+            $"privateserver: the certificate expires on {ExpiryOf(refusals[1])}, in less than 7 days",
+            "privateserver: the certificate does not name the appliance's host name rs.example.internal (it names: other.example.internal)",
+            "privateserver: no root certificate was given: put the chain up to the root into the file, or give the root with --ca-file",
+            "privateserver: the PFX file cannot be opened: its password is wrong, or it is not a PFX (PKCS#12) file");
+        afterRefusals.Should().Be(servedFirst, "a refused certificate changes nothing");
+        servedSecond.Should().Be(fromPfx.Stdout.Trim()).And.Be(await company.FingerprintAsync(second.Certificate, deadline.Token));
+        shown.Stdout.Should().Contain("subject\tCN=rs.example.internal, O=Example Company").And.Contain("names\trs.example.internal, localhost")
+            .And.Contain("issuers\tCN=Example Company Root, O=Example Company").And.Contain("source\timported").And.Contain($"previous\t{servedFirst}");
+        rolledBack.Stdout.Trim().Should().Be(servedFirst);
+        servedAfterRollback.Should().Be(servedFirst);
+        hosts.Stdout.Should().Contain("pc1\t").And.Contain("\tonline\t", "the host never noticed: modules get the appliance CA's module certificate");
+        forwarded.Should().BePositive("a new session to the host works after the switch");
+        host.Stderr.Should().NotContain("certificate");
+    }
+
+    private static string ExpiryOf(ProcessResult refusal) =>
+        System.Text.RegularExpressions.Regex.Match(refusal.Stderr, @"expires on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)").Groups[1].Value;
+}
