@@ -59,30 +59,13 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<HostView>> RevokeHostAsync(string host, CancellationToken cancellationToken) =>
         PostAsync<object, HostView>("hosts/" + Uri.EscapeDataString(host) + "/revoke", new { }, cancellationToken);
 
-    public async Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync("audit/verify", cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to audit/verify");
-        }
-
-        return await ReadAsync<AuditVerification>(response, cancellationToken);
-    }
+    public Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken) => GetAsync<AuditVerification>("audit/verify", cancellationToken);
 
     public Task<AdminOutcome<AuditExportResult>> ExportAuditAsync(AuditExportRequest request, CancellationToken cancellationToken) =>
         PostAsync<AuditExportRequest, AuditExportResult>("audit/export", request, cancellationToken);
 
-    public async Task<MailQueueView> ListMailAsync(bool includeSent, CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync(includeSent ? "mail?all=true" : "mail", cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to mail");
-        }
-
-        return await ReadAsync<MailQueueView>(response, cancellationToken);
-    }
+    public Task<MailQueueView> ListMailAsync(bool includeSent, CancellationToken cancellationToken) =>
+        GetAsync<MailQueueView>(includeSent ? "mail?all=true" : "mail", cancellationToken);
 
     public Task<AdminOutcome<MailView>> RetryMailAsync(string id, CancellationToken cancellationToken) =>
         PostAsync<object, MailView>("mail/" + Uri.EscapeDataString(id) + "/retry", new { }, cancellationToken);
@@ -90,16 +73,7 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken) =>
         PostAsync<TestMailRequest, MailView>("mail/test", request, cancellationToken);
 
-    public async Task<CertificateView> ShowCertificateAsync(CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync("certificate", cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to certificate");
-        }
-
-        return await ReadAsync<CertificateView>(response, cancellationToken);
-    }
+    public Task<CertificateView> ShowCertificateAsync(CancellationToken cancellationToken) => GetAsync<CertificateView>("certificate", cancellationToken);
 
     public Task<AdminOutcome<CertificateView>> ImportCertificateAsync(CertificateImportRequest request, CancellationToken cancellationToken) =>
         PostAsync<CertificateImportRequest, CertificateView>("certificate/import", request, cancellationToken);
@@ -132,7 +106,10 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
         return AdminOutcome.Fail<TResponse>(kind, problem?.Detail ?? response.ReasonPhrase ?? "refused");
     }
 
-    private async Task<IReadOnlyList<T>> GetListAsync<T>(string path, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<T>> GetListAsync<T>(string path, CancellationToken cancellationToken) =>
+        await GetAsync<List<T>>(path, cancellationToken);
+
+    private async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken)
     {
         using var response = await _http.GetAsync(path, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -140,7 +117,7 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
             throw new CommandFailedException($"the running server answered {(int)response.StatusCode} to {path}");
         }
 
-        return await ReadAsync<List<T>>(response, cancellationToken);
+        return await ReadAsync<T>(response, cancellationToken);
     }
 
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>
