@@ -60,6 +60,7 @@ public static class ApplianceApp
         builder.Services.AddMail(deliver: true);
         var hostCertificates = HostCertificateValidator.Load(certificates.CaCertificate, database);
         builder.Services.AddSingleton(hostCertificates);
+        builder.Services.AddSingleton<RevocationList>();
         builder.Services.AddAdministration();
         builder.Services.AddBroker();
         builder.Services.AddWebConsole(folder);
@@ -99,6 +100,7 @@ public static class ApplianceApp
         app.MapWebConsole();
         app.MapModuleApi();
         app.MapAdminApi();
+        app.MapRevocationList();
         app.Lifetime.ApplicationStarted.Register(() => AdminSocket.RestrictToOwner(folder.AdminSocketPath));
         return app;
     }

@@ -30,12 +30,24 @@ public sealed class RevocationTests
         await rig.Appliance.StopAsync(deadline.Token);
         await rig.Appliance.RunAsync(deadline.Token);
         var list = await rig.Appliance.CliAsync(deadline.Token, "host", "list");
+        var crl = Path.Combine(rig.Root, "appliance.crl");
+        using (var client = rig.Appliance.CreateClient())
+        {
+            await File.WriteAllBytesAsync(crl, await client.GetByteArrayAsync("/ca/crl", deadline.Token), deadline.Token);
+        }
+
+        var caPem = Path.Combine(rig.Root, "ca.pem");
+        await File.WriteAllTextAsync(caPem, rig.Appliance.Ca.ExportCertificatePem(), deadline.Token);
+        var checkedCrl = await ChildProcess.RunAsync("openssl", ["crl", "-inform", "DER", "-in", crl, "-CAfile", caPem, "-noout", "-text"], deadline.Token);
 
         revoke.ExitCode.Should().Be(0, revoke.Stderr);
         ended.StderrLines.Should().Contain("privateserver-supporter: the session ended: the host was revoked");
         streamAlive.Should().BeFalse();
         await direct.Should().ThrowAsync<Exception>("the handshake with a revoked certificate is refused after a restart too");
         list.Stdout.Should().Contain("\trevoked\t");
+        checkedCrl.ExitCode.Should().Be(0, checkedCrl.Stderr);
+        checkedCrl.Stderr.Should().Contain("verify OK", "openssl checks the CRL's signature against the appliance CA");
+        checkedCrl.Stdout.Should().Contain($"Serial Number: {certificate.SerialNumber}").And.Contain("Cessation Of Operation");
     }
 
     [Fact]
