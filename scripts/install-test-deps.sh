@@ -13,6 +13,7 @@ packages=(
   tinyproxy          # a real HTTP CONNECT proxy between a module and the appliance
   chromium           # the browser Playwright drives for the web console tests (never its own download)
   python3-aiosmtpd   # the real SMTP smarthost (/usr/bin/python3 -m aiosmtpd) the mail tests deliver to
+  pebble             # a real ACME CA (and pebble-challtestsrv's DNS) that validates http-01 against the appliance
 )
 
 "$(dirname "$0")/install-packages.sh" "${packages[@]}"

@@ -70,4 +70,30 @@ public sealed class CertificateTests
 
     private static string ExpiryOf(ProcessResult refusal) =>
         System.Text.RegularExpressions.Regex.Match(refusal.Stderr, @"expires on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)").Groups[1].Value;
+
+    [Fact]
+    public async Task Acme_FromARealAcmeCaWithHttp01AnsweredByTheAppliance_IsServedAtOnce_AndAnUnreachableDirectoryChangesNothing()
+    {
+        using var deadline = TestDeadline.Start(180);
+        await using var pebble = await PebbleAcme.StartAsync(deadline.Token);
+        await using var appliance = await ApplianceProcess.StartAsync(
+            deadline.Token, new Dictionary<string, string> { ["PRIVATESERVER__Acme__Http01Address"] = $"127.0.0.1:{pebble.Http01Port}" });
+        var before = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "rs.example.internal", deadline.Token);
+
+        var unreachable = await appliance.CliAsync(
+            deadline.Token, "cert", "acme", "--directory", $"https://127.0.0.1:{FreePort.Next()}/dir", "--directory-ca", pebble.DirectoryCa, "--email", "it@example.internal");
+        var stillBefore = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "rs.example.internal", deadline.Token);
+        var issued = await appliance.CliAsync(deadline.Token, "cert", "acme", "--directory", pebble.Directory, "--directory-ca", pebble.DirectoryCa, "--email", "it@example.internal");
+        var served = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "rs.example.internal", deadline.Token);
+        var shown = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "cert", "show"));
+
+        unreachable.ExitCode.Should().Be(1);
+        unreachable.StderrLines.Should().ContainSingle().Which.Should().StartWith("privateserver: ACME: reading the ACME directory failed: cannot reach https://127.0.0.1:");
+        stillBefore.Should().Be(before);
+        issued.ExitCode.Should().Be(0, issued.Stderr + pebble.Log);
+        served.Should().Be(issued.Stdout.Trim()).And.NotBe(before);
+        shown.Stdout.Should().Contain("source\tacme").And.Contain("names\trs.example.internal").And.Contain("Pebble");
+        appliance.Server.Stderr.Should().MatchRegex(
+            @"ACME http-01 request from 127\.0\.0\.1:\d+ for /\.well-known/acme-challenge/[A-Za-z0-9_-]+: True", "pebble validated the name over http-01 against the appliance");
+    }
 }

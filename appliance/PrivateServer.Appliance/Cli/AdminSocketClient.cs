@@ -78,6 +78,9 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<CertificateView>> ImportCertificateAsync(CertificateImportRequest request, CancellationToken cancellationToken) =>
         PostAsync<CertificateImportRequest, CertificateView>("certificate/import", request, cancellationToken);
 
+    public Task<AdminOutcome<CertificateView>> ObtainAcmeCertificateAsync(PrivateServer.Server.Tls.Acme.AcmeRequest request, CancellationToken cancellationToken) =>
+        PostAsync<PrivateServer.Server.Tls.Acme.AcmeRequest, CertificateView>("certificate/acme", request, cancellationToken);
+
     public Task<AdminOutcome<CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken) =>
         PostAsync<object, CertificateView>("certificate/rollback", new { }, cancellationToken);
 

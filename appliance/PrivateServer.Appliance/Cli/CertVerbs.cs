@@ -10,9 +10,36 @@ internal static class CertVerbs
     public static Command Create(CliContext context) => new("cert", "The server certificate browsers see (modules always get the appliance CA's module certificate).")
     {
         Import(context),
+        Acme(context),
         Show(context),
         Rollback(context),
     };
+
+    private static Command Acme(CliContext context)
+    {
+        var directory = new Option<string>("--directory") { Description = "The internal ACME CA's directory URL (https://).", HelpName = "URL", Required = true };
+        var directoryCa = new Option<string?>("--directory-ca") { Description = "The CA the directory's HTTPS certificate chains to (PEM), if not a system root.", HelpName = "FILE" };
+        var email = new Option<string?>("--email") { Description = "A contact address for the ACME account.", HelpName = "E" };
+        var command = new Command(
+            "acme",
+            "Gets the server certificate for every host name from an internal ACME CA (RFC 8555, http-01 answered on Acme:Http01Address, port 80 by default), " +
+            "installs it without a restart and renews it in the background at two thirds of its lifetime.")
+        {
+            directory, directoryCa, email,
+        };
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var request = new PrivateServer.Server.Tls.Acme.AcmeRequest(
+                parse.GetValue(directory)!, parse.GetValue(directoryCa) is { } ca ? await ReadAsync(ca, File.ReadAllTextAsync, cancellationToken) : null, parse.GetValue(email));
+            var issued = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse), context.Configuration(parse),
+                async (administration, token) => AdminAccess.Unwrap(await administration.ObtainAcmeCertificateAsync(request, token)), cancellationToken);
+            context.Error.WriteLine($"Installed {issued.Subject} from {request.Directory}, valid until {issued.NotAfter:u}; it renews itself at two thirds of its lifetime.");
+            context.Out.WriteLine(issued.Fingerprint);
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Import(CliContext context)
     {

@@ -110,39 +110,8 @@ public static class ServerCertificateImport
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(extraRoots);
-        ArgumentNullException.ThrowIfNull(hostNames);
         var certificate = candidate.Certificate;
-        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        if (notBefore > now)
-        {
-            throw new CertificateImportException($"the certificate is not valid yet: it starts on {Day(notBefore)}");
-        }
-
-        if (notAfter <= now)
-        {
-            throw new CertificateImportException($"the certificate expired on {Day(notAfter)}");
-        }
-
-        if (notAfter - now < MinimumRemaining)
-        {
-            throw new CertificateImportException($"the certificate expires on {Day(notAfter)}, in less than 7 days");
-        }
-
-        var usage = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
-        if (usage is null || !usage.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ServerAuthentication))
-        {
-            throw new CertificateImportException("the certificate is not for TLS servers: its extended key usage lacks serverAuth");
-        }
-
-        foreach (var name in hostNames)
-        {
-            if (!certificate.MatchesHostname(name, allowWildcards: true, allowCommonName: false))
-            {
-                throw new CertificateImportException($"the certificate does not name the appliance's host name {name} (it names: {string.Join(", ", Names(certificate))})");
-            }
-        }
-
+        CheckServerUse(certificate, hostNames, now);
         if (certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData))
         {
             throw new CertificateImportException("the certificate is self-signed; import one issued by your company's CA");
@@ -173,6 +142,46 @@ public static class ServerCertificateImport
 
         return chain.ChainElements.Skip(1).Select(e => e.Certificate).Where(c => !IsSelfSigned(c))
             .Select(c => X509CertificateLoader.LoadCertificate(c.RawData)).ToList();
+    }
+
+    /// <summary>
+    /// The checks that hold for every server certificate, also one an ACME CA just issued: valid now and for at least
+    /// 7 more days, extended key usage serverAuth, and every host name among its names.
+    /// </summary>
+    public static void CheckServerUse(X509Certificate2 certificate, IEnumerable<string> hostNames, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(hostNames);
+        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
+        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+        if (notBefore > now)
+        {
+            throw new CertificateImportException($"the certificate is not valid yet: it starts on {Day(notBefore)}");
+        }
+
+        if (notAfter <= now)
+        {
+            throw new CertificateImportException($"the certificate expired on {Day(notAfter)}");
+        }
+
+        if (notAfter - now < MinimumRemaining)
+        {
+            throw new CertificateImportException($"the certificate expires on {Day(notAfter)}, in less than 7 days");
+        }
+
+        var usage = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
+        if (usage is null || !usage.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ServerAuthentication))
+        {
+            throw new CertificateImportException("the certificate is not for TLS servers: its extended key usage lacks serverAuth");
+        }
+
+        foreach (var name in hostNames)
+        {
+            if (!certificate.MatchesHostname(name, allowWildcards: true, allowCommonName: false))
+            {
+                throw new CertificateImportException($"the certificate does not name the appliance's host name {name} (it names: {string.Join(", ", Names(certificate))})");
+            }
+        }
     }
 
     /// <summary>The DNS names and IP addresses the certificate is for.</summary>

@@ -12,6 +12,7 @@ using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
 using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
+using PrivateServer.Server.Tls.Acme;
 
 namespace PrivateServer.Server.Admin;
 
@@ -33,6 +34,8 @@ public static class AdminEndpoints
         services.TryAddSingleton(sp => new CertificateAdministration(
             sp.GetRequiredService<DataFolder>(), sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<CertificateAdministration>>(), sp.GetService<ServerCertificateStore>()));
+        services.AddOptions<AcmeOptions>().BindConfiguration(AcmeOptions.SectionName);
+        services.TryAddSingleton<AcmeCertificates>();
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
@@ -111,6 +114,12 @@ public static class AdminEndpoints
         {
             var outcome = await administration.ImportCertificateAsync(request, cancellationToken);
             return outcome.Value is { } imported ? TypedResults.Ok(imported) : Problem(outcome.Failure!);
+        });
+        admin.MapPost("/certificate/acme", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
+            AcmeRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+        {
+            var outcome = await administration.ObtainAcmeCertificateAsync(request, cancellationToken);
+            return outcome.Value is { } issued ? TypedResults.Ok(issued) : Problem(outcome.Failure!);
         });
         admin.MapPost("/certificate/rollback", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
             IApplianceAdministration administration, CancellationToken cancellationToken) =>

@@ -4,7 +4,7 @@ namespace PrivateServer.Server.Admin;
 
 /// <summary>The in-process admin verbs: accounts, hosts, audit and mail.</summary>
 public sealed class ApplianceAdministration(
-    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates) : IApplianceAdministration
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme) : IApplianceAdministration
 {
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         accounts.AddUserAsync(request, cancellationToken);
@@ -50,6 +50,9 @@ public sealed class ApplianceAdministration(
         certificates.ImportAsync(request, cancellationToken);
 
     public Task<AdminOutcome<Tls.CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken) => certificates.RollbackAsync(cancellationToken);
+
+    public Task<AdminOutcome<Tls.CertificateView>> ObtainAcmeCertificateAsync(Tls.Acme.AcmeRequest request, CancellationToken cancellationToken) =>
+        acme.ObtainAsync(request, cancellationToken);
 
     public static MailView View(OutboxMail mail)
     {

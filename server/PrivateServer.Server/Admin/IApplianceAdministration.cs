@@ -48,4 +48,7 @@ public interface IApplianceAdministration
 
     /// <summary>Serves the certificate before the last import again.</summary>
     Task<AdminOutcome<Tls.CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Sets up ACME with an internal ACME CA and installs the certificate it issues now.</summary>
+    Task<AdminOutcome<Tls.CertificateView>> ObtainAcmeCertificateAsync(Tls.Acme.AcmeRequest request, CancellationToken cancellationToken);
 }

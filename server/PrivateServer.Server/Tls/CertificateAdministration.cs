@@ -78,23 +78,53 @@ public sealed partial class CertificateAdministration(
                     Dispose(roots);
                 }
 
-                var masterKey = folder.ReadMasterKey();
-                KeepCurrentAsPrevious();
-                SecureFile.WriteAllText(folder.ServerKeyPath, PrivateKeyPem.ExportEncrypted(candidate.Certificate, masterKey));
-                SecureFile.WriteAllText(folder.ServerCertificatePath, PrivateKeyPem.ExportCertificates(candidate.Certificate, [.. chain]));
-                SecureFile.WriteAllText(folder.ServerCertificateSourcePath, ServerCertificateSource.Imported + "\n");
+                var view = await InstallAsync(candidate.Certificate, chain, ServerCertificateSource.Imported, "certificate.imported", cancellationToken);
                 Dispose(chain);
-                var view = Serve(masterKey);
-                LogImported(logger, view.Subject, view.Fingerprint, view.NotAfter);
-                await audit.RecordChangeAsync(
-                    "certificate.imported", view.Subject,
-                    AuditTrail.Details(("sha256", view.Fingerprint), ("not-after", view.NotAfter.ToString("O")), ("issuer", view.Chain.Count > 0 ? view.Chain[0] : null), ("previous", view.PreviousFingerprint)),
-                    cancellationToken);
                 return AdminOutcome.Success(view);
             }
         }
         finally
         {
+            _changing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Installs a certificate an ACME CA issued for <paramref name="key"/> (PEM chain, server certificate first) after the checks every
+    /// server certificate must pass (the chain is the CA's answer; its root need not be known here).
+    /// </summary>
+    public async Task<AdminOutcome<CertificateView>> InstallIssuedAsync(string chainPem, ECDsa key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chainPem);
+        ArgumentNullException.ThrowIfNull(key);
+        await _changing.WaitAsync(cancellationToken);
+        var all = new X509Certificate2Collection();
+        try
+        {
+            try
+            {
+                all.ImportFromPem(chainPem);
+                if (all.Count == 0)
+                {
+                    return AdminOutcome.Fail<CertificateView>(AdminFailureKind.Invalid, "the ACME server sent no certificate");
+                }
+
+                using var withKey = all[0].CopyWithPrivateKey(key);
+                ServerCertificateImport.CheckServerUse(withKey, HostNames(), time.GetUtcNow());
+                return AdminOutcome.Success(await InstallAsync(withKey, all.Skip(1), ServerCertificateSource.Acme, "certificate.acme-issued", cancellationToken));
+            }
+            catch (CertificateImportException ex)
+            {
+                return AdminOutcome.Fail<CertificateView>(AdminFailureKind.Invalid, "the ACME certificate cannot be used: " + ex.Message);
+            }
+            catch (CryptographicException ex)
+            {
+                return AdminOutcome.Fail<CertificateView>(AdminFailureKind.Invalid, "the ACME server's answer is not a certificate chain: " + ex.Message);
+            }
+        }
+        finally
+        {
+            Dispose(all);
             _changing.Release();
         }
     }
@@ -167,6 +197,26 @@ public sealed partial class CertificateAdministration(
             ? current.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(s => s.EnumerateDnsNames())
                 .Where(n => !string.Equals(n, "localhost", StringComparison.OrdinalIgnoreCase)).ToList()
             : [];
+    }
+
+    /// <summary>Keeps the current certificate as the previous one, writes the new one (key encrypted with the master key), serves it, logs and audits it.</summary>
+    private async Task<CertificateView> InstallAsync(
+        X509Certificate2 certificate, IEnumerable<X509Certificate2> chain, string source, string action, CancellationToken cancellationToken)
+    {
+        var masterKey = folder.ReadMasterKey();
+        KeepCurrentAsPrevious();
+        SecureFile.WriteAllText(folder.ServerKeyPath, PrivateKeyPem.ExportEncrypted(certificate, masterKey));
+        SecureFile.WriteAllText(folder.ServerCertificatePath, PrivateKeyPem.ExportCertificates(certificate, [.. chain]));
+        SecureFile.WriteAllText(folder.ServerCertificateSourcePath, source + "\n");
+        var view = Serve(masterKey);
+        LogInstalled(logger, view.Subject, view.Fingerprint, view.NotAfter, source);
+        await audit.RecordChangeAsync(
+            action, view.Subject,
+            AuditTrail.Details(
+                ("sha256", view.Fingerprint), ("not-after", view.NotAfter.ToString("O")), ("issuer", view.Chain.Count > 0 ? view.Chain[0] : null),
+                ("previous", view.PreviousFingerprint)),
+            cancellationToken);
+        return view;
     }
 
     private static CandidateCertificate Read(CertificateImportRequest request)
@@ -268,8 +318,8 @@ public sealed partial class CertificateAdministration(
         }
     }
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Server certificate imported: {Subject} (SHA-256 {Fingerprint}), valid until {NotAfter:u}; served from the next handshake on")]
-    private static partial void LogImported(ILogger logger, string subject, string fingerprint, DateTimeOffset notAfter);
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Server certificate installed: {Subject} (SHA-256 {Fingerprint}), valid until {NotAfter:u}, {Source}; served from the next handshake on")]
+    private static partial void LogInstalled(ILogger logger, string subject, string fingerprint, DateTimeOffset notAfter, string source);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Server certificate rolled back to {Subject} (SHA-256 {Fingerprint})")]
     private static partial void LogRolledBack(ILogger logger, string subject, string fingerprint);
