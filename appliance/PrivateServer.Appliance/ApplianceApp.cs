@@ -61,6 +61,7 @@ public static class ApplianceApp
         var hostCertificates = HostCertificateValidator.Load(certificates.CaCertificate, database);
         builder.Services.AddSingleton(hostCertificates);
         builder.Services.AddSingleton<RevocationList>();
+        builder.Services.AddHostedService<PrivateServer.Server.Tls.Acme.AcmeRenewal>();
         builder.Services.AddAdministration();
         builder.Services.AddBroker();
         builder.Services.AddWebConsole(folder);

@@ -96,4 +96,42 @@ public sealed class CertificateTests
         appliance.Server.Stderr.Should().MatchRegex(
             @"ACME http-01 request from 127\.0\.0\.1:\d+ for /\.well-known/acme-challenge/[A-Za-z0-9_-]+: True", "pebble validated the name over http-01 against the appliance");
     }
+
+    [Fact]
+    public async Task AdminPage_UploadsAPfx_ServesIt_RefusesAWrongPasswordInOneLine_AndRollsBack()
+    {
+        using var deadline = TestDeadline.Start();
+        using var company = await CompanyCa.CreateAsync(deadline.Token);
+        await company.IssueAsync("web", Names, 90, deadline.Token);
+        var pfx = await company.ExportPfxAsync("web", "Pfx-Secret-2", deadline.Token);
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token);
+        var before = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "localhost", deadline.Token);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var admin = await browser.NewSessionAsync(appliance);
+        await admin.SignInAsync("admin", appliance.AdminPassword);
+
+        await admin.Page.GotoAsync("/admin/certificate");
+        var sourceBefore = await admin.Page.TextContentAsync("#certificate-source");
+        await admin.Page.SetInputFilesAsync("#import-pfx", pfx);
+        await admin.Page.FillAsync("#import-password", "not-the-password");
+        await admin.Page.ClickAsync("#certificate-import button[type=submit]");
+        var refused = await admin.Page.TextContentAsync("#admin-error");
+        await admin.Page.SetInputFilesAsync("#import-pfx", pfx);
+        await admin.Page.FillAsync("#import-password", "Pfx-Secret-2");
+        await admin.Page.ClickAsync("#certificate-import button[type=submit]");
+        var imported = await admin.Page.TextContentAsync("#admin-done");
+        var shown = await admin.Page.TextContentAsync("#certificate-fingerprint");
+        var served = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "localhost", deadline.Token);
+        await admin.Page.ClickAsync("#certificate-rollback button[type=submit]");
+        var rolledBack = await admin.Page.TextContentAsync("#admin-done");
+        var servedAfterRollback = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "localhost", deadline.Token);
+
+        sourceBefore.Should().Be("issued by the appliance CA");
+        refused.Should().Be("the PFX file cannot be opened: its password is wrong, or it is not a PFX (PKCS#12) file");
+        imported.Should().Be("The certificate CN=rs.example.internal, O=Example Company is served from now on.");
+        served.Should().Be(shown).And.Be(await company.FingerprintAsync(Path.Combine(company.Folder, "web.pem"), deadline.Token));
+        rolledBack.Should().StartWith("The previous certificate").And.Contain("is served again.");
+        servedAfterRollback.Should().Be(before);
+        admin.ForeignRequests.Should().BeEmpty();
+    }
 }

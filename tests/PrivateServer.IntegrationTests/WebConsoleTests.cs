@@ -12,7 +12,7 @@ namespace PrivateServer.IntegrationTests;
 public sealed class WebConsoleTests
 {
     private static readonly string[] Pages =
-        ["/", "/console", "/admin", "/admin/users", "/admin/groups", "/admin/hosts", "/admin/tokens", "/admin/settings", "/admin/mail", "/audit", "/audit/events", "/profile", "/terms", "/password/forgot",
+        ["/", "/console", "/admin", "/admin/users", "/admin/groups", "/admin/hosts", "/admin/tokens", "/admin/settings", "/admin/mail", "/admin/certificate", "/audit", "/audit/events", "/profile", "/terms", "/password/forgot",
          "/leave?to=https%3A%2F%2Fexample.com%2F"];
 
     // A 1×1 PNG: the company logo the admin uploads.
