@@ -1,9 +1,9 @@
 using System.Globalization;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateServer.Certs.Authority;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Setup;
 using PrivateServer.Server.Tls;
 
 namespace PrivateServer.Server.Mail;
@@ -15,7 +15,7 @@ namespace PrivateServer.Server.Mail;
 /// </summary>
 public sealed partial class CertificateWarnings(
     ServerCertificateStore certificates, IUserStore users, IOutbox outbox, Mailer mailer, IOptionsMonitor<MailOptions> options, TimeProvider time,
-    ILogger<CertificateWarnings> logger) : BackgroundService
+    ILogger<CertificateWarnings> logger) : PeriodicService(Interval, time)
 {
     public static readonly IReadOnlyList<int> Thresholds = [30, 7, 1];
     private static readonly TimeSpan Interval = TimeSpan.FromHours(12);
@@ -24,7 +24,7 @@ public sealed partial class CertificateWarnings(
     public async Task<int> CheckAsync(CancellationToken cancellationToken)
     {
         var certificate = certificates.Certificate;
-        var left = certificate.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
+        var left = certificate.NotAfter.ToUniversalTime() - Time.GetUtcNow().UtcDateTime;
         var due = Thresholds.Where(t => left <= TimeSpan.FromDays(t)).DefaultIfEmpty(0).Min();
         if (due == 0)
         {
@@ -57,22 +57,7 @@ public sealed partial class CertificateWarnings(
         return queued;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            do
-            {
-                await CheckAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => CheckAsync(cancellationToken);
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "The server certificate {Subject} expires in {Days} days ({NotAfter:u})")]
     private static partial void LogExpiring(ILogger logger, string subject, int days, DateTime notAfter);

@@ -1,9 +1,9 @@
 using System.Globalization;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Mail;
+using PrivateServer.Server.Setup;
 
 namespace PrivateServer.Server.Tls.Acme;
 
@@ -14,7 +14,7 @@ namespace PrivateServer.Server.Tls.Acme;
 /// </summary>
 public sealed partial class AcmeRenewal(
     AcmeCertificates acme, CertificateAdministration certificates, IUserStore users, IOutbox outbox, Mailer mailer, IOptionsMonitor<MailOptions> mailOptions,
-    TimeProvider time, ILogger<AcmeRenewal> logger) : BackgroundService
+    TimeProvider time, ILogger<AcmeRenewal> logger) : PeriodicService(Interval, time)
 {
     private static readonly TimeSpan Interval = TimeSpan.FromHours(6);
 
@@ -30,7 +30,7 @@ public sealed partial class AcmeRenewal(
         }
 
         var current = await certificates.ShowAsync(cancellationToken);
-        if (current.Source != ServerCertificateSource.Acme || !IsDue(current.NotBefore, current.NotAfter, time.GetUtcNow()))
+        if (current.Source != ServerCertificateSource.Acme || !IsDue(current.NotBefore, current.NotAfter, Time.GetUtcNow()))
         {
             return null;
         }
@@ -46,26 +46,11 @@ public sealed partial class AcmeRenewal(
         return true;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            do
-            {
-                await CheckAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => CheckAsync(cancellationToken);
 
     private async Task MailAdminsAsync(string problem, CertificateView current, CancellationToken cancellationToken)
     {
-        var day = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var day = Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         foreach (var admin in (await users.ListAsync(cancellationToken)).Where(u => u is { Role: Role.Admin, Disabled: false } && Mailer.IsAddress(u.Email)))
         {
             var key = $"acme-failure:{day}:{admin.Name}";
