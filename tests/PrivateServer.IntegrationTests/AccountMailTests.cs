@@ -201,7 +201,7 @@ public sealed partial class AccountMailTests
     }
 
     [Fact]
-    public async Task CertificateWarning_WhenTheServerCertificateHasFiveDaysLeft_ReachesTheAdminsOnce_AlsoAfterARestart()
+    public async Task CertificateWarning_WhenTheServerCertificateHasFiveDaysLeft_ReachesTheAdminsOnce_AlsoAfterARestart_AndDoctorSaysSo()
     {
         using var deadline = TestDeadline.Start();
         await using var smarthost = await SmtpSink.CreateAsync(deadline.Token);
@@ -210,11 +210,13 @@ public sealed partial class AccountMailTests
         await File.WriteAllTextAsync(passwordFile, "Ops-Password-2026-x\n", deadline.Token);
         await SupportRig.MustAsync(appliance.CliAsync(
             deadline.Token, "user", "add", "ops", "--role", "admin", "--email", "ops@example.internal", "--password-file", passwordFile));
+        var healthy = await appliance.CliAsync(deadline.Token, "doctor");
         var fingerprint = ReplaceServerCertificate(appliance.DataDirectory, DateTimeOffset.UtcNow.AddDays(5));
         appliance.Settings = smarthost.ApplianceSettings();
 
         await appliance.RunAsync(deadline.Token);
         var warning = (await smarthost.WaitForMessagesAsync(1, deadline.Token))[0];
+        var doctor = await appliance.CliAsync(deadline.Token, "doctor");
         var firstPort = appliance.Port;
         await appliance.StopAsync(deadline.Token);
         await appliance.RunAsync(deadline.Token);
@@ -225,6 +227,10 @@ public sealed partial class AccountMailTests
         warning.TextBody.Should().Contain($"SHA-256 {fingerprint}").And.Contain($"browsers see at https://rs.example.internal:{firstPort}/");
         smarthost.Messages().Should().ContainSingle("a restart sends no second warning for the same certificate and threshold");
         appliance.Server.Stderr.Should().Contain("expires in 5 days");
+        healthy.ExitCode.Should().Be(0, healthy.Stdout);
+        healthy.Stdout.Should().StartWith("ok\tserver certificate\t").And.Contain("ok\tappliance CA\t").And.Contain("ok\taudit trail\t");
+        doctor.ExitCode.Should().Be(1, "monitoring notices a certificate about to expire");
+        doctor.Stdout.Should().MatchRegex(@"warning\tserver certificate\tO=PrivateServer, CN=rs\.example\.internal \(appliance-ca\): expires on \d{4}-\d\d-\d\d, in 4 days");
     }
 
     /// <summary>

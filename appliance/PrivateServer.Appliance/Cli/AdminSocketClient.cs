@@ -73,6 +73,8 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<MailView>> QueueTestMailAsync(TestMailRequest request, CancellationToken cancellationToken) =>
         PostAsync<TestMailRequest, MailView>("mail/test", request, cancellationToken);
 
+    public Task<DoctorReport> DiagnoseAsync(CancellationToken cancellationToken) => GetAsync<DoctorReport>("doctor", cancellationToken);
+
     public Task<CertificateView> ShowCertificateAsync(CancellationToken cancellationToken) => GetAsync<CertificateView>("certificate", cancellationToken);
 
     public Task<AdminOutcome<CertificateView>> ImportCertificateAsync(CertificateImportRequest request, CancellationToken cancellationToken) =>

@@ -25,6 +25,7 @@ internal sealed class ApplianceCli
             GroupVerbs.Create(_context),
             CaVerbs.Create(_context),
             CertVerbs.Create(_context),
+            DoctorVerb.Create(_context),
             HostVerbs.EnrollToken(_context),
             HostVerbs.Host(_context),
             AuditVerbs.Create(_context),

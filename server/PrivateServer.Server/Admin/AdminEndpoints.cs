@@ -36,6 +36,7 @@ public static class AdminEndpoints
             sp.GetRequiredService<ILogger<CertificateAdministration>>(), sp.GetService<ServerCertificateStore>()));
         services.AddOptions<AcmeOptions>().BindConfiguration(AcmeOptions.SectionName);
         services.TryAddSingleton<AcmeCertificates>();
+        services.TryAddSingleton<ApplianceDoctor>();
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
@@ -107,6 +108,8 @@ public static class AdminEndpoints
             return outcome.Value is { } queued ? TypedResults.Ok(queued) : Problem(outcome.Failure!);
         });
 
+        admin.MapGet("/doctor", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.DiagnoseAsync(cancellationToken)));
         admin.MapGet("/certificate", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ShowCertificateAsync(cancellationToken)));
         admin.MapPost("/certificate/import", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (

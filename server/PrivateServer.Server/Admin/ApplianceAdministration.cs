@@ -4,7 +4,7 @@ namespace PrivateServer.Server.Admin;
 
 /// <summary>The in-process admin verbs: accounts, hosts, audit and mail.</summary>
 public sealed class ApplianceAdministration(
-    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme) : IApplianceAdministration
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme, ApplianceDoctor doctor) : IApplianceAdministration
 {
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         accounts.AddUserAsync(request, cancellationToken);
@@ -53,6 +53,8 @@ public sealed class ApplianceAdministration(
 
     public Task<AdminOutcome<Tls.CertificateView>> ObtainAcmeCertificateAsync(Tls.Acme.AcmeRequest request, CancellationToken cancellationToken) =>
         acme.ObtainAsync(request, cancellationToken);
+
+    public Task<DoctorReport> DiagnoseAsync(CancellationToken cancellationToken) => doctor.DiagnoseAsync(cancellationToken);
 
     public static MailView View(OutboxMail mail)
     {

@@ -51,4 +51,7 @@ public interface IApplianceAdministration
 
     /// <summary>Sets up ACME with an internal ACME CA and installs the certificate it issues now.</summary>
     Task<AdminOutcome<Tls.CertificateView>> ObtainAcmeCertificateAsync(Tls.Acme.AcmeRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Certificate lifetimes, the audit trail, mail and ACME: what needs attention.</summary>
+    Task<DoctorReport> DiagnoseAsync(CancellationToken cancellationToken);
 }

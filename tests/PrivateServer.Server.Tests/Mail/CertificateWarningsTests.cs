@@ -28,7 +28,7 @@ public sealed class CertificateWarningsTests : IAsyncLifetime, IDisposable
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
-    public async Task Warnings_GoToEnabledAdminsOnceEachAt30_7And1DaysLeft_AlsoAcrossRestarts()
+    public async Task Warnings_GoToEnabledAdminsOnceEachAt30_7And1DaysLeft_AlsoAcrossRestarts_AndForTheCaToo()
     {
         var end = new DateTimeOffset(_certificates!.Certificate.NotAfter.ToUniversalTime());
         var clock = new ManualClock(end.AddDays(-31));
@@ -45,15 +45,19 @@ public sealed class CertificateWarningsTests : IAsyncLifetime, IDisposable
         var one = await Warnings(clock).CheckAsync(CancellationToken.None);
         clock.Advance(TimeSpan.FromDays(3));
         var expired = await Warnings(clock).CheckAsync(CancellationToken.None);
+        clock.Advance(new DateTimeOffset(_certificates.CaCertificate.NotAfter.ToUniversalTime()) - clock.GetUtcNow() - TimeSpan.FromDays(19.5));
+        var ca = await Warnings(clock).CheckAsync(CancellationToken.None);
         var mails = await new LiteDbOutbox(_temp.Database).ListAsync(includeSent: true, 20, CancellationToken.None);
 
-        (early, thirty, again, seven, afterRestart, one, expired).Should().Be((0, 2, 0, 2, 0, 2, 0));
+        (early, thirty, again, seven, afterRestart, one, expired, ca).Should().Be((0, 2, 0, 2, 0, 2, 0, 2));
         mails.Select(m => m.To).Distinct().Should().BeEquivalentTo(["admin@example.internal", "second@example.internal"]);
         mails.Select(m => m.Subject).Distinct().Should().BeEquivalentTo([
             "PrivateServer: the server certificate expires in 30 days",
             "PrivateServer: the server certificate expires in 7 days",
-            "PrivateServer: the server certificate expires within a day"]);
-        mails.Should().AllSatisfy(m => m.Text.Should().Contain("Installed hosts are not affected"));
+            "PrivateServer: the server certificate expires within a day",
+            "PrivateServer: the appliance CA expires in 20 days"]);
+        mails.Where(m => m.Subject.Contains("server certificate", StringComparison.Ordinal)).Should().AllSatisfy(m => m.Text.Should().Contain("Installed hosts are not affected"));
+        mails.Where(m => m.Subject.Contains("appliance CA", StringComparison.Ordinal)).Should().AllSatisfy(m => m.Text.Should().Contain("hosts can no longer connect"));
     }
 
     public void Dispose()
