@@ -6,23 +6,31 @@ namespace PrivateServer.IntegrationTests;
 public sealed class ResilienceTests
 {
     [Fact]
-    public async Task ServerRestart_HostComesBackOnlineByItself()
+    public async Task ServerRestart_AfterACompanyCertificateWasImported_HostComesBackOnlineByItself_AndTheCertificateStays()
     {
         using var deadline = TestDeadline.Start(180);
+        using var company = await CompanyCa.CreateAsync(deadline.Token);
+        var certificate = await company.IssueAsync("server", ["rs.example.internal", "localhost"], 90, deadline.Token);
         await using var rig = await SupportRig.StartAsync(deadline.Token);
         var state = await rig.EnrollHostAsync("pc1", deadline.Token);
         var host = await rig.StartHostAsync(state, deadline.Token, "--service", "screen=127.0.0.1:5999");
         var port = rig.Appliance.Port;
+        var imported = await SupportRig.MustAsync(rig.Appliance.CliAsync(
+            deadline.Token, "cert", "import", "--cert", certificate.Certificate, "--key", certificate.Key, "--ca-file", company.RootPem));
 
+        using var companyRoot = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(company.RootPem, deadline.Token));
+        rig.Appliance.BrowserRoot = companyRoot;
         await rig.Appliance.StopAsync(deadline.Token);
         await host.WaitForStderrAsync("Offline: ", deadline.Token);
         await Task.Delay(1500, deadline.Token);
         await rig.Appliance.RunAsync(deadline.Token, port);
         await host.WaitForStderrAsync("Online as ", deadline.Token, skip: 1);
         var list = await rig.Appliance.CliAsync(deadline.Token, "host", "list");
+        var served = await CompanyCa.PresentedFingerprintAsync(port, "rs.example.internal", deadline.Token);
 
         list.Stdout.Should().StartWith("pc1\t").And.Contain("\tonline\t");
         host.HasExited.Should().BeFalse();
+        served.Should().Be(imported.Stdout.Trim(), "the imported certificate is served after the restart too");
     }
 
     [Fact]

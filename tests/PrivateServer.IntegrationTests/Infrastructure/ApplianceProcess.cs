@@ -26,6 +26,9 @@ public sealed class ApplianceProcess : IAsyncDisposable
     /// <summary>The appliance CA as <c>ca export</c> wrote it.</summary>
     public X509Certificate2 Ca { get; }
 
+    /// <summary>The root the certificate browsers get chains to: the appliance CA, unless a test imported a company certificate (the test owns it).</summary>
+    public X509Certificate2? BrowserRoot { get; set; }
+
     public int Port { get; private set; }
 
     public Uri BaseAddress => new($"https://localhost:{Port}/");
@@ -122,7 +125,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public Task<ProcessResult> CliAsync(CancellationToken cancellationToken, params string[] arguments) =>
         ChildProcess.RunAsync(Programs.Appliance, [.. arguments, "--data", DataDirectory], cancellationToken);
 
-    public HttpClient CreateClient(CookieContainer? cookies = null) => CaTrust.CreateClient(Ca, BaseAddress, cookies);
+    public HttpClient CreateClient(CookieContainer? cookies = null) => CaTrust.CreateClient(BrowserRoot ?? Ca, BaseAddress, cookies);
 
     public async ValueTask DisposeAsync()
     {
