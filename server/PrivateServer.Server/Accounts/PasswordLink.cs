@@ -25,6 +25,9 @@ public interface IPasswordLinkStore
 
     Task<PasswordLink?> FindAsync(string hash, CancellationToken cancellationToken);
 
+    /// <summary>The newest link of the user for the purpose, used or not; null when there is none.</summary>
+    Task<PasswordLink?> NewestAsync(string user, PasswordLinkPurpose purpose, CancellationToken cancellationToken);
+
     /// <summary>Marks a live link used; null when it is unknown, used or expired (so only one caller ever gets it).</summary>
     Task<PasswordLink?> RedeemAsync(string hash, DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -25,13 +25,22 @@ public enum PasswordLinkOutcome
 
 /// <summary>
 /// Single-use set-password links sent by mail: invitations for new users (72 h) and password resets (1 h).
-/// A reset request never tells whether the account or address exists; each step is audited.
+/// A reset request never tells whether the account or address exists; each step is audited. One reset mail per account
+/// per 10 minutes and 10 requests per source address and hour keep anyone from flooding a mailbox.
 /// </summary>
 public sealed partial class PasswordLinks(
     IUserStore users, IPasswordLinkStore links, Mailer mailer, PasswordService passwords, AuditTrail audit, TimeProvider time, ILogger<PasswordLinks> logger)
 {
     public static readonly TimeSpan InvitationLifetime = TimeSpan.FromHours(72);
     public static readonly TimeSpan ResetLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>At most one reset mail per account in this time (a mailbox cannot be flooded).</summary>
+    public static readonly TimeSpan ResetSpacing = TimeSpan.FromMinutes(10);
+
+    /// <summary>At most this many reset requests per source address and hour; more are answered alike and do nothing.</summary>
+    public const int ResetRequestsPerHour = 10;
+
+    private readonly Dictionary<string, (DateTimeOffset Since, int Count)> _requests = new(StringComparer.Ordinal);
 
     /// <summary>The page a link opens; the token follows as <c>?token=</c>.</summary>
     public const string SetPasswordPath = "/password/set";
@@ -63,6 +72,13 @@ public sealed partial class PasswordLinks(
     /// </summary>
     public async Task RequestResetAsync(string nameOrEmail, string? language, string? source, CancellationToken cancellationToken)
     {
+        if (!CountRequest(source ?? "-"))
+        {
+            LogResetThrottled(logger, source ?? "-");
+            await audit.RecordAsync("anonymous", "password.reset-throttled", null, null, source, AuditTrail.Details(("limit", "source")), cancellationToken);
+            return;
+        }
+
         var asked = (nameOrEmail ?? string.Empty).Trim();
         var user = asked.Length is 0 or > Mailer.MaximumAddressLength ? null
             : asked.Contains('@', StringComparison.Ordinal)
@@ -72,6 +88,13 @@ public sealed partial class PasswordLinks(
         {
             LogResetNotSent(logger, source ?? "-");
             await audit.RecordAsync("anonymous", "password.reset-refused", null, null, source, null, cancellationToken);
+            return;
+        }
+
+        if (await links.NewestAsync(user.Name, PasswordLinkPurpose.Reset, cancellationToken) is { } newest && time.GetUtcNow() - newest.CreatedAt < ResetSpacing)
+        {
+            LogResetThrottled(logger, source ?? "-");
+            await audit.RecordAsync(user.Name, "password.reset-throttled", user.Name, null, source, AuditTrail.Details(("limit", "account")), cancellationToken);
             return;
         }
 
@@ -142,6 +165,26 @@ public sealed partial class PasswordLinks(
         return (token, expires);
     }
 
+    /// <summary>Counts a reset request of a source address in its hour; false once the address is over the limit.</summary>
+    private bool CountRequest(string source)
+    {
+        var now = time.GetUtcNow();
+        lock (_requests)
+        {
+            if (_requests.Count > 10_000)
+            {
+                foreach (var old in _requests.Where(r => now - r.Value.Since > TimeSpan.FromHours(1)).Select(r => r.Key).ToList())
+                {
+                    _requests.Remove(old);
+                }
+            }
+
+            var (since, count) = _requests.TryGetValue(source, out var seen) && now - seen.Since <= TimeSpan.FromHours(1) ? seen : (now, 0);
+            _requests[source] = (since, count + 1);
+            return count < ResetRequestsPerHour;
+        }
+    }
+
     private static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Password reset link mailed for user {UserName}, asked from {Source}")]
@@ -149,6 +192,9 @@ public sealed partial class PasswordLinks(
 
     [LoggerMessage(EventId = 4021, Level = LogLevel.Information, Message = "Password reset asked from {Source} for no enabled account with an address; nothing sent")]
     private static partial void LogResetNotSent(ILogger logger, string source);
+
+    [LoggerMessage(EventId = 4023, Level = LogLevel.Warning, Message = "Password reset asked from {Source} too often; nothing sent")]
+    private static partial void LogResetThrottled(ILogger logger, string source);
 
     [LoggerMessage(EventId = 4022, Level = LogLevel.Information, Message = "User {UserName} set a password through a link ({Purpose})")]
     private static partial void LogPasswordSet(ILogger logger, string userName, PasswordLinkPurpose purpose);

@@ -42,6 +42,13 @@ internal sealed class LiteDbPasswordLinkStore(ApplianceDatabase database) : IPas
         return Task.FromResult(Links.FindOne(l => l.Hash == hash)?.ToLink());
     }
 
+    public Task<PasswordLink?> NewestAsync(string user, PasswordLinkPurpose purpose, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var kind = purpose.ToString();
+        return Task.FromResult(Links.Find(l => l.User == user && l.Purpose == kind).OrderByDescending(l => l.CreatedAt).FirstOrDefault()?.ToLink());
+    }
+
     public async Task<PasswordLink?> RedeemAsync(string hash, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _write.WaitAsync(cancellationToken);

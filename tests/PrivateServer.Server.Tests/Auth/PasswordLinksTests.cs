@@ -83,6 +83,28 @@ public sealed partial class PasswordLinksTests : IAsyncLifetime, IDisposable
         expired.Should().Be(PasswordLinkOutcome.InvalidLink);
     }
 
+    [Fact]
+    public async Task Reset_SendsOneMailPerAccountPerTenMinutes_AndNothingForASourceOverTenRequestsAnHour()
+    {
+        await _links.RequestResetAsync("carol", "en", "192.0.2.8", CancellationToken.None);
+        await _links.RequestResetAsync("carol", "en", "192.0.2.9", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        await _links.RequestResetAsync("carol", "en", "192.0.2.9", CancellationToken.None);
+        for (var i = 0; i < 10; i++)
+        {
+            await _links.RequestResetAsync("nobody", "en", "198.51.100.1", CancellationToken.None);
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        await _links.RequestResetAsync("carol", "en", "198.51.100.1", CancellationToken.None);
+        var mails = await _outbox.ListAsync(includeSent: true, 10, CancellationToken.None);
+        var last = await new LiteDbAuditLog(_temp!.Database).LastAsync(CancellationToken.None);
+
+        mails.Should().HaveCount(2, "the second request within 10 minutes sends nothing, the one after 11 minutes does, the 11th from one address nothing");
+        last!.Entry.Action.Should().Be("password.reset-throttled");
+        last.Entry.Source.Should().Be("198.51.100.1");
+    }
+
     public void Dispose() => _temp?.Dispose();
 
     private static string TokenIn(OutboxMail mail) => TokenPattern().Match(mail.Text).Groups[1].Value;
