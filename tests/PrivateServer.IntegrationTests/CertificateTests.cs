@@ -17,6 +17,8 @@ public sealed class CertificateTests
         var pfx = await company.ExportPfxAsync("second", "Pfx-Secret-1", deadline.Token);
         var expiring = await company.IssueAsync("expiring", Names, 3, deadline.Token);
         var otherName = await company.IssueAsync("other", ["other.example.internal"], 90, deadline.Token);
+        var expired = company.IssueWithDotNet("expired", Names, expired: true, belowIntermediate: false);
+        var incomplete = company.IssueWithDotNet("incomplete", Names, expired: false, belowIntermediate: true);
         var pfxPassword = Path.Combine(company.Folder, "pfx.pw");
         await File.WriteAllTextAsync(pfxPassword, "Pfx-Secret-1\n", deadline.Token);
         var wrongPassword = Path.Combine(company.Folder, "wrong.pw");
@@ -33,6 +35,8 @@ public sealed class CertificateTests
         {
             await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", first.Certificate, "--key", second.Key, "--ca-file", company.RootPem),
             await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", expiring.Certificate, "--key", expiring.Key, "--ca-file", company.RootPem),
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", expired.Certificate, "--key", expired.Key, "--ca-file", company.RootPem),
+            await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", incomplete.Certificate, "--key", incomplete.Key, "--ca-file", company.RootPem),
             await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", otherName.Certificate, "--key", otherName.Key, "--ca-file", company.RootPem),
             await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--cert", second.Certificate, "--key", second.Key),
             await rig.Appliance.CliAsync(deadline.Token, "cert", "import", "--pfx", pfx, "--password-file", wrongPassword),
@@ -54,6 +58,8 @@ public sealed class CertificateTests
         refusals.Select(r => r.StderrLines.Single()).Should().Equal(
             "privateserver: the private key does not belong to the certificate (or is not a PEM private key)",
             $"privateserver: the certificate expires on {ExpiryOf(refusals[1])}, in less than 7 days",
+            $"privateserver: the certificate expired on {ExpiredOn(refusals[2])}",
+            "privateserver: the chain is incomplete: the certificate of 'CN=Example Company Issuing CA, O=Example Company', which issued 'CN=rs.example.internal, O=Example Company', was not given",
             "privateserver: the certificate does not name the appliance's host name rs.example.internal (it names: other.example.internal)",
             "privateserver: no root certificate was given: put the chain up to the root into the file, or give the root with --ca-file",
             "privateserver: the PFX file cannot be opened: its password is wrong, or it is not a PFX (PKCS#12) file");
@@ -67,6 +73,9 @@ public sealed class CertificateTests
         forwarded.Should().BePositive("a new session to the host works after the switch");
         host.Stderr.Should().NotContain("certificate");
     }
+
+    private static string ExpiredOn(ProcessResult refusal) =>
+        System.Text.RegularExpressions.Regex.Match(refusal.Stderr, @"expired on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)").Groups[1].Value;
 
     private static string ExpiryOf(ProcessResult refusal) =>
         System.Text.RegularExpressions.Regex.Match(refusal.Stderr, @"expires on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)").Groups[1].Value;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace PrivateServer.IntegrationTests.Infrastructure;
 
@@ -42,6 +43,45 @@ public sealed class CompanyCa : IDisposable
         await OpensslAsync(cancellationToken, "x509", "-req", "-in", name + ".csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", name + ".pem",
             "-days", days.ToString(CultureInfo.InvariantCulture), "-extfile", name + ".ext");
         return (Path.Combine(Folder, name + ".pem"), Path.Combine(Folder, name + ".key"));
+    }
+
+    /// <summary>
+    /// Certificates openssl cannot easily make here, signed with the same root key: NAME.pem / NAME.key either already expired,
+    /// or issued by an intermediate CA that is not in the file (an incomplete chain).
+    /// </summary>
+    public (string Certificate, string Key) IssueWithDotNet(string name, IReadOnlyList<string> dnsNames, bool expired, bool belowIntermediate)
+    {
+        using var root = X509Certificate2.CreateFromPemFile(RootPem, Path.Combine(Folder, "root.key"));
+        using var rootKey = root.GetECDsaPrivateKey()!;
+        var now = DateTimeOffset.UtcNow;
+        using var intermediateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        X500DistinguishedName issuerName = root.SubjectName;
+        var signer = X509SignatureGenerator.CreateForECDsa(rootKey);
+        if (belowIntermediate)
+        {
+            var intermediate = new CertificateRequest("CN=Example Company Issuing CA, O=Example Company", intermediateKey, HashAlgorithmName.SHA256);
+            intermediate.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+            intermediate.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            using var issued = intermediate.Create(root.SubjectName, signer, now.AddDays(-1), now.AddYears(2), RandomNumberGenerator.GetBytes(8));
+            (issuerName, signer) = (issued.SubjectName, X509SignatureGenerator.CreateForECDsa(intermediateKey));
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={dnsNames[0]}, O=Example Company", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        foreach (var dnsName in dnsNames)
+        {
+            names.AddDnsName(dnsName);
+        }
+
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var certificate = request.Create(
+            issuerName, signer, expired ? now.AddDays(-60) : now.AddDays(-1), expired ? now.AddDays(-1) : now.AddDays(90), RandomNumberGenerator.GetBytes(8));
+        var paths = (Certificate: Path.Combine(Folder, name + ".pem"), Key: Path.Combine(Folder, name + ".key"));
+        File.WriteAllText(paths.Certificate, certificate.ExportCertificatePem() + "\n");
+        File.WriteAllText(paths.Key, key.ExportPkcs8PrivateKeyPem() + "\n");
+        return paths;
     }
 
     /// <summary>NAME.pfx with the certificate, its key and the root, protected by <paramref name="password"/>.</summary>
