@@ -148,6 +148,11 @@ internal sealed class HostSessions : IDisposable
     {
         var count = _sessions.Count;
         EndAllSessions(null, finish: false);
+        if (count > 0)
+        {
+            Decide(OneSessionOutcome.Ended);
+        }
+
         _terminal.Say(count == 0 ? HostText.NoSessionRunning : HostText.StoppedSessions(count));
         _ = TellServerAsync(count > 0);
     }
@@ -229,6 +234,11 @@ internal sealed class HostSessions : IDisposable
                 // While a session runs, a warm relay connection waits for its next stream.
                 Volatile.Read(ref _relays)?.KeepSpare(true);
                 _terminal.Say(HostText.SessionBanner(session.Id, request.SupporterDisplayName, rights));
+            }
+
+            if (!accepted)
+            {
+                Decide(OneSessionOutcome.Refused);
             }
 
             await channel.SendAsync(
@@ -378,6 +388,18 @@ internal sealed class HostSessions : IDisposable
     /// With one session only, the first refusal or end finishes <see cref="ServeAsync"/>: the channel is
     /// closed properly (so what was sent before arrives), and cut a few seconds later if the server does not answer.
     /// </summary>
+    /// <summary>
+    /// Records how the one session went before the server hears of it: the server answers an ad-hoc customer's refusal or
+    /// stop by closing the channel, which must not read as "no session came about".
+    /// </summary>
+    private void Decide(OneSessionOutcome outcome)
+    {
+        if (Volatile.Read(ref _oneSessionOver) is not null && Outcome == OneSessionOutcome.None)
+        {
+            Outcome = outcome;
+        }
+    }
+
     private void Finish(OneSessionOutcome outcome)
     {
         if (Volatile.Read(ref _oneSessionOver) is not { } over)
