@@ -54,10 +54,7 @@ public static class AdminEndpoints
         });
         admin.MapPost("/users/{name}/invite", async Task<Results<Ok<AddUserResponse>, ProblemHttpResult>> (
             string name, InviteUserRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.InviteUserAsync(request with { Name = name }, cancellationToken);
-            return outcome.Value is { } invited ? TypedResults.Ok(invited) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.InviteUserAsync(request with { Name = name }, cancellationToken)));
         admin.MapGet("/users", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListUsersAsync(cancellationToken)));
 
@@ -80,33 +77,21 @@ public static class AdminEndpoints
             TypedResults.Ok(await administration.ListHostsAsync(cancellationToken)));
         admin.MapPost("/hosts/{host}/revoke", async Task<Results<Ok<HostView>, ProblemHttpResult>> (
             string host, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.RevokeHostAsync(host, cancellationToken);
-            return outcome.Value is { } revoked ? TypedResults.Ok(revoked) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.RevokeHostAsync(host, cancellationToken)));
         admin.MapGet("/audit/verify", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.VerifyAuditAsync(cancellationToken)));
         admin.MapPost("/audit/export", async Task<Results<Ok<AuditExportResult>, ProblemHttpResult>> (
             AuditExportRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.ExportAuditAsync(request, cancellationToken);
-            return outcome.Value is { } export ? TypedResults.Ok(export) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.ExportAuditAsync(request, cancellationToken)));
 
         admin.MapGet("/mail", async (bool? all, IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListMailAsync(all ?? false, cancellationToken)));
         admin.MapPost("/mail/test", async Task<Results<Ok<MailView>, ProblemHttpResult>> (
             TestMailRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.QueueTestMailAsync(request, cancellationToken);
-            return outcome.Value is { } queued ? TypedResults.Ok(queued) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.QueueTestMailAsync(request, cancellationToken)));
         admin.MapPost("/mail/{id}/retry", async Task<Results<Ok<MailView>, ProblemHttpResult>> (
             string id, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.RetryMailAsync(id, cancellationToken);
-            return outcome.Value is { } queued ? TypedResults.Ok(queued) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.RetryMailAsync(id, cancellationToken)));
 
         admin.MapGet("/doctor", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.DiagnoseAsync(cancellationToken)));
@@ -114,25 +99,21 @@ public static class AdminEndpoints
             TypedResults.Ok(await administration.ShowCertificateAsync(cancellationToken)));
         admin.MapPost("/certificate/import", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
             CertificateImportRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.ImportCertificateAsync(request, cancellationToken);
-            return outcome.Value is { } imported ? TypedResults.Ok(imported) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.ImportCertificateAsync(request, cancellationToken)));
         admin.MapPost("/certificate/acme", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
             AcmeRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.ObtainAcmeCertificateAsync(request, cancellationToken);
-            return outcome.Value is { } issued ? TypedResults.Ok(issued) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.ObtainAcmeCertificateAsync(request, cancellationToken)));
         admin.MapPost("/certificate/rollback", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
             IApplianceAdministration administration, CancellationToken cancellationToken) =>
-        {
-            var outcome = await administration.RollbackCertificateAsync(cancellationToken);
-            return outcome.Value is { } restored ? TypedResults.Ok(restored) : Problem(outcome.Failure!);
-        });
+            Answer(await administration.RollbackCertificateAsync(cancellationToken)));
 
         return endpoints;
     }
+
+    /// <summary>The outcome's value (200), or its failure as a problem document.</summary>
+    private static Results<Ok<T>, ProblemHttpResult> Answer<T>(AdminOutcome<T> outcome)
+        where T : class =>
+        outcome.Value is { } value ? TypedResults.Ok(value) : Problem(outcome.Failure!);
 
     private static ProblemHttpResult Problem(AdminFailure failure) =>
         TypedResults.Problem(detail: failure.Message, statusCode: failure.Kind switch
