@@ -37,14 +37,16 @@ internal sealed partial class MailSender(
                 {
                     await DeliverDueAsync(settings, stoppingToken);
                 }
-                else if (blocked != reported && await outbox.NextDueAsync(stoppingToken) is not null)
+
+                var next = await outbox.NextDueAsync(stoppingToken);
+                if (blocked is not null && blocked != reported && next is not null)
                 {
                     LogBlocked(logger, blocked);
                 }
 
                 reported = blocked;
-                var next = await outbox.NextDueAsync(stoppingToken);
-                var nap = next is { } due ? due - time.GetUtcNow() : LongestNap;
+                // While mail cannot go out, due mail stays due: look again when woken (new mail, new settings) or after the longest nap.
+                var nap = blocked is null && next is { } due ? due - time.GetUtcNow() : LongestNap;
                 nap = nap < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : nap > LongestNap ? LongestNap : nap;
                 await wakeup.WaitAsync(nap, stoppingToken);
             }
