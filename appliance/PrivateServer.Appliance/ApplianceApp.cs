@@ -25,6 +25,9 @@ namespace PrivateServer.Appliance;
 /// </summary>
 public static class ApplianceApp
 {
+    /// <summary>The Windows service the MSI installs (packaging/msi).</summary>
+    public const string WindowsServiceName = "PrivateServer";
+
     /// <param name="configuration">The merged configuration (<see cref="ApplianceConfiguration"/>).</param>
     /// <param name="folder">The initialised data folder.</param>
     /// <param name="database">The opened database; the caller owns it.</param>
@@ -50,6 +53,9 @@ public static class ApplianceApp
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger, dispose: true);
+        // Installed as a service: READY=1 to systemd once serving (Type=notify), SCM start/stop on Windows. Both do nothing otherwise.
+        builder.Services.AddSystemd();
+        builder.Services.AddWindowsService(service => service.ServiceName = WindowsServiceName);
 
         builder.Services.AddOptions<ApplianceOptions>().BindConfiguration(ApplianceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<LogOptions>().BindConfiguration(LogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using PrivateServer.Certs.Issuance;
 using PrivateServer.Server.Setup;
+using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Appliance.Cli;
 
@@ -42,18 +43,9 @@ internal static class InitVerb
                     : throw new CommandFailedException($"--hostname: {error}"));
             }
 
-            if (names.Count == 0 && SubjectName.TryParse(Dns.GetHostName(), out var machine, out _))
-            {
-                names.Add(machine!);
-            }
-
             var password = parse.GetValue(passwordFile) is { } file ? CliContext.ReadSecretFile(file) : null;
-            var result = await new ApplianceInitializer(TimeProvider.System).InitialiseAsync(
-                folder, new InitRequest(names, parse.GetValue(admin)!, password), cancellationToken);
-
-            context.Error.WriteLine($"Initialised PrivateServer in {folder.Root}.");
-            context.Error.WriteLine($"CA fingerprint (modules pin it with --ca-fingerprint): {result.CaFingerprint}");
-            if (result.GeneratedAdminPassword is { } generated)
+            var generated = await InitialiseAsync(context, folder, names, parse.GetValue(admin)!, password, cancellationToken);
+            if (generated is not null)
             {
                 context.Error.WriteLine($"The password of the admin user '{parse.GetValue(admin)}' follows on standard output; it is shown only this once.");
                 context.Out.WriteLine(generated);
@@ -62,5 +54,21 @@ internal static class InitVerb
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Initialises <paramref name="folder"/> (this machine's name when no host name is given); returns the generated admin password, if one was generated.</summary>
+    public static async Task<string?> InitialiseAsync(
+        CliContext context, DataFolder folder, List<SubjectName> names, string admin, string? password, CancellationToken cancellationToken)
+    {
+        if (names.Count == 0 && SubjectName.TryParse(Dns.GetHostName(), out var machine, out _))
+        {
+            names.Add(machine!);
+        }
+
+        var result = await new ApplianceInitializer(TimeProvider.System).InitialiseAsync(
+            folder, new InitRequest(names, admin, password), cancellationToken);
+        context.Error.WriteLine($"Initialised PrivateServer in {folder.Root}.");
+        context.Error.WriteLine($"CA fingerprint (modules pin it with --ca-fingerprint): {result.CaFingerprint}");
+        return result.GeneratedAdminPassword;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using PrivateServer.Appliance.Hosting;
 using PrivateServer.Protocol;
+using PrivateServer.Protocol.Files;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
@@ -19,7 +20,11 @@ internal static class RunVerb
             Description = "HTTPS addresses to listen on, separated by ';' (default https://0.0.0.0:443).",
             HelpName = "URLS",
         };
-        var command = new Command("run", "Starts the appliance and serves until stopped (SIGINT/SIGTERM).") { urls };
+        var init = new Option<bool>("--init")
+        {
+            Description = "Initialise the data folder first if it is empty (this machine's name; the generated admin password goes to DATA/initial-admin-password, readable by the service account only). The Windows service uses it.",
+        };
+        var command = new Command("run", "Starts the appliance and serves until stopped (SIGINT/SIGTERM).") { urls, init };
         context.SetAction(command, async (parse, cancellationToken) =>
         {
             var flags = parse.GetValue(urls) is { } given
@@ -30,6 +35,11 @@ internal static class RunVerb
             var logs = CliContext.Bind<LogOptions>(configuration, LogOptions.SectionName);
             var listen = ListenAddress.ParseAll(appliance.Urls);
             var folder = new DataFolder(appliance.DataDirectory);
+            if (parse.GetValue(init) && !folder.IsInitialised)
+            {
+                await InitialiseForServiceAsync(context, folder, cancellationToken);
+            }
+
             folder.EnsureInitialised();
 
             await AdminSocket.ClaimAsync(folder, cancellationToken);
@@ -63,5 +73,16 @@ internal static class RunVerb
             return 0;
         });
         return command;
+    }
+
+    private static async Task InitialiseForServiceAsync(CliContext context, DataFolder folder, CancellationToken cancellationToken)
+    {
+        var password = await InitVerb.InitialiseAsync(context, folder, [], "admin", null, cancellationToken);
+        if (password is not null)
+        {
+            SecureFile.WriteAllText(folder.InitialAdminPasswordPath, password + Environment.NewLine);
+            context.Error.WriteLine(
+                $"The password of the admin user 'admin' is in {folder.InitialAdminPasswordPath}: log in, change it, then delete the file.");
+        }
     }
 }

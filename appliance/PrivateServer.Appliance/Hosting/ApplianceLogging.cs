@@ -7,7 +7,8 @@ using Serilog.Events;
 namespace PrivateServer.Appliance.Hosting;
 
 /// <summary>
-/// Serilog: people read the console (standard error), files keep DATA/logs/privateserver-YYYYMMDD.log.
+/// Serilog: people read the console (standard error, the journal under systemd), files keep
+/// privateserver-YYYYMMDD.log in DATA/logs or <see cref="LogOptions.Directory"/>.
 /// Framework chatter stays at Warning; request lines carry the path, never the query string.
 /// </summary>
 public static class ApplianceLogging
@@ -22,7 +23,8 @@ public static class ApplianceLogging
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(options);
-        SecureFile.CreatePrivateDirectory(folder.LogsDirectory);
+        var directory = string.IsNullOrWhiteSpace(options.Directory) ? folder.LogsDirectory : Path.GetFullPath(options.Directory);
+        SecureFile.CreatePrivateDirectory(directory);
         return new LoggerConfiguration()
             .MinimumLevel.Is(options.Level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
@@ -32,7 +34,7 @@ public static class ApplianceLogging
             .Enrich.FromLogContext()
             .WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose, formatProvider: CultureInfo.InvariantCulture)
             .WriteTo.File(
-                Path.Combine(folder.LogsDirectory, "privateserver-.log"),
+                Path.Combine(directory, "privateserver-.log"),
                 rollingInterval: RollingInterval.Day,
                 retainedFileCountLimit: options.RetainedFiles,
                 outputTemplate: FileTemplate,

@@ -102,7 +102,7 @@ internal static class HostVerbs
             using (certificate)
             using (var agent = new HostAgent(ModuleClient.ParseServer(identity.Server), pin, ca, certificate, proxyUri, identity.Name, targets, input, error))
             {
-                await agent.RunAsync(cancellationToken);
+                await ServiceHosting.RunAsync(agent.RunAsync, cancellationToken);
             }
 
             await error.WriteLineAsync(HostText.Stopped);

@@ -1,4 +1,7 @@
+using System.Runtime.Versioning;
+using System.Security.AccessControl;
 using System.Security.Cryptography;
+using System.Security.Principal;
 using System.Text;
 
 namespace PrivateServer.Protocol.Files;
@@ -16,12 +19,44 @@ public static class SecureFile
     {
         if (OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(path);
+            if (!Directory.Exists(path))
+            {
+                // The ACL goes on the folder itself; its parents (ProgramData\PrivateServer) keep theirs.
+                var folder = new DirectoryInfo(path);
+                if (folder.Parent is { } parent)
+                {
+                    parent.Create();
+                }
+
+                folder.Create(OwnerOnly());
+            }
         }
         else
         {
             Directory.CreateDirectory(path, OwnerDirectory);
         }
+    }
+
+    /// <summary>Windows' 0700: full control for SYSTEM, Administrators and this account only, not inherited from ProgramData (where Users may read).</summary>
+    [SupportedOSPlatform("windows")]
+    private static DirectorySecurity OwnerOnly()
+    {
+        var security = new DirectorySecurity();
+        security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false);
+        using var current = WindowsIdentity.GetCurrent();
+        var owners = new[]
+        {
+            new SecurityIdentifier(WellKnownSidType.LocalSystemSid, null),
+            new SecurityIdentifier(WellKnownSidType.BuiltinAdministratorsSid, null),
+            current.User ?? new SecurityIdentifier(WellKnownSidType.LocalSystemSid, null),
+        };
+        foreach (var owner in owners.Distinct())
+        {
+            security.AddAccessRule(new FileSystemAccessRule(
+                owner, FileSystemRights.FullControl, InheritanceFlags.ContainerInherit | InheritanceFlags.ObjectInherit, PropagationFlags.None, AccessControlType.Allow));
+        }
+
+        return security;
     }
 
     public static void WriteAllText(string path, string contents) => WriteAllBytes(path, Encoding.UTF8.GetBytes(contents));

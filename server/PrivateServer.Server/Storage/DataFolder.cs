@@ -57,6 +57,9 @@ public sealed class DataFolder
 
     public string LogsDirectory => Path.Combine(Root, "logs");
 
+    /// <summary>Where an unattended first start (<c>run --init</c>, the Debian postinst) leaves the generated admin password (owner only).</summary>
+    public string InitialAdminPasswordPath => Path.Combine(Root, "initial-admin-password");
+
     /// <summary>The audit signing certificate (issued by the appliance CA at first use) and its encrypted key.</summary>
     public string AuditSigningCertificatePath => Path.Combine(Root, "audit", "signing.crt");
 
