@@ -4,10 +4,12 @@ DOTNET ?= dotnet
 CONFIGURATION ?= Release
 RIDS ?= linux-x64 win-x64
 PROGRAMS := appliance/PrivateServer.Appliance modules/PrivateServer.HostModule modules/PrivateServer.SupporterModule
+# The programs the .deb and .msi packages install.
+PACKAGED := appliance/PrivateServer.Appliance modules/PrivateServer.HostModule
 RUN_DATA ?= data
 RUN_URLS ?= https://127.0.0.1:8443
 
-.PHONY: all build build-deps run test test-deps bench bench-deps publish clean
+.PHONY: all build build-deps run test test-deps bench bench-deps publish package package-deps deb msi clean
 
 all: build
 
@@ -24,8 +26,8 @@ run: build
 	@if [ ! -f "$(RUN_DATA)/privateserver.db" ]; then out/privateserver init --data "$(RUN_DATA)"; fi
 	out/privateserver run --data "$(RUN_DATA)" --urls "$(RUN_URLS)"
 
-## test: installs the packages the tests drive (if missing), builds, runs every test project
-test: test-deps build
+## test: installs the packages the tests drive (if missing), builds the programs and the .deb/.msi packages, runs every test project
+test: test-deps build package
 	scripts/run-tests.sh "$(CONFIGURATION)"
 
 test-deps:
@@ -43,6 +45,22 @@ publish:
 	@set -e; for rid in $(RIDS); do for project in $(PROGRAMS); do \
 	  $(DOTNET) publish "$$project" -c Release -r "$$rid" --self-contained -p:PublishSingleFile=true -p:NuGetLockFilePath=obj/publish-$$rid.packages.lock.json --nologo -v:minimal -o "out/publish/$$rid"; \
 	done; done
+
+## deb: out/privateserver_<version>_amd64.deb and out/privateserver-host_<version>_amd64.deb (packaging/debian)
+deb: package-deps
+	$(MAKE) --no-print-directory publish RIDS=linux-x64 PROGRAMS="$(PACKAGED)"
+	packaging/debian/build.sh
+
+## msi: out/privateserver-<version>-x64.msi and out/privateserver-host-<version>-x64.msi (packaging/msi, wixl)
+msi: package-deps
+	$(MAKE) --no-print-directory publish RIDS=win-x64 PROGRAMS="$(PACKAGED)"
+	packaging/msi/build.sh
+
+## package: both
+package: deb msi
+
+package-deps:
+	@scripts/install-packages.sh lintian wixl msitools
 
 clean:
 	rm -rf out

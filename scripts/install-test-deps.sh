@@ -14,6 +14,10 @@ packages=(
   chromium           # the browser Playwright drives for the web console tests (never its own download)
   python3-aiosmtpd   # the real SMTP smarthost (/usr/bin/python3 -m aiosmtpd) the mail tests deliver to
   pebble             # a real ACME CA (and pebble-challtestsrv's DNS) that validates http-01 against the appliance
+  lintian            # checks the .deb packages
+  wixl msitools      # build the .msi packages; msiinfo/msiextract read them back
+  debootstrap        # a throw-away Debian root the .deb packages are installed into
 )
 
 "$(dirname "$0")/install-packages.sh" "${packages[@]}"
+"$(dirname "$0")/make-test-root.sh"
