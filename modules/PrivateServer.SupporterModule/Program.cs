@@ -19,5 +19,8 @@ internal static class Program
             SupporterVerbs.Code(output, error),
             SupporterVerbs.Queue(output, error),
             SupporterVerbs.ConnectCommand(error),
+            SupporterVerbs.List(output, error),
+            SupporterVerbs.Send(output, error),
+            SupporterVerbs.Fetch(output, error),
         };
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using PrivateServer.HostModule.Resources;
 using PrivateServer.Protocol;
 using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Sessions;
 using PrivateServer.Protocol.Transport;
 using PrivateServer.Protocol.Trust;
 
@@ -27,9 +28,14 @@ internal sealed class HostAgent : IDisposable
     private readonly string _name;
     private readonly IReadOnlyDictionary<string, ServiceTarget> _services;
     private readonly HostSessions _sessions;
+    private readonly FileRoot? _files;
 
-    public HostAgent(Uri server, CaPin pin, X509Certificate2 ca, X509Certificate2 certificate, Uri? proxy, string name, IEnumerable<ServiceTarget> services, TextReader input, TextWriter output)
+    /// <summary>An enrolled host (its identity and pinned CA) that offers <paramref name="services"/> and, with <paramref name="files"/>, a shared folder.</summary>
+    public HostAgent(
+        Uri server, CaPin pin, X509Certificate2 ca, X509Certificate2 certificate, Uri? proxy, string name, IEnumerable<ServiceTarget> services,
+        TextReader input, TextWriter output, FileRoot? files = null)
     {
+        _files = files;
         _server = server;
         _pin = pin;
         _ca = ca;
@@ -37,7 +43,7 @@ internal sealed class HostAgent : IDisposable
         _proxy = proxy;
         _name = name;
         _services = services.ToDictionary(s => s.Name, StringComparer.Ordinal);
-        _sessions = new HostSessions(_services, input, output, alwaysAsk: false);
+        _sessions = new HostSessions(_services, input, output, alwaysAsk: false, files);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -54,7 +60,7 @@ internal sealed class HostAgent : IDisposable
                 using var channel = await client.ConnectControlAsync("api/v1/host/connect", bearer: null, ModuleTimings.HostKeepAlive, cancellationToken);
                 var welcome = await GreetAsync(channel, cancellationToken);
                 attempt = 0;
-                _sessions.Terminal.Say(HostText.Online(welcome.Name, welcome.HostId, _server.Authority, DescribeServices(_services.Values)));
+                _sessions.Terminal.Say(HostText.Online(welcome.Name, welcome.HostId, _server.Authority, DescribeServices(_services.Values, _files)));
                 problem = await _sessions.ServeAsync(channel, relays, TimeSpan.FromSeconds(Math.Max(2, welcome.HeartbeatSeconds)), oneSession: false, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -98,16 +104,33 @@ internal sealed class HostAgent : IDisposable
     }
 
     /// <summary>How the host's user reads what it offers.</summary>
-    internal static string DescribeServices(IEnumerable<ServiceTarget> services)
+    internal static string DescribeServices(IEnumerable<ServiceTarget> services, FileRoot? files = null)
     {
         var names = services.Select(s => s.IsScreen ? HostText.ScreenService(s.Name) : s.Name).ToList();
+        if (files is not null)
+        {
+            names.Add(HostText.RightFiles(files.Root));
+        }
+
         return names.Count == 0 ? HostText.NoServices : HostText.Services(string.Join(", ", names));
+    }
+
+    /// <summary>What the hello names: the services, and the file service when a folder is shared.</summary>
+    private List<string> Offered()
+    {
+        var offered = _services.Keys.Order(StringComparer.Ordinal).ToList();
+        if (_files is not null)
+        {
+            offered.Add(SessionPermissions.FilesService);
+        }
+
+        return offered;
     }
 
     private async Task<Welcome> GreetAsync(ControlChannel channel, CancellationToken cancellationToken)
     {
         await channel.SendAsync(
-            new HostHello(_name, RuntimeInformation.OSDescription, ProtocolInfo.ProductVersion(typeof(HostAgent).Assembly), _services.Keys.Order(StringComparer.Ordinal).ToList()),
+            new HostHello(_name, RuntimeInformation.OSDescription, ProtocolInfo.ProductVersion(typeof(HostAgent).Assembly), Offered()),
             cancellationToken);
         using var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         first.CancelAfter(TimeSpan.FromSeconds(30));

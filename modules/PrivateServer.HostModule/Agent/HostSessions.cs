@@ -24,6 +24,7 @@ internal sealed class HostSessions : IDisposable
     private static readonly TimeSpan OneSessionCloseTimeout = TimeSpan.FromSeconds(3);
 
     private readonly IReadOnlyDictionary<string, ServiceTarget> _services;
+    private readonly FileRoot? _files;
     private readonly HostTerminal _terminal;
     private readonly bool _alwaysAsk;
     private readonly ConcurrentDictionary<string, LocalSession> _sessions = new(StringComparer.Ordinal);
@@ -35,9 +36,11 @@ internal sealed class HostSessions : IDisposable
     /// <param name="input">The user's answers and the word 'stop' (<see cref="HostTerminal"/>).</param>
     /// <param name="output">What the user reads.</param>
     /// <param name="alwaysAsk">Ask even when the group's policy allows without asking (ad-hoc customers).</param>
-    public HostSessions(IReadOnlyDictionary<string, ServiceTarget> services, TextReader input, TextWriter output, bool alwaysAsk)
+    /// <param name="files">The folder shared for file transfer, or null.</param>
+    public HostSessions(IReadOnlyDictionary<string, ServiceTarget> services, TextReader input, TextWriter output, bool alwaysAsk, FileRoot? files = null)
     {
         _services = services;
+        _files = files;
         _terminal = new HostTerminal(input, output, EmergencyStop);
         _alwaysAsk = alwaysAsk;
     }
@@ -201,8 +204,8 @@ internal sealed class HostSessions : IDisposable
         try
         {
             var asked = (request.Permissions ?? []).Where(SessionPermissions.IsKnown).Distinct(StringComparer.Ordinal).ToList();
-            var unknownService = asked.FirstOrDefault(p => SessionPermissions.TryGetTunnel(p, out var s) && !_services.ContainsKey(s));
-            var rights = DescribeRights(asked);
+            var unknownService = asked.FirstOrDefault(p => !Offers(p));
+            var rights = DescribeRights(asked, _files?.Root);
             var terms = SupportTerms.Choose(request.Terms, CultureInfo.CurrentUICulture.TwoLetterISOLanguageName);
             bool accepted;
             string? reason = null;
@@ -260,12 +263,17 @@ internal sealed class HostSessions : IDisposable
     /// never granted for a session this host does not hold or a service it does not offer. Streams opened
     /// afterwards carry the new rights; the viewer opens a new screen stream for them.
     /// </summary>
+    /// <summary>Whether this host can give <paramref name="permission"/> at all: its services, and files only with a shared folder.</summary>
+    private bool Offers(string permission) =>
+        SessionPermissions.TryGetTunnel(permission, out var service) ? _services.ContainsKey(service)
+        : permission != SessionPermissions.Files || _files is not null;
+
     private async Task AnswerRightsAsync(ControlChannel channel, SessionRightsRequest request, CancellationToken cancellationToken)
     {
         var asked = (request.Permissions ?? []).Where(SessionPermissions.IsKnown).Distinct(StringComparer.Ordinal).ToList();
         if (!_sessions.TryGetValue(request.SessionId ?? string.Empty, out var session)
             || asked.Count == 0
-            || asked.Any(p => SessionPermissions.TryGetTunnel(p, out var s) && !_services.ContainsKey(s)))
+            || asked.Any(p => !Offers(p)))
         {
             await channel.TrySendAsync(new SessionRightsAnswer(request.AskId, false, [], "not offered by this host"), cancellationToken);
             return;
@@ -313,6 +321,12 @@ internal sealed class HostSessions : IDisposable
 
     private async Task OpenStreamAsync(RelayOpener relays, ControlChannel channel, StreamOpen open, CancellationToken cancellationToken)
     {
+        if (open.Service == SessionPermissions.FilesService)
+        {
+            await ServeFilesAsync(relays, channel, open, cancellationToken);
+            return;
+        }
+
         // Checked here, whatever the server says: only a session this host granted, only a granted service.
         if (!_sessions.TryGetValue(open.SessionId, out var session)
             || !session.Granted.Contains(SessionPermissions.Tunnel(open.Service))
@@ -346,6 +360,27 @@ internal sealed class HostSessions : IDisposable
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
             await channel.TrySendAsync(new StreamFailed(open.StreamId, "the relay stream could not be opened"), cancellationToken);
+        }
+    }
+
+    /// <summary>A file-transfer stream: only in a session granted <c>files</c>, only inside the shared folder; every transfer is reported to the server's audit trail.</summary>
+    private async Task ServeFilesAsync(RelayOpener relays, ControlChannel channel, StreamOpen open, CancellationToken cancellationToken)
+    {
+        if (_files is null || !_sessions.TryGetValue(open.SessionId, out var session) || !session.Granted.Contains(SessionPermissions.Files))
+        {
+            await channel.TrySendAsync(new StreamFailed(open.StreamId, "not granted by this host"), cancellationToken);
+            return;
+        }
+
+        var service = new FileService(_files, report => channel.TrySendAsync(report, cancellationToken), _terminal.Say);
+        try
+        {
+            await using var relay = await relays.OpenAsync(open.Ticket, session.Ended.Token);
+            await service.ServeAsync(session.Id, relay, session.Ended.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or WebSocketException)
+        {
+            // The supporter went away or the session ended; an interrupted upload can be resumed.
         }
     }
 
@@ -434,10 +469,11 @@ internal sealed class HostSessions : IDisposable
     }
 
     /// <summary>The rights as the host's user reads them: "see your screen, use your keyboard and mouse, reach the service 'screen'".</summary>
-    internal static string DescribeRights(IEnumerable<string> permissions) =>
+    internal static string DescribeRights(IEnumerable<string> permissions, string? filesFolder = null) =>
         string.Join(", ", permissions.Select(p =>
             p == SessionPermissions.View ? HostText.RightView
             : p == SessionPermissions.Control ? HostText.RightControl
+            : p == SessionPermissions.Files ? HostText.RightFiles(filesFolder)
             : SessionPermissions.TryGetTunnel(p, out var service) ? HostText.RightTunnel(service)
             : p));
 

@@ -29,6 +29,11 @@ internal sealed record ServiceTarget(string Name, string Host, int Port)
             throw new ArgumentException($"--service '{text}': a service name is 1–32 lower-case letters, digits, '-' or '_'");
         }
 
+        if (name == SessionPermissions.FilesService)
+        {
+            throw new ArgumentException($"--service '{text}': the name '{name}' is taken by file transfer; share a folder with --files DIR");
+        }
+
         if (!int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
             throw new ArgumentException($"--service '{text}': the port must be 1–65535");

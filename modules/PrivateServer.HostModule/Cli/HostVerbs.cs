@@ -89,18 +89,24 @@ internal static class HostVerbs
         var state = StateOption();
         var proxy = ProxyOption();
         var services = ServiceOption();
+        var files = new Option<string?>("--files")
+        {
+            Description = "Share this folder for file transfer in sessions that are granted it (off without it). Nothing outside it can be read or written; links are not followed.",
+            HelpName = "DIR",
+        };
         var command = new Command("run", "Stays connected to the appliance and serves consented sessions until stopped (Ctrl+C / SIGTERM).")
         {
-            state, services, proxy,
+            state, services, files, proxy,
         };
         command.SetAction((parse, cancellationToken) => ModuleCommandLine.RunAsync(Program, error, async () =>
         {
             var targets = ParseServices(parse.GetValue(services));
             var proxyUri = ProxyTunnel.Resolve(parse.GetValue(proxy), Environment.GetEnvironmentVariable);
+            var shared = parse.GetValue(files) is { } folder ? new FileRoot(folder) : null;
             var (identity, pin, ca, certificate) = new HostState(parse.GetValue(state)!).Load();
             using (ca)
             using (certificate)
-            using (var agent = new HostAgent(ModuleClient.ParseServer(identity.Server), pin, ca, certificate, proxyUri, identity.Name, targets, input, error))
+            using (var agent = new HostAgent(ModuleClient.ParseServer(identity.Server), pin, ca, certificate, proxyUri, identity.Name, targets, input, error, shared))
             {
                 await ServiceHosting.RunAsync(agent.RunAsync, cancellationToken);
             }

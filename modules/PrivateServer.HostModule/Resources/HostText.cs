@@ -46,6 +46,14 @@ internal static class HostText
 
     public static string RightTunnel(object? service) => Format(nameof(RightTunnel), service);
 
+    public static string RightFiles(object? folder) => Format(nameof(RightFiles), folder);
+
+    public static string FileReceived(object? path, object? size) => Format(nameof(FileReceived), path, size);
+
+    public static string FileSent(object? path, object? size) => Format(nameof(FileSent), path, size);
+
+    public static string FileRefused(object? why) => Format(nameof(FileRefused), why);
+
     public static string TermsHeader => Get(nameof(TermsHeader));
 
     public static string Online(object? name, object? hostId, object? server, object? offered) => Format(nameof(Online), name, hostId, server, offered);

@@ -33,6 +33,7 @@ namespace PrivateServer.Protocol.Control;
 [JsonDerivedType(typeof(SessionRightsAnswer), "session.rights.answer")]
 [JsonDerivedType(typeof(RightsGranted), "session.rights.granted")]
 [JsonDerivedType(typeof(RightsRefused), "session.rights.refused")]
+[JsonDerivedType(typeof(FileTransferred), "file.transferred")]
 public abstract record ControlMessage
 {
     public int Version { get; init; } = ProtocolInfo.Version;
@@ -56,6 +57,17 @@ public sealed record SessionRightsAnswer(string AskId, bool Accepted, IReadOnlyL
 
 /// <summary>Emergency stop: the host ends one session, or all of them when <see cref="SessionId"/> is null.</summary>
 public sealed record SessionStop(string? SessionId, string Reason) : ControlMessage;
+
+/// <summary>
+/// The host moved a file through its shared folder in a session: <see cref="Direction"/> is
+/// <c>to-host</c> (the supporter sent it) or <c>from-host</c> (fetched); the path is relative to the
+/// folder; the SHA-256 is of the whole file, checked end to end. The server puts it in the audit trail.
+/// </summary>
+public sealed record FileTransferred(string SessionId, string Direction, string Path, long Size, string Sha256) : ControlMessage
+{
+    public const string ToHost = "to-host";
+    public const string FromHost = "from-host";
+}
 
 /// <summary>The host could not open its half of a stream (target unreachable, permission missing).</summary>
 public sealed record StreamFailed(string StreamId, string Reason) : ControlMessage;

@@ -10,7 +10,7 @@ using PrivateServer.SupporterModule.State;
 
 namespace PrivateServer.SupporterModule.Cli;
 
-/// <summary><c>privateserver-supporter login</c>, <c>hosts</c>, <c>code</c>, <c>queue</c>, <c>connect</c> (DESIGN.md, command-line contract).</summary>
+/// <summary><c>privateserver-supporter login</c>, <c>hosts</c>, <c>code</c>, <c>queue</c>, <c>connect</c>, <c>ls</c>, <c>send</c>, <c>fetch</c> (DESIGN.md, command-line contract).</summary>
 internal static class SupporterVerbs
 {
     public const string Program = "privateserver-supporter";
@@ -174,6 +174,96 @@ internal static class SupporterVerbs
         }));
         return command;
     }
+
+    /// <summary><c>ls HOST [PATH]</c>: one line per entry of a folder the host shares: kind, size, modified (UTC), name (tab-separated).</summary>
+    public static Command List(TextWriter output, TextWriter error)
+    {
+        var host = HostArgument();
+        var path = new Argument<string>("PATH") { Description = "A folder inside the host's shared folder ('/' between folders; default: the shared folder itself).", DefaultValueFactory = _ => string.Empty };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("ls", "Lists a folder the host shares for file transfer (asks the host for the files right).") { host, path, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var entries = await new SupporterSession(client, login.Token, error).WithFilesAsync(
+                parse.GetValue(host)!, (stream, token) => FileClient.ListAsync(stream, parse.GetValue(path)!, token), cancellationToken);
+            foreach (var entry in entries)
+            {
+                await output.WriteLineAsync(string.Join('\t', entry.Kind, entry.Size.ToString(CultureInfo.InvariantCulture), entry.Modified.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), entry.Name));
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary><c>send HOST LOCALFILE REMOTEPATH</c>: uploads into the host's shared folder, checked with SHA-256; prints the SHA-256 alone on standard output.</summary>
+    public static Command Send(TextWriter output, TextWriter error)
+    {
+        var host = HostArgument();
+        var local = new Argument<string>("LOCALFILE") { Description = "The file to send." };
+        var remote = new Argument<string>("REMOTEPATH") { Description = "Where it goes inside the host's shared folder (ending in '/': into that folder under its own name)." };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("send", "Sends a file into the folder the host shares (resumes an interrupted send of the same file).") { host, local, remote, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var file = parse.GetValue(local)!;
+            if (!File.Exists(file))
+            {
+                throw new ArgumentException($"{file} is not a file");
+            }
+
+            var target = parse.GetValue(remote)!;
+            if (target.Length == 0 || target.EndsWith('/'))
+            {
+                target += Path.GetFileName(file);
+            }
+
+            var (sha256, resumed) = await new SupporterSession(client, login.Token, error).WithFilesAsync(
+                parse.GetValue(host)!, (stream, token) => FileClient.SendAsync(stream, file, target, token), cancellationToken);
+            var size = new FileInfo(file).Length;
+            await error.WriteLineAsync($"Sent {file} to {target} ({size.ToString("N0", CultureInfo.CurrentCulture)} bytes{Resumed(resumed)}), SHA-256 checked on the host.");
+            await output.WriteLineAsync(sha256);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary><c>fetch HOST REMOTEPATH LOCALFILE</c>: downloads from the host's shared folder, checked with SHA-256; prints the SHA-256 alone on standard output.</summary>
+    public static Command Fetch(TextWriter output, TextWriter error)
+    {
+        var host = HostArgument();
+        var remote = new Argument<string>("REMOTEPATH") { Description = "The file inside the host's shared folder." };
+        var local = new Argument<string>("LOCALFILE") { Description = "Where to put it (an existing folder: under the file's own name)." };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("fetch", "Fetches a file from the folder the host shares (resumes an interrupted fetch from LOCALFILE.part).") { host, remote, local, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var source = parse.GetValue(remote)!;
+            var target = parse.GetValue(local)!;
+            if (Directory.Exists(target))
+            {
+                target = Path.Combine(target, source.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "file");
+            }
+
+            var (sha256, size, resumed) = await new SupporterSession(client, login.Token, error).WithFilesAsync(
+                parse.GetValue(host)!, (stream, token) => FileClient.FetchAsync(stream, source, target, token), cancellationToken);
+            await error.WriteLineAsync($"Fetched {source} to {target} ({size.ToString("N0", CultureInfo.CurrentCulture)} bytes{Resumed(resumed)}), SHA-256 checked.");
+            await output.WriteLineAsync(sha256);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Argument<string> HostArgument() => new("HOST")
+    {
+        Description = "An enrolled host's name or id (see 'hosts'); its module must share a folder (--files).",
+    };
+
+    private static string Resumed(long bytes) =>
+        bytes > 0 ? $", continued after {bytes.ToString("N0", CultureInfo.CurrentCulture)} bytes already there" : string.Empty;
 
     /// <summary>Runs a verb that needs the sign-in: loads it (or fails with one line) and connects to its server.</summary>
     private static Task<int> SignedInAsync(

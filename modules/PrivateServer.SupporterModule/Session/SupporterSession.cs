@@ -104,6 +104,57 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         await error.WriteLineAsync("Session ended.");
     }
 
+    /// <summary>
+    /// A session with only the <c>files</c> right: asks for it, waits for consent, opens one stream to the
+    /// host's file service, runs <paramref name="work"/> on it and ends the session.
+    /// </summary>
+    public async Task<T> WithFilesAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
+        await channel.SendAsync(Request(target, [SessionPermissions.Files]), cancellationToken);
+        var granted = await AwaitConsentAsync(channel, cancellationToken);
+        if (!granted.Permissions.Contains(SessionPermissions.Files, StringComparer.Ordinal))
+        {
+            throw new IOException($"'{granted.HostName}' did not grant file transfer");
+        }
+
+        await using var relays = new RelayOpener(client, token);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
+        const string requestId = "files";
+        _pending[requestId] = ready;
+        var receiving = ReceiveUntilEndAsync(channel, session.Token);
+        try
+        {
+            await channel.SendAsync(new StreamRequest(requestId, SessionPermissions.FilesService), cancellationToken);
+            var opened = await Task.WhenAny(ready.Task.WaitAsync(StreamReadyTimeout, cancellationToken), receiving);
+            if (opened == receiving)
+            {
+                throw new IOException("the session ended: " + await receiving);
+            }
+
+            var stream = await ready.Task;
+            await using var relay = await relays.OpenAsync(stream.Ticket, session.Token);
+            return await work(relay, session.Token);
+        }
+        finally
+        {
+            await session.CancelAsync();
+            try
+            {
+                await receiving;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+            {
+                // Ending the session.
+            }
+
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", close.Token);
+        }
+    }
+
     /// <summary>What <c>connect</c>'s argument names: a session code, a queued request, or an enrolled host.</summary>
     internal static ConnectRequest Request(string target, IReadOnlyList<string> permissions) =>
         SessionCode.TryParse(target, out var code) ? new ConnectRequest(null, permissions, Code: code)

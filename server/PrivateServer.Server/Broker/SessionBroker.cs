@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -146,9 +147,31 @@ public sealed partial class SessionBroker(
             case StreamFailed failed:
                 relay.Fail(failed.StreamId, host.Host.Id, failed.Reason);
                 break;
+            case FileTransferred file:
+                await RecordFileAsync(host, file);
+                break;
             default:
                 throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} from a host");
         }
+    }
+
+    /// <summary>A host reports a file moved in one of its sessions: into the audit trail (and so the session protocol), in the supporter's name.</summary>
+    private async Task RecordFileAsync(HostConnection host, FileTransferred file)
+    {
+        if (!_sessions.TryGetValue(file.SessionId ?? string.Empty, out var session) || session.Host != host
+            || !session.Granted.Contains(SessionPermissions.Files, StringComparer.Ordinal)
+            || file.Direction is not (FileTransferred.ToHost or FileTransferred.FromHost)
+            || file.Path is not { Length: > 0 and <= 4096 } || file.Size < 0
+            || file.Sha256 is not { Length: 64 } || !file.Sha256.All(Uri.IsHexDigit))
+        {
+            throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a file report names no session of this host with files granted, or is malformed");
+        }
+
+        await audit.RecordAsync(
+            session.Supporter, "file.transferred", host.Host.Name, session.Id,
+            details: AuditTrail.Details(("direction", file.Direction), ("path", file.Path), ("size", file.Size.ToString(CultureInfo.InvariantCulture)), ("sha256", file.Sha256)),
+            cancellationToken: CancellationToken.None);
+        LogFileTransferred(logger, session.Id, file.Direction, file.Path, file.Size);
     }
 
     private async Task<(SupportSession? Session, string? Refusal)> OpenSessionAsync(
@@ -292,6 +315,11 @@ public sealed partial class SessionBroker(
             if (SessionPermissions.TryGetTunnel(permission, out var service) && !connection.Hello.Services.Contains(service, StringComparer.Ordinal))
             {
                 return ("ask", false, $"the host '{host.Name}' does not offer the service '{service}'");
+            }
+
+            if (permission == SessionPermissions.Files && !connection.Hello.Services.Contains(SessionPermissions.FilesService, StringComparer.Ordinal))
+            {
+                return ("ask", false, $"the host '{host.Name}' shares no folder for file transfer (its module runs without --files)");
             }
         }
 
@@ -519,7 +547,7 @@ public sealed partial class SessionBroker(
             throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a stream request needs a request id of at most 64 characters");
         }
 
-        if (!SessionPermissions.IsValidServiceName(service) || !session.Granted.Contains(SessionPermissions.Tunnel(service), StringComparer.Ordinal))
+        if (!SessionPermissions.IsValidServiceName(service) || !session.Granted.Contains(SessionPermissions.ForStream(service), StringComparer.Ordinal))
         {
             await session.SupporterChannel.SendAsync(new StreamRefused(request.RequestId, $"the session was not granted the service '{service}'"), cancellationToken);
             return;
@@ -612,4 +640,7 @@ public sealed partial class SessionBroker(
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Host {HostId} answered session {SessionId}, which it was not asked about")]
     private static partial void LogStaleAnswer(ILogger logger, string hostId, string sessionId);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Information, Message = "Session {SessionId}: file {Direction} {Path} ({Size} bytes)")]
+    private static partial void LogFileTransferred(ILogger logger, string sessionId, string direction, string path, long size);
 }

@@ -13,7 +13,8 @@ public sealed class SessionPermissionsTests
     [InlineData("tunnel:Screen", false)]
     [InlineData("tunnel:../etc", false)]
     [InlineData("tunnel:a b", false)]
-    [InlineData("files", false)]
+    [InlineData("files", true)]
+    [InlineData("tunnel:files", false)]
     [InlineData("admin", false)]
     public void IsKnown_AcceptsOnlyTheProtocolsPermissions(string permission, bool known)
     {
@@ -24,5 +25,12 @@ public sealed class SessionPermissionsTests
     public void Describe_ReadsLikeAPersonWouldSayIt()
     {
         SessionPermissions.Describe(["view", "control", "tunnel:screen"]).Should().Be("view, control, tunnel screen");
+    }
+
+    [Fact]
+    public void ForStream_TheFileServiceNeedsFiles_OtherServicesTheirTunnel()
+    {
+        SessionPermissions.ForStream("files").Should().Be("files");
+        SessionPermissions.ForStream("screen").Should().Be("tunnel:screen");
     }
 }

@@ -1,0 +1,139 @@
+using System.Security.Cryptography;
+using PrivateServer.IntegrationTests.Infrastructure;
+
+namespace PrivateServer.IntegrationTests;
+
+/// <summary>File transfer through a real appliance to a real host module sharing a folder (<c>--files</c>), with the supporter's ls/send/fetch.</summary>
+public sealed class FileTransferTests
+{
+    [Fact]
+    public async Task Send_And_Fetch_50MiB_ByteExact_Listed_Audited()
+    {
+        using var deadline = TestDeadline.Start(240);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        var shared = Directory.CreateDirectory(Path.Combine(rig.Root, "shared")).FullName;
+        var state = await rig.EnrollHostAsync("files-pc", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--files", shared);
+        host.Stderr.Should().Contain($"exchange files in the folder {shared}");
+
+        var original = Path.Combine(rig.Root, "big.bin");
+        var content = RandomNumberGenerator.GetBytes(50 * 1024 * 1024);
+        await File.WriteAllBytesAsync(original, content, deadline.Token);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+
+        var sent = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "send", "files-pc", original, "inbox/"));
+        sent.Stdout.Trim().Should().Be(sha256, "send prints the SHA-256 the host checked");
+        (await File.ReadAllBytesAsync(Path.Combine(shared, "inbox", "big.bin"), deadline.Token)).Should().Equal(content);
+        await host.WaitForStderrAsync("The supporter put the file 'inbox/big.bin' \\(52.428.800 bytes|\\(52,428,800 bytes", deadline.Token);
+
+        var listing = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "ls", "files-pc", "inbox"));
+        listing.Stdout.Should().MatchRegex("^file\t52428800\t[0-9TZ:-]+\tbig\\.bin\n$");
+
+        var fetched = Path.Combine(rig.Root, "back.bin");
+        var fetch = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "fetch", "files-pc", "inbox/big.bin", fetched));
+        fetch.Stdout.Trim().Should().Be(sha256);
+        (await File.ReadAllBytesAsync(fetched, deadline.Token)).Should().Equal(content);
+        File.Exists(fetched + ".part").Should().BeFalse();
+
+        var audit = Path.Combine(rig.Root, "audit.csv");
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--out", audit));
+        var events = (await File.ReadAllLinesAsync(audit, deadline.Token)).Where(l => l.Contains("file.transferred", StringComparison.Ordinal)).ToList();
+        events.Should().HaveCount(2);
+        events.Should().OnlyContain(l => l.Contains(sha256, StringComparison.Ordinal) && l.Contains("inbox/big.bin", StringComparison.Ordinal) && l.Contains("52428800", StringComparison.Ordinal));
+        events[0].Should().Contain("to-host");
+        events[1].Should().Contain("from-host");
+    }
+
+    [Fact]
+    public async Task Resume_ContinuesInterruptedSendAndFetch_AndStillChecksTheWholeFile()
+    {
+        using var deadline = TestDeadline.Start(180);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        var shared = Directory.CreateDirectory(Path.Combine(rig.Root, "shared")).FullName;
+        var state = await rig.EnrollHostAsync("resume-pc", deadline.Token);
+        await rig.StartHostAsync(state, deadline.Token, "--files", shared);
+        var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        var local = Path.Combine(rig.Root, "doc.bin");
+        await File.WriteAllBytesAsync(local, content, deadline.Token);
+
+        // What a send cut off after 1 MiB leaves on the host: the part file named after the file's SHA-256.
+        await File.WriteAllBytesAsync(Path.Combine(shared, $".doc.bin.{sha256[..16]}.part"), content[..(1024 * 1024)], deadline.Token);
+        var sent = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "send", "resume-pc", local, "doc.bin"));
+        sent.Stderr.Should().Contain("continued after 1");
+        (await File.ReadAllBytesAsync(Path.Combine(shared, "doc.bin"), deadline.Token)).Should().Equal(content);
+        Directory.GetFiles(shared, "*.part").Should().BeEmpty();
+
+        // What a fetch cut off after 2 MiB leaves here: LOCAL.part.
+        var back = Path.Combine(rig.Root, "back.bin");
+        await File.WriteAllBytesAsync(back + ".part", content[..(2 * 1024 * 1024)], deadline.Token);
+        var fetched = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "fetch", "resume-pc", "doc.bin", back));
+        fetched.Stderr.Should().Contain("continued after 2");
+        (await File.ReadAllBytesAsync(back, deadline.Token)).Should().Equal(content);
+
+        // A kept part that does not match the file is caught by the whole-file check, and nothing is left behind.
+        var wrong = Path.Combine(rig.Root, "wrong.bin");
+        await File.WriteAllBytesAsync(wrong + ".part", new byte[1024], deadline.Token);
+        var refused = await Supporter(rig, deadline.Token, "fetch", "resume-pc", "doc.bin", wrong);
+        refused.ExitCode.Should().Be(1);
+        refused.Stderr.Should().Contain("SHA-256");
+        File.Exists(wrong).Should().BeFalse();
+        File.Exists(wrong + ".part").Should().BeFalse();
+        (await SupportRig.MustAsync(Supporter(rig, deadline.Token, "fetch", "resume-pc", "doc.bin", wrong))).Stdout.Trim().Should().Be(sha256);
+    }
+
+    [Fact]
+    public async Task Traversal_Absolute_And_Symlinks_AreRefused_NothingWrittenOutside()
+    {
+        using var deadline = TestDeadline.Start(180);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        var shared = Directory.CreateDirectory(Path.Combine(rig.Root, "shared")).FullName;
+        File.CreateSymbolicLink(Path.Combine(shared, "etc"), "/etc");
+        var state = await rig.EnrollHostAsync("confined-pc", deadline.Token);
+        await rig.StartHostAsync(state, deadline.Token, "--files", shared);
+        var local = Path.Combine(rig.Root, "payload.txt");
+        await File.WriteAllTextAsync(local, "payload", deadline.Token);
+        var before = Directory.GetFileSystemEntries(rig.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+
+        foreach (var (verb, path, why) in new[]
+        {
+            ("send", "../escaped.txt", "'.' and '..' are not allowed"),
+            ("send", "a/../../escaped.txt", "'.' and '..' are not allowed"),
+            ("send", "/tmp/escaped.txt", "absolute paths are not allowed"),
+            ("send", "etc/escaped.txt", "'etc' is a symbolic link; links are not followed"),
+            ("fetch", "etc/passwd", "'etc' is a symbolic link; links are not followed"),
+            ("fetch", "../payload.txt", "'.' and '..' are not allowed"),
+            ("ls", "etc", "'etc' is a symbolic link; links are not followed"),
+        })
+        {
+            var arguments = verb switch
+            {
+                "send" => new[] { "send", "confined-pc", local, path },
+                "fetch" => ["fetch", "confined-pc", path, Path.Combine(rig.Root, "got.txt")],
+                _ => ["ls", "confined-pc", path],
+            };
+            var result = await Supporter(rig, deadline.Token, arguments);
+            result.ExitCode.Should().Be(1, $"{verb} {path} must be refused");
+            result.StderrLines[^1].Should().StartWith("privateserver-supporter: ").And.Contain(why);
+        }
+
+        Directory.GetFileSystemEntries(rig.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Should().Equal(before, "nothing was written anywhere, inside the shared folder or outside");
+        File.Exists("/tmp/escaped.txt").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task HostWithoutFiles_RefusesFileTransfer_WithTheReason()
+    {
+        using var deadline = TestDeadline.Start(120);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        var state = await rig.EnrollHostAsync("plain-pc", deadline.Token);
+        await rig.StartHostAsync(state, deadline.Token);
+        var result = await Supporter(rig, deadline.Token, "ls", "plain-pc");
+        result.ExitCode.Should().Be(1);
+        result.Stderr.Should().Contain("shares no folder for file transfer");
+    }
+
+    private static Task<ProcessResult> Supporter(SupportRig rig, CancellationToken cancellationToken, params string[] arguments) =>
+        ChildProcess.RunAsync(Programs.Supporter, [.. arguments, "--state", rig.SupporterState], cancellationToken);
+}
