@@ -123,6 +123,31 @@ public sealed class FileTransferTests
     }
 
     [Fact]
+    public async Task TheGroupsLargestFile_IsEnforcedOnTheHost()
+    {
+        using var deadline = TestDeadline.Start(120);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "group", "add", "small", "--unattended-consent", "auto", "--max-file-size", "1M"));
+        await rig.AddSupporterAsync("bob", "Bob-Password-2026", "small", deadline.Token);
+        var bob = Path.Combine(rig.Root, "supporter-bob");
+        await SupportRig.MustAsync(rig.LoginAsync("bob", "Bob-Password-2026", bob, deadline.Token));
+        var shared = Directory.CreateDirectory(Path.Combine(rig.Root, "shared")).FullName;
+        var state = await rig.EnrollHostAsync("small-pc", deadline.Token, group: "small");
+        await rig.StartHostAsync(state, deadline.Token, "--files", shared);
+        var local = Path.Combine(rig.Root, "two.bin");
+        await File.WriteAllBytesAsync(local, new byte[(2 * 1024 * 1024) + 1], deadline.Token);
+        await File.WriteAllBytesAsync(Path.Combine(shared, "there.bin"), new byte[(2 * 1024 * 1024) + 1], deadline.Token);
+
+        var send = await ChildProcess.RunAsync(Programs.Supporter, ["send", "small-pc", local, "two.bin", "--state", bob], deadline.Token);
+        send.ExitCode.Should().Be(1);
+        send.Stderr.Should().Contain("'two.bin' has 2097153 bytes; the group's policy allows files of at most 1048576 bytes");
+        File.Exists(Path.Combine(shared, "two.bin")).Should().BeFalse();
+        var fetch = await ChildProcess.RunAsync(Programs.Supporter, ["fetch", "small-pc", "there.bin", Path.Combine(rig.Root, "there.bin"), "--state", bob], deadline.Token);
+        fetch.ExitCode.Should().Be(1);
+        fetch.Stderr.Should().Contain("at most 1048576 bytes");
+    }
+
+    [Fact]
     public async Task HostWithoutFiles_RefusesFileTransfer_WithTheReason()
     {
         using var deadline = TestDeadline.Start(120);

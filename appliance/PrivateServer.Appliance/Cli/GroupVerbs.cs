@@ -28,15 +28,27 @@ internal static class GroupVerbs
             DefaultValueFactory = _ => "off",
         };
         recording.AcceptOnlyFromAmong("on", "off");
-        var command = new Command("add", "Adds a group.") { name, consent, recording };
+        var maxFileSize = new Option<string?>("--max-file-size")
+        {
+            Description = "The largest file a session on the group's hosts may send or fetch: bytes or 500M, 2G … (1M to 1T; default 1G).",
+            HelpName = "SIZE",
+        };
+        var command = new Command("add", "Adds a group.") { name, consent, recording, maxFileSize };
         context.SetAction(command, async (parse, cancellationToken) =>
         {
-            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent), parse.GetValue(recording) == "on");
+            long? limit = null;
+            if (parse.GetValue(maxFileSize) is { } size)
+            {
+                limit = SizeText.TryParse(size, out var bytes) ? bytes : throw new CommandFailedException($"--max-file-size: '{size}' is not a size (bytes, or 500M, 2G …)");
+            }
+
+            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent), parse.GetValue(recording) == "on", limit);
             var created = await AdminAccess.WithAdministrationAsync(
                 context.DataFolder(parse),
                 async (administration, token) => AdminAccess.Unwrap(await administration.AddGroupAsync(request, token)),
                 cancellationToken);
-            context.Error.WriteLine($"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}, recording: {(created.Recording ? "on" : "off")}).");
+            context.Error.WriteLine(
+                $"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}, recording: {(created.Recording ? "on" : "off")}, largest file: {created.MaxFileSize} bytes).");
             return 0;
         });
         return command;

@@ -20,7 +20,8 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
     /// <summary>Left free on the shared folder's disk, whatever a supporter sends.</summary>
     private const long KeepFree = 64L * 1024 * 1024;
 
-    public async Task ServeAsync(string sessionId, Stream stream, CancellationToken cancellationToken)
+    /// <summary>Serves requests on <paramref name="stream"/> for session <paramref name="sessionId"/> until it ends; <paramref name="maxFileSize"/> is the largest file the session's group allows, either way.</summary>
+    public async Task ServeAsync(string sessionId, Stream stream, long maxFileSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         while (true)
@@ -47,8 +48,8 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
                 var keepGoing = request.Op switch
                 {
                     FileTransferProtocol.List => await ListAsync(stream, request, cancellationToken),
-                    FileTransferProtocol.Put => await PutAsync(sessionId, stream, request, cancellationToken),
-                    FileTransferProtocol.Get => await GetAsync(sessionId, stream, request, cancellationToken),
+                    FileTransferProtocol.Put => await PutAsync(sessionId, stream, request, maxFileSize, cancellationToken),
+                    FileTransferProtocol.Get => await GetAsync(sessionId, stream, request, maxFileSize, cancellationToken),
                     _ => await RefuseAsync(stream, $"'{request.Op}' is not a file operation (list, put, get)", cancellationToken),
                 };
                 if (!keepGoing)
@@ -85,13 +86,18 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
         return true;
     }
 
-    private async Task<bool> PutAsync(string sessionId, Stream stream, FileRequest request, CancellationToken cancellationToken)
+    private async Task<bool> PutAsync(string sessionId, Stream stream, FileRequest request, long maxFileSize, CancellationToken cancellationToken)
     {
         var target = root.Resolve(request.Path, allowRoot: false);
         var shown = FileRoot.Display(request.Path);
         if (request.Size is not { } size || size < 0)
         {
             return await RefuseAsync(stream, "an upload needs the file's size", cancellationToken);
+        }
+
+        if (size > maxFileSize)
+        {
+            return await RefuseAsync(stream, TooLarge(shown, size, maxFileSize), cancellationToken);
         }
 
         if (request.Sha256 is not { Length: 64 } expected || !expected.All(Uri.IsHexDigit))
@@ -161,7 +167,7 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
         return true;
     }
 
-    private async Task<bool> GetAsync(string sessionId, Stream stream, FileRequest request, CancellationToken cancellationToken)
+    private async Task<bool> GetAsync(string sessionId, Stream stream, FileRequest request, long maxFileSize, CancellationToken cancellationToken)
     {
         var path = root.Resolve(request.Path, allowRoot: false);
         var shown = FileRoot.Display(request.Path);
@@ -193,6 +199,11 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
 
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileTransferProtocol.ChunkSize, useAsync: true);
         var size = file.Length;
+        if (size > maxFileSize)
+        {
+            return await RefuseAsync(stream, TooLarge(shown, size, maxFileSize), cancellationToken);
+        }
+
         if (offset < 0 || offset > size)
         {
             return await RefuseAsync(stream, $"'{shown}' has {size} bytes; cannot continue at {offset}", cancellationToken);
@@ -217,6 +228,9 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
         await report(new FileTransferred(sessionId, FileTransferred.FromHost, shown, size, sha256));
         return true;
     }
+
+    private static string TooLarge(string shown, long size, long maxFileSize) =>
+        $"'{shown}' has {size} bytes; the group's policy allows files of at most {maxFileSize} bytes";
 
     /// <summary>Hashes the first <paramref name="count"/> bytes of <paramref name="file"/> from its start.</summary>
     private static async Task HashAsync(FileStream file, long count, IncrementalHash hash, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using PrivateServer.HostModule.Resources;
 using PrivateServer.HostModule.Rfb;
 using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Files;
 using PrivateServer.Protocol.Relay;
 using PrivateServer.Protocol.Sessions;
 using PrivateServer.Protocol.Transport;
@@ -49,8 +50,11 @@ internal sealed class HostSessions : IDisposable
     public HostTerminal Terminal => _terminal;
 
     /// <summary>A session this host granted; <see cref="Granted"/> may grow when the user allows more while it runs.</summary>
-    private sealed class LocalSession(string id, string supporter, IReadOnlySet<string> granted)
+    private sealed class LocalSession(string id, string supporter, IReadOnlySet<string> granted, long maxFileSize)
     {
+        /// <summary>The largest file this session may move (the group's policy, from the server).</summary>
+        public long MaxFileSize { get; } = maxFileSize;
+
         private IReadOnlySet<string> _granted = granted;
         private int _asking;
 
@@ -232,7 +236,8 @@ internal sealed class HostSessions : IDisposable
 
             if (accepted)
             {
-                var session = new LocalSession(request.SessionId, request.Supporter, asked.ToHashSet(StringComparer.Ordinal));
+                var session = new LocalSession(
+                    request.SessionId, request.Supporter, asked.ToHashSet(StringComparer.Ordinal), request.MaxFileSize ?? FileTransferProtocol.DefaultMaxFileSize);
                 _sessions[session.Id] = session;
                 // While a session runs, a warm relay connection waits for its next stream.
                 Volatile.Read(ref _relays)?.KeepSpare(true);
@@ -376,7 +381,7 @@ internal sealed class HostSessions : IDisposable
         try
         {
             await using var relay = await relays.OpenAsync(open.Ticket, session.Ended.Token);
-            await service.ServeAsync(session.Id, relay, session.Ended.Token);
+            await service.ServeAsync(session.Id, relay, session.MaxFileSize, session.Ended.Token);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or WebSocketException)
         {

@@ -89,10 +89,11 @@ public sealed record Welcome(string HostId, string Name, int HeartbeatSeconds) :
 /// <summary>
 /// A supporter asks for a session; <see cref="Consent"/> is the group's policy: ask or auto (an ad-hoc
 /// host is always asked). <see cref="Terms"/> are the support terms the user must accept, one per language.
+/// <see cref="MaxFileSize"/> is the group's limit per transferred file (the host enforces it).
 /// </summary>
 public sealed record SessionRequest(
     string SessionId, string Supporter, string SupporterDisplayName, IReadOnlyList<string> Permissions, string Consent,
-    IReadOnlyList<SupportTerms>? Terms = null) : ControlMessage;
+    IReadOnlyList<SupportTerms>? Terms = null, long? MaxFileSize = null) : ControlMessage;
 
 /// <summary>
 /// The supporter of a running session asks for further permissions (typically <c>control</c> after a

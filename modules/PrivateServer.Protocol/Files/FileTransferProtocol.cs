@@ -27,6 +27,9 @@ public static class FileTransferProtocol
 
     public const int MaximumFrame = 256 * 1024;
 
+    /// <summary>The largest file when the session request names no limit (1 GiB; group policies set their own).</summary>
+    public const long DefaultMaxFileSize = 1L << 30;
+
     /// <summary>How much file data is read or written at a time.</summary>
     public const int ChunkSize = 256 * 1024;
 

@@ -12,6 +12,9 @@ public sealed record Group(string Name, UnattendedConsent UnattendedConsent, Dat
 
     /// <summary>Whether the screen streams of sessions on this group's hosts are recorded on the server (Recording/ScreenRecordings).</summary>
     public bool Recording { get; init; }
+
+    /// <summary>The largest file a session on this group's hosts may send or fetch (the host enforces it).</summary>
+    public long MaxFileSize { get; init; } = GroupFeatures.DefaultMaxFileSize;
 }
 
 /// <summary>The session features a group policy allows or forbids, and which session permission needs which.</summary>
@@ -26,6 +29,14 @@ public static class GroupFeatures
     public static readonly IReadOnlyList<string> All = [View, Control, Tunnels, Files, Chat];
 
     public static readonly IReadOnlyList<string> Default = All;
+
+    /// <summary>1 GiB: what a group allows per file unless its policy says otherwise (also for ad-hoc customers).</summary>
+    public const long DefaultMaxFileSize = Protocol.Files.FileTransferProtocol.DefaultMaxFileSize;
+
+    /// <summary>The range a policy may set: 1 MiB to 1 TiB.</summary>
+    public const long SmallestMaxFileSize = 1L << 20;
+
+    public const long LargestMaxFileSize = 1L << 40;
 
     /// <summary>The feature a session permission needs: the screen belongs to viewing, other services to tunnels.</summary>
     public static string For(string permission) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Audit;
@@ -118,7 +119,16 @@ public sealed partial class AccountAdministration(
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, $"unknown unattended consent '{text}'; use ask or auto");
         }
 
-        var group = new Group(request.Name, consent, time.GetUtcNow()) { Recording = request.Recording };
+        if (MaxFileSizeProblem(request.MaxFileSize) is { } tooBig)
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, tooBig);
+        }
+
+        var group = new Group(request.Name, consent, time.GetUtcNow())
+        {
+            Recording = request.Recording,
+            MaxFileSize = request.MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
+        };
         if (!await groups.TryAddAsync(group, cancellationToken))
         {
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Conflict, $"group '{request.Name}' already exists");
@@ -127,7 +137,10 @@ public sealed partial class AccountAdministration(
         LogGroupAdded(logger, group.Name, consent);
         await audit.RecordChangeAsync(
             "group.added", group.Name,
-            AuditTrail.Details(("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off")), CancellationToken.None);
+            AuditTrail.Details(
+                ("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off"),
+                ("max-file-size", group.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
+            CancellationToken.None);
         return AdminOutcome.Success(ToView(group));
     }
 
@@ -227,8 +240,14 @@ public sealed partial class AccountAdministration(
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, $"unknown feature '{unknown}'; use {string.Join(", ", GroupFeatures.All)}");
         }
 
+        if (MaxFileSizeProblem(request.MaxFileSize) is { } tooBig)
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, tooBig);
+        }
+
         var updated = group with
         {
+            MaxFileSize = request.MaxFileSize ?? group.MaxFileSize,
             UnattendedConsent = consent,
             Features = GroupFeatures.All.Where(f => request.Features.Contains(f, StringComparer.Ordinal)).ToList(),
             Recording = request.Recording,
@@ -240,17 +259,27 @@ public sealed partial class AccountAdministration(
             "group.policy-changed", updated.Name,
             AuditTrail.Details(
                 ("unattended-consent", consent.ToString().ToLowerInvariant()), ("features", string.Join(' ', updated.Features)),
-                ("recording", updated.Recording ? "on" : "off")),
+                ("recording", updated.Recording ? "on" : "off"), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
             CancellationToken.None);
         return AdminOutcome.Success(ToView(updated));
     }
+
+    private static string? MaxFileSizeProblem(long? size) =>
+        size is null or (>= GroupFeatures.SmallestMaxFileSize and <= GroupFeatures.LargestMaxFileSize)
+            ? null
+            : $"the largest file must be between 1 MiB and 1 TiB, not {size} bytes";
 
     private PasswordLinks Links => links ?? throw new InvalidOperationException("invitations need the mail outbox");
 
     internal static string RoleName(Role role) => role.ToString().ToLowerInvariant();
 
     private static GroupView ToView(Group group) =>
-        new(group.Name, group.UnattendedConsent.ToString().ToLowerInvariant(), group.CreatedAt) { Features = group.Features, Recording = group.Recording };
+        new(group.Name, group.UnattendedConsent.ToString().ToLowerInvariant(), group.CreatedAt)
+        {
+            Features = group.Features,
+            Recording = group.Recording,
+            MaxFileSize = group.MaxFileSize,
+        };
 
     private static UserView ToView(User user) => new(user.Name, RoleName(user.Role), user.Groups, user.Email, user.Disabled, user.CreatedAt);
 

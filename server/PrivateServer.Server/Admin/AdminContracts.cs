@@ -12,7 +12,7 @@ public sealed record InviteUserRequest(string Name, string? Language);
 public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword, string? InvitationMail = null);
 
 /// <summary>A new group; <see cref="Recording"/> switches on server-side screen recording for its hosts' sessions.</summary>
-public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false);
+public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false, long? MaxFileSize = null);
 
 public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt);
 
@@ -21,13 +21,16 @@ public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOf
     public IReadOnlyList<string> Features { get; init; } = [];
 
     public bool Recording { get; init; }
+
+    /// <summary>The largest file a session on the group's hosts may move, in bytes.</summary>
+    public long MaxFileSize { get; init; }
 }
 
 /// <summary>Changes to a user; null leaves a field as it is.</summary>
 public sealed record UpdateUserRequest(string Name, string? Role, IReadOnlyList<string>? Groups, string? Email, bool? Disabled);
 
 /// <summary>A group's new policy.</summary>
-public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording);
+public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording, long? MaxFileSize = null);
 
 /// <summary>An enrolment token as listed: only a prefix of its hash identifies it; the token itself was shown once.</summary>
 public sealed record EnrollmentTokenListing(

@@ -223,7 +223,7 @@ public sealed partial class SessionBroker(
         ControlChannel channel, CancellationToken cancellationToken)
     {
         var host = connection.Host;
-        var (consent, record, problem) = await CheckPolicyAsync(connection, permissions, cancellationToken);
+        var (consent, record, maxFileSize, problem) = await CheckPolicyAsync(connection, permissions, cancellationToken);
         if (problem is not null)
         {
             return (null, problem);
@@ -244,7 +244,7 @@ public sealed partial class SessionBroker(
         SessionAnswer? answer;
         try
         {
-            answer = await connection.AskAsync(new SessionRequest(sessionId, supporter.Name, supporter.Name, permissions, consent, terms), wait.Token);
+            answer = await connection.AskAsync(new SessionRequest(sessionId, supporter.Name, supporter.Name, permissions, consent, terms, maxFileSize), wait.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -306,7 +306,7 @@ public sealed partial class SessionBroker(
     /// features it allows, and whether it is asked; an ad-hoc customer is always asked). Returns the
     /// consent mode ("ask" or "auto"), or what stands in the way.
     /// </summary>
-    private async Task<(string Consent, bool Record, string? Problem)> CheckPolicyAsync(
+    private async Task<(string Consent, bool Record, long MaxFileSize, string? Problem)> CheckPolicyAsync(
         HostConnection connection, IReadOnlyList<string> permissions, CancellationToken cancellationToken)
     {
         var host = connection.Host;
@@ -314,12 +314,12 @@ public sealed partial class SessionBroker(
         {
             if (SessionPermissions.TryGetTunnel(permission, out var service) && !connection.Hello.Services.Contains(service, StringComparer.Ordinal))
             {
-                return ("ask", false, $"the host '{host.Name}' does not offer the service '{service}'");
+                return ("ask", false, 0, $"the host '{host.Name}' does not offer the service '{service}'");
             }
 
             if (permission == SessionPermissions.Files && !connection.Hello.Services.Contains(SessionPermissions.FilesService, StringComparer.Ordinal))
             {
-                return ("ask", false, $"the host '{host.Name}' shares no folder for file transfer (its module runs without --files)");
+                return ("ask", false, 0, $"the host '{host.Name}' shares no folder for file transfer (its module runs without --files)");
             }
         }
 
@@ -327,10 +327,10 @@ public sealed partial class SessionBroker(
         var forbidden = group is null ? null : permissions.FirstOrDefault(p => !group.Features.Contains(GroupFeatures.For(p), StringComparer.Ordinal));
         if (forbidden is not null)
         {
-            return ("ask", false, $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
+            return ("ask", false, 0, $"the policy of group '{group!.Name}' does not allow {SessionPermissions.Describe([forbidden])}");
         }
 
-        return (group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask", group?.Recording == true, null);
+        return (group?.UnattendedConsent == UnattendedConsent.Auto ? "auto" : "ask", group?.Recording == true, group?.MaxFileSize ?? GroupFeatures.DefaultMaxFileSize, null);
     }
 
     /// <summary>
@@ -362,7 +362,7 @@ public sealed partial class SessionBroker(
             var consent = "ask";
             if (refusal is null)
             {
-                (consent, _, refusal) = await CheckPolicyAsync(session.Host, more, cancellationToken);
+                (consent, _, _, refusal) = await CheckPolicyAsync(session.Host, more, cancellationToken);
             }
 
             if (refusal is null && !(asking = session.TryBeginAsking()))

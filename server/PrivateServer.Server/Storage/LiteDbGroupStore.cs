@@ -59,6 +59,9 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
 
         public bool Recording { get; set; }
 
+        /// <summary>Null in groups written before the file-size limit: the default.</summary>
+        public long? MaxFileSize { get; set; }
+
         public static GroupDocument From(Group group) => new()
         {
             Id = AccountName.Normalize(group.Name),
@@ -67,12 +70,14 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
             CreatedAt = group.CreatedAt.UtcDateTime,
             Features = group.Features.ToList(),
             Recording = group.Recording,
+            MaxFileSize = group.MaxFileSize,
         };
 
         public Group ToGroup() => new(Name, UnattendedConsent, StorageMapper.Utc(CreatedAt))
         {
             Features = Features ?? [.. GroupFeatures.Default],
             Recording = Recording,
+            MaxFileSize = MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
         };
     }
 }

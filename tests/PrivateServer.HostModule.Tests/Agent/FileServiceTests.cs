@@ -14,6 +14,7 @@ public sealed class FileServiceTests : IDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("fileservice-").FullName;
     private readonly List<FileTransferred> _reports = [];
     private readonly List<string> _said = [];
+    private long _maxFileSize = FileTransferProtocol.DefaultMaxFileSize;
 
     [Fact]
     public async Task Put_InterruptedMidway_KeepsWhatArrived_AndTheNextPutContinuesThere()
@@ -65,6 +66,26 @@ public sealed class FileServiceTests : IDisposable
 
         await FileTransferProtocol.WriteAsync(pair.Client, new FileRequest(FileTransferProtocol.List, ""), deadline.Token);
         (await FileTransferProtocol.ReadAsync<FileReply>(pair.Client, deadline.Token))!.Entries.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task FilesLargerThanTheGroupAllows_AreRefusedBothWays_BeforeAnyByteMoves()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        _maxFileSize = 1000;
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "big.bin"), new byte[1001], deadline.Token);
+        await using var pair = await ConnectedAsync(deadline.Token);
+
+        await FileTransferProtocol.WriteAsync(pair.Client, new FileRequest(FileTransferProtocol.Put, "up.bin", 1001, new string('0', 64)), deadline.Token);
+        var put = await FileTransferProtocol.ReadAsync<FileReply>(pair.Client, deadline.Token);
+        put!.Ok.Should().BeFalse();
+        put.Error.Should().Be("'up.bin' has 1001 bytes; the group's policy allows files of at most 1000 bytes");
+
+        await FileTransferProtocol.WriteAsync(pair.Client, new FileRequest(FileTransferProtocol.Get, "big.bin"), deadline.Token);
+        var get = await FileTransferProtocol.ReadAsync<FileReply>(pair.Client, deadline.Token);
+        get!.Ok.Should().BeFalse();
+        get.Error.Should().Contain("at most 1000 bytes");
+        File.Exists(Path.Combine(_folder, "up.bin")).Should().BeFalse();
     }
 
     [Fact]
@@ -129,7 +150,7 @@ public sealed class FileServiceTests : IDisposable
         {
             try
             {
-                await service.ServeAsync("se-test", serverStream, cancellationToken);
+                await service.ServeAsync("se-test", serverStream, _maxFileSize, cancellationToken);
             }
             finally
             {

@@ -172,6 +172,22 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task MaxFileSize_Defaults_To1GiB_IsKeptWhenNotGiven_AndMustStayBetween1MiBAnd1TiB()
+    {
+        await _administration.AddGroupAsync(new AddGroupRequest("helpdesk", null), CancellationToken.None);
+        (await _administration.ListGroupsAsync(CancellationToken.None)).Single().MaxFileSize.Should().Be(1L << 30);
+
+        (await _administration.UpdateGroupAsync(new UpdateGroupRequest("helpdesk", "ask", ["files"], false, MaxFileSize: 5L << 20), CancellationToken.None)).Failure.Should().BeNull();
+        (await _administration.UpdateGroupAsync(new UpdateGroupRequest("helpdesk", "ask", ["files"], false), CancellationToken.None)).Failure.Should().BeNull();
+        var tooSmall = await _administration.UpdateGroupAsync(new UpdateGroupRequest("helpdesk", "ask", ["files"], false, MaxFileSize: 1000), CancellationToken.None);
+        var tooBig = await _administration.AddGroupAsync(new AddGroupRequest("archive", null, MaxFileSize: 1L << 41), CancellationToken.None);
+
+        (await _administration.ListGroupsAsync(CancellationToken.None)).Single().MaxFileSize.Should().Be(5L << 20, "a request without a size keeps the group's");
+        tooSmall.Failure!.Message.Should().Be("the largest file must be between 1 MiB and 1 TiB, not 1000 bytes");
+        tooBig.Failure.Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task AddGroup_WithoutAPolicy_AllowsEveryFeatureButRecording()
     {
         await _administration.AddGroupAsync(new AddGroupRequest("helpdesk", null), CancellationToken.None);

@@ -25,9 +25,11 @@ public sealed class AdminGroupsModel(AccountAdministration accounts, HostAdminis
         return Page();
     }
 
-    public async Task<IActionResult> OnPostPolicyAsync(string name, string consent, string[]? features, bool recording, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostPolicyAsync(
+        string name, string consent, string[]? features, bool recording, long? maxFileSizeMiB, CancellationToken cancellationToken)
     {
-        Apply(await accounts.UpdateGroupAsync(new UpdateGroupRequest(name, consent, features ?? [], recording), cancellationToken), "GroupSaved", name);
+        var maxFileSize = maxFileSizeMiB is { } mib and > 0 and <= long.MaxValue >> 20 ? mib << 20 : (long?)null;
+        Apply(await accounts.UpdateGroupAsync(new UpdateGroupRequest(name, consent, features ?? [], recording, maxFileSize), cancellationToken), "GroupSaved", name);
         await LoadAsync(cancellationToken);
         return Page();
     }
