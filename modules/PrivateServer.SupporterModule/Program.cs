@@ -22,5 +22,7 @@ internal static class Program
             SupporterVerbs.List(output, error),
             SupporterVerbs.Send(output, error),
             SupporterVerbs.Fetch(output, error),
+            SupporterVerbs.SystemInfo(output, error),
+            SupporterVerbs.Chat(input, output, error),
         };
 }

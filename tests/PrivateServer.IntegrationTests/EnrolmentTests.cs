@@ -24,7 +24,7 @@ public sealed class EnrolmentTests
         row[3].Should().Be("online");
         row[5].Should().Contain("Linux");
         supporter.ExitCode.Should().Be(0, supporter.Stderr);
-        supporter.Stdout.Should().MatchRegex(@"^pc-accounting\th-[0-9a-f]{16}\tsupport\tonline\t[^\t]+\trdp,screen\n$");
+        supporter.Stdout.Should().MatchRegex(@"^pc-accounting\th-[0-9a-f]{16}\tsupport\tonline\t[^\t]+\trdp,screen,sysinfo\n$");
         supporter.Stdout.Should().NotContain("5999", "a host announces service names, never its targets");
         File.GetUnixFileMode(Path.Combine(state, "host.key")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.GetUnixFileMode(state).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using PrivateServer.HostModule.Resources;
 using PrivateServer.Protocol;
 using PrivateServer.Protocol.Control;
+using PrivateServer.Protocol.Sessions;
 using PrivateServer.Protocol.Transport;
 using PrivateServer.Protocol.Trust;
 
@@ -80,7 +81,7 @@ internal sealed class AdHocAgent : IDisposable
         await channel.SendAsync(
             new AdHocJoin(
                 _ticket.Code, _ticket.Request, _ticket.Group, _name, RuntimeInformation.OSDescription,
-                ProtocolInfo.ProductVersion(typeof(AdHocAgent).Assembly), _services.Keys.Order(StringComparer.Ordinal).ToList()),
+                ProtocolInfo.ProductVersion(typeof(AdHocAgent).Assembly), [.. _services.Keys.Order(StringComparer.Ordinal), SessionPermissions.SystemInfoService]),
             cancellationToken);
         using var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         first.CancelAfter(TimeSpan.FromSeconds(30));

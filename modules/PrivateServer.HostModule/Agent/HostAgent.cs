@@ -115,10 +115,11 @@ internal sealed class HostAgent : IDisposable
         return names.Count == 0 ? HostText.NoServices : HostText.Services(string.Join(", ", names));
     }
 
-    /// <summary>What the hello names: the services, and the file service when a folder is shared.</summary>
+    /// <summary>What the hello names: the services, system information, and the file service when a folder is shared.</summary>
     private List<string> Offered()
     {
         var offered = _services.Keys.Order(StringComparer.Ordinal).ToList();
+        offered.Add(SessionPermissions.SystemInfoService);
         if (_files is not null)
         {
             offered.Add(SessionPermissions.FilesService);

@@ -42,7 +42,7 @@ internal sealed class HostSessions : IDisposable
     {
         _services = services;
         _files = files;
-        _terminal = new HostTerminal(input, output, EmergencyStop);
+        _terminal = new HostTerminal(input, output, EmergencyStop, ChatAsync);
         _alwaysAsk = alwaysAsk;
     }
 
@@ -130,6 +130,13 @@ internal sealed class HostSessions : IDisposable
                         break;
                     case SessionEnded ended:
                         EndSession(ended.SessionId, ended.Reason);
+                        break;
+                    case ChatMessage chat:
+                        if (_sessions.TryGetValue(chat.SessionId ?? string.Empty, out var chatting) && chatting.Granted.Contains(SessionPermissions.Chat))
+                        {
+                            _terminal.Say(HostText.ChatFrom(chat.From ?? chatting.Supporter, ChatMessage.Clean(chat.Text)));
+                        }
+
                         break;
                     case ChannelError error:
                         lastError = error.Message;
@@ -242,6 +249,10 @@ internal sealed class HostSessions : IDisposable
                 // While a session runs, a warm relay connection waits for its next stream.
                 Volatile.Read(ref _relays)?.KeepSpare(true);
                 _terminal.Say(HostText.SessionBanner(session.Id, request.SupporterDisplayName, rights));
+                if (session.Granted.Contains(SessionPermissions.Chat))
+                {
+                    _terminal.Say(HostText.ChatHint);
+                }
             }
 
             if (!accepted)
@@ -268,6 +279,23 @@ internal sealed class HostSessions : IDisposable
     /// never granted for a session this host does not hold or a service it does not offer. Streams opened
     /// afterwards carry the new rights; the viewer opens a new screen stream for them.
     /// </summary>
+    /// <summary>The user typed a line: to every running session with chat (normally one); false when there is none.</summary>
+    private async Task<bool> ChatAsync(string line, CancellationToken cancellationToken)
+    {
+        var chatting = _sessions.Values.Where(s => s.Granted.Contains(SessionPermissions.Chat)).ToList();
+        if (chatting.Count == 0 || Volatile.Read(ref _channel) is not { } channel || ChatMessage.Clean(line) is not { } text)
+        {
+            return false;
+        }
+
+        foreach (var session in chatting)
+        {
+            await channel.TrySendAsync(new ChatMessage(session.Id, null, text), cancellationToken);
+        }
+
+        return true;
+    }
+
     /// <summary>Whether this host can give <paramref name="permission"/> at all: its services, and files only with a shared folder.</summary>
     private bool Offers(string permission) =>
         SessionPermissions.TryGetTunnel(permission, out var service) ? _services.ContainsKey(service)
@@ -332,6 +360,12 @@ internal sealed class HostSessions : IDisposable
             return;
         }
 
+        if (open.Service == SessionPermissions.SystemInfoService)
+        {
+            await ServeSystemInfoAsync(relays, channel, open, cancellationToken);
+            return;
+        }
+
         // Checked here, whatever the server says: only a session this host granted, only a granted service.
         if (!_sessions.TryGetValue(open.SessionId, out var session)
             || !session.Granted.Contains(SessionPermissions.Tunnel(open.Service))
@@ -386,6 +420,30 @@ internal sealed class HostSessions : IDisposable
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or WebSocketException)
         {
             // The supporter went away or the session ended; an interrupted upload can be resumed.
+        }
+    }
+
+    /// <summary>A system-information stream: only in a session granted <c>sysinfo</c>; one read-only report, then the stream closes.</summary>
+    private async Task ServeSystemInfoAsync(RelayOpener relays, ControlChannel channel, StreamOpen open, CancellationToken cancellationToken)
+    {
+        if (!_sessions.TryGetValue(open.SessionId, out var session) || !session.Granted.Contains(SessionPermissions.SystemInfo))
+        {
+            await channel.TrySendAsync(new StreamFailed(open.StreamId, "not granted by this host"), cancellationToken);
+            return;
+        }
+
+        try
+        {
+            var relayOpening = relays.OpenAsync(open.Ticket, session.Ended.Token);
+            var report = await SystemInformation.GatherAsync(session.Ended.Token);
+            await using var relay = await relayOpening;
+            await relay.WriteAsync(report.ToJson(), session.Ended.Token);
+            await relay.FlushAsync(session.Ended.Token);
+            _terminal.Say(HostText.SystemInfoSent);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or WebSocketException)
+        {
+            await channel.TrySendAsync(new StreamFailed(open.StreamId, "the system information could not be sent"), cancellationToken);
         }
     }
 
@@ -479,6 +537,8 @@ internal sealed class HostSessions : IDisposable
             p == SessionPermissions.View ? HostText.RightView
             : p == SessionPermissions.Control ? HostText.RightControl
             : p == SessionPermissions.Files ? HostText.RightFiles(filesFolder)
+            : p == SessionPermissions.SystemInfo ? HostText.RightSystemInfo
+            : p == SessionPermissions.Chat ? HostText.RightChat
             : SessionPermissions.TryGetTunnel(p, out var service) ? HostText.RightTunnel(service)
             : p));
 

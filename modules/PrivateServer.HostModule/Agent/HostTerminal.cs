@@ -5,9 +5,10 @@ namespace PrivateServer.HostModule.Agent;
 /// <summary>
 /// The host user's terminal: consent questions (one line from standard input: y/yes/j/ja accept,
 /// anything else or end of input refuses) and the emergency stop (typing <c>stop</c>). One reader
-/// owns standard input; a line answers the pending question if there is one, else it is a command.
+/// owns standard input; a line answers the pending question if there is one, else it is a command
+/// (<c>stop</c>) or, in a session with chat, a chat line (<paramref name="onLine"/> says whether it went anywhere).
 /// </summary>
-internal sealed class HostTerminal(TextReader input, TextWriter output, Action onStop) : IDisposable
+internal sealed class HostTerminal(TextReader input, TextWriter output, Action onStop, Func<string, CancellationToken, Task<bool>>? onLine = null) : IDisposable
 {
     private readonly SemaphoreSlim _oneQuestion = new(1, 1);
     private readonly Lock _lock = new();
@@ -46,7 +47,7 @@ internal sealed class HostTerminal(TextReader input, TextWriter output, Action o
             {
                 onStop();
             }
-            else if (line.Trim().Length > 0)
+            else if (line.Trim().Length > 0 && (onLine is null || !await onLine(line, cancellationToken)))
             {
                 Say(HostText.TypeStop);
             }

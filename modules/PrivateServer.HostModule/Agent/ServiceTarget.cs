@@ -29,9 +29,9 @@ internal sealed record ServiceTarget(string Name, string Host, int Port)
             throw new ArgumentException($"--service '{text}': a service name is 1–32 lower-case letters, digits, '-' or '_'");
         }
 
-        if (name == SessionPermissions.FilesService)
+        if (SessionPermissions.IsBuiltIn(name))
         {
-            throw new ArgumentException($"--service '{text}': the name '{name}' is taken by file transfer; share a folder with --files DIR");
+            throw new ArgumentException($"--service '{text}': the name '{name}' belongs to a built-in service (--files DIR shares a folder; system information is always offered)");
         }
 
         if (!int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)

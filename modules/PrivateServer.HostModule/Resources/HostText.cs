@@ -48,6 +48,16 @@ internal static class HostText
 
     public static string RightFiles(object? folder) => Format(nameof(RightFiles), folder);
 
+    public static string RightSystemInfo => Get(nameof(RightSystemInfo));
+
+    public static string RightChat => Get(nameof(RightChat));
+
+    public static string ChatHint => Get(nameof(ChatHint));
+
+    public static string ChatFrom(object? from, object? text) => Format(nameof(ChatFrom), from, text);
+
+    public static string SystemInfoSent => Get(nameof(SystemInfoSent));
+
     public static string FileReceived(object? path, object? size) => Format(nameof(FileReceived), path, size);
 
     public static string FileSent(object? path, object? size) => Format(nameof(FileSent), path, size);

@@ -34,6 +34,7 @@ namespace PrivateServer.Protocol.Control;
 [JsonDerivedType(typeof(RightsGranted), "session.rights.granted")]
 [JsonDerivedType(typeof(RightsRefused), "session.rights.refused")]
 [JsonDerivedType(typeof(FileTransferred), "file.transferred")]
+[JsonDerivedType(typeof(ChatMessage), "chat.message")]
 public abstract record ControlMessage
 {
     public int Version { get; init; } = ProtocolInfo.Version;
@@ -67,6 +68,23 @@ public sealed record FileTransferred(string SessionId, string Direction, string 
 {
     public const string ToHost = "to-host";
     public const string FromHost = "from-host";
+}
+
+/// <summary>
+/// One line of chat in a session granted <c>chat</c>, either way. A module sends it with only
+/// <see cref="Text"/> (and, from a host, <see cref="SessionId"/>); the server records it in the
+/// session's protocol and passes it on with <see cref="From"/> and <see cref="At"/> filled in.
+/// </summary>
+public sealed record ChatMessage(string? SessionId, string? From, string Text, DateTimeOffset? At = null) : ControlMessage
+{
+    public const int MaximumLength = 2000;
+
+    /// <summary>One line, no control characters, at most <see cref="MaximumLength"/> characters; null when nothing is left.</summary>
+    public static string? Clean(string? text)
+    {
+        var cleaned = new string([.. (text ?? string.Empty).Select(c => char.IsControl(c) ? ' ' : c)]).Trim();
+        return cleaned.Length == 0 ? null : cleaned.Length > MaximumLength ? cleaned[..MaximumLength] : cleaned;
+    }
 }
 
 /// <summary>The host could not open its half of a stream (target unreachable, permission missing).</summary>

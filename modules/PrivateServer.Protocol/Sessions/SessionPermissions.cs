@@ -4,18 +4,26 @@ namespace PrivateServer.Protocol.Sessions;
 
 /// <summary>
 /// The rights a session carries (DESIGN.md, Session lifecycle): <c>view</c>, <c>control</c>,
-/// <c>files</c> (the host's shared folder) and <c>tunnel:NAME</c> for each service a stream may be
-/// opened to. The host grants them; the server and the host both check them.
+/// <c>files</c> (the host's shared folder), <c>sysinfo</c> (read-only system information), <c>chat</c> and
+/// <c>tunnel:NAME</c> for each service a stream may be opened to. The host grants them; the server and the host both check them.
 /// </summary>
 public static partial class SessionPermissions
 {
     public const string View = "view";
     public const string Control = "control";
     public const string Files = "files";
+    public const string SystemInfo = "sysinfo";
+    public const string Chat = "chat";
     public const string TunnelPrefix = "tunnel:";
 
     /// <summary>The built-in service of a file-transfer stream: the host serves it itself from its <c>--files</c> folder. No other service may carry the name.</summary>
     public const string FilesService = "files";
+
+    /// <summary>The built-in service of a system-information stream (read-only; the host answers it itself). No other service may carry the name.</summary>
+    public const string SystemInfoService = "sysinfo";
+
+    /// <summary>True for the names of the built-in services, which no <c>--service</c> may take.</summary>
+    public static bool IsBuiltIn(string service) => service is FilesService or SystemInfoService;
 
     /// <summary>The service that carries the host's screen (RFB). Without <c>control</c> the host filters its input.</summary>
     public const string ScreenService = "screen";
@@ -29,15 +37,16 @@ public static partial class SessionPermissions
     {
         ArgumentNullException.ThrowIfNull(permission);
         service = permission.StartsWith(TunnelPrefix, StringComparison.Ordinal) ? permission[TunnelPrefix.Length..] : string.Empty;
-        return IsValidServiceName(service) && service != FilesService;
+        return IsValidServiceName(service) && !IsBuiltIn(service);
     }
 
     /// <summary>The permission a stream to <paramref name="service"/> needs: <c>files</c> for the file service, else <c>tunnel:NAME</c>.</summary>
-    public static string ForStream(string service) => service == FilesService ? Files : Tunnel(service);
+    public static string ForStream(string service) =>
+        service == FilesService ? Files : service == SystemInfoService ? SystemInfo : Tunnel(service);
 
     /// <summary>True for the permissions this protocol version knows.</summary>
     public static bool IsKnown(string permission) =>
-        permission is View or Control or Files || TryGetTunnel(permission, out _);
+        permission is View or Control or Files or SystemInfo or Chat || TryGetTunnel(permission, out _);
 
     /// <summary>How a person reads a permission list: "view, control, tunnel screen".</summary>
     public static string Describe(IEnumerable<string> permissions) =>

@@ -257,6 +257,38 @@ internal static class SupporterVerbs
         return command;
     }
 
+    /// <summary><c>sysinfo HOST [--json]</c>: the host's read-only system information (asks the host for the sysinfo right).</summary>
+    public static Command SystemInfo(TextWriter output, TextWriter error)
+    {
+        var host = new Argument<string>("HOST|CODE|REQUEST") { Description = "An enrolled host's name or id, a session code of yours, or a waiting request's id." };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON (for scripts)." };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("sysinfo", "Shows a host's system information: OS, uptime, CPU, memory, disks, network, users, top processes, services.") { host, json, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var report = await new SupporterSession(client, login.Token, error).WithSystemInfoAsync(parse.GetValue(host)!, SystemInfoText.ReadAsync, cancellationToken);
+            await output.WriteAsync(parse.GetValue(json) ? System.Text.Encoding.UTF8.GetString(report.ToJson()) + Environment.NewLine : SystemInfoText.Format(report));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary><c>chat HOST|CODE|REQUEST</c>: a chat session; lines typed go to the host's user, theirs come back on standard output.</summary>
+    public static Command Chat(TextReader input, TextWriter output, TextWriter error)
+    {
+        var host = new Argument<string>("HOST|CODE|REQUEST") { Description = "An enrolled host's name or id, a session code of yours, or a waiting request's id." };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("chat", "Chats with the host's user: each line you type is sent; their lines are printed. Kept in the session protocol.") { host, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            await new SupporterSession(client, login.Token, error).ChatAsync(parse.GetValue(host)!, input, output, cancellationToken);
+            return 0;
+        }));
+        return command;
+    }
+
     private static Argument<string> HostArgument() => new("HOST")
     {
         Description = "An enrolled host's name or id (see 'hosts'); its module must share a folder (--files).",

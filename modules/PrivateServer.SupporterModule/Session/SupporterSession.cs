@@ -108,26 +108,34 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     /// A session with only the <c>files</c> right: asks for it, waits for consent, opens one stream to the
     /// host's file service, runs <paramref name="work"/> on it and ends the session.
     /// </summary>
-    public async Task<T> WithFilesAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> WithFilesAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithBuiltInServiceAsync(target, SessionPermissions.Files, SessionPermissions.FilesService, "file transfer", work, cancellationToken);
+
+    /// <summary>Like <see cref="WithFilesAsync"/> for the <c>sysinfo</c> right and the host's system-information stream.</summary>
+    public Task<T> WithSystemInfoAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithBuiltInServiceAsync(target, SessionPermissions.SystemInfo, SessionPermissions.SystemInfoService, "system information", work, cancellationToken);
+
+    private async Task<T> WithBuiltInServiceAsync<T>(
+        string target, string permission, string service, string what, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
-        await channel.SendAsync(Request(target, [SessionPermissions.Files]), cancellationToken);
+        await channel.SendAsync(Request(target, [permission]), cancellationToken);
         var granted = await AwaitConsentAsync(channel, cancellationToken);
-        if (!granted.Permissions.Contains(SessionPermissions.Files, StringComparer.Ordinal))
+        if (!granted.Permissions.Contains(permission, StringComparer.Ordinal))
         {
-            throw new IOException($"'{granted.HostName}' did not grant file transfer");
+            throw new IOException($"'{granted.HostName}' did not grant {what}");
         }
 
         await using var relays = new RelayOpener(client, token);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
-        const string requestId = "files";
+        const string requestId = "built-in";
         _pending[requestId] = ready;
         var receiving = ReceiveUntilEndAsync(channel, session.Token);
         try
         {
-            await channel.SendAsync(new StreamRequest(requestId, SessionPermissions.FilesService), cancellationToken);
+            await channel.SendAsync(new StreamRequest(requestId, service), cancellationToken);
             var opened = await Task.WhenAny(ready.Task.WaitAsync(StreamReadyTimeout, cancellationToken), receiving);
             if (opened == receiving)
             {
@@ -153,6 +161,76 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
             using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", close.Token);
         }
+    }
+
+    /// <summary>
+    /// A chat session: asks for the <c>chat</c> right, then sends every line of <paramref name="input"/>
+    /// and prints every line from the host on <paramref name="output"/> ("HH:mm:ss NAME: text") until
+    /// input ends or Ctrl+C (returns) or the host ends the session (throws with the reason).
+    /// </summary>
+    public async Task ChatAsync(string target, TextReader input, TextWriter output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
+        await channel.SendAsync(Request(target, [SessionPermissions.Chat]), cancellationToken);
+        var granted = await AwaitConsentAsync(channel, cancellationToken);
+        if (!granted.Permissions.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
+        {
+            throw new IOException($"'{granted.HostName}' did not grant chat");
+        }
+
+        await error.WriteLineAsync($"Chat with '{granted.HostName}' (session {granted.SessionId}): type a line and press Enter; Ctrl+D or Ctrl+C ends it.");
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = ReceiveUntilEndAsync(channel, session.Token, chat => PrintChatAsync(output, chat, session.Token));
+        string? endedBecause = null;
+        try
+        {
+            var typing = TypeChatAsync(channel, input, session.Token);
+            if (await Task.WhenAny(receiving, typing) == receiving)
+            {
+                endedBecause = await receiving;
+            }
+            else
+            {
+                await typing;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the supporter ends the chat.
+        }
+        finally
+        {
+            await session.CancelAsync();
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", close.Token);
+        }
+
+        if (endedBecause is not null)
+        {
+            throw new IOException("the session ended: " + endedBecause);
+        }
+
+        await error.WriteLineAsync("Chat ended.");
+    }
+
+    private static async Task TypeChatAsync(ControlChannel channel, TextReader input, CancellationToken cancellationToken)
+    {
+        while (await input.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (ChatMessage.Clean(line) is { } text)
+            {
+                await channel.SendAsync(new ChatMessage(null, null, text), cancellationToken);
+            }
+        }
+    }
+
+    private static async Task PrintChatAsync(TextWriter output, ChatMessage chat, CancellationToken cancellationToken)
+    {
+        var at = (chat.At ?? DateTimeOffset.UtcNow).ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        await output.WriteLineAsync($"{at} {chat.From}: {ChatMessage.Clean(chat.Text)}");
+        await output.FlushAsync(cancellationToken);
     }
 
     /// <summary>What <c>connect</c>'s argument names: a session code, a queued request, or an enrolled host.</summary>
@@ -186,12 +264,16 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
     }
 
-    private async Task<string> ReceiveUntilEndAsync(ControlChannel channel, CancellationToken cancellationToken)
+    /// <summary>Hands stream answers to their waiters (and chat lines to <paramref name="onChat"/>) until the session ends; returns why.</summary>
+    private async Task<string> ReceiveUntilEndAsync(ControlChannel channel, CancellationToken cancellationToken, Func<ChatMessage, Task>? onChat = null)
     {
         while (true)
         {
             switch (await channel.ReceiveAsync(cancellationToken))
             {
+                case ChatMessage chat when onChat is not null:
+                    await onChat(chat);
+                    break;
                 case StreamReady ready:
                     if (_pending.TryRemove(ready.RequestId, out var waiting))
                     {

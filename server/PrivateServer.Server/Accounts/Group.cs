@@ -25,8 +25,9 @@ public static class GroupFeatures
     public const string Tunnels = "tunnels";
     public const string Files = "files";
     public const string Chat = "chat";
+    public const string SystemInfo = "sysinfo";
 
-    public static readonly IReadOnlyList<string> All = [View, Control, Tunnels, Files, Chat];
+    public static readonly IReadOnlyList<string> All = [View, Control, Tunnels, Files, Chat, SystemInfo];
 
     public static readonly IReadOnlyList<string> Default = All;
 

@@ -102,6 +102,9 @@ public sealed partial class SessionBroker(
                             break;
                         case Heartbeat:
                             break;
+                        case ChatMessage chat:
+                            await ChatFromSupporterAsync(session, chat);
+                            break;
                         default:
                             throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} on a session channel");
                     }
@@ -150,9 +153,55 @@ public sealed partial class SessionBroker(
             case FileTransferred file:
                 await RecordFileAsync(host, file);
                 break;
+            case ChatMessage chat:
+                await ChatFromHostAsync(host, chat);
+                break;
             default:
                 throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} from a host");
         }
+    }
+
+    /// <summary>A supporter's chat line: into the session's protocol, then to the host.</summary>
+    private async Task ChatFromSupporterAsync(SupportSession session, ChatMessage chat)
+    {
+        if (!session.Granted.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
+        {
+            throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "chat was not granted in this session");
+        }
+
+        if (ChatMessage.Clean(chat.Text) is not { } text)
+        {
+            return;
+        }
+
+        var at = time.GetUtcNow();
+        await audit.RecordAsync(
+            session.Supporter, "chat.message", session.Host.Host.Name, session.Id,
+            details: AuditTrail.Details(("from", session.Supporter), ("text", text)), cancellationToken: CancellationToken.None);
+        await session.Host.Channel.TrySendAsync(new ChatMessage(session.Id, session.Supporter, text, at), session.Host.Closed);
+    }
+
+    /// <summary>A chat line from the host's user: into the session's protocol, then to the supporter.</summary>
+    private async Task ChatFromHostAsync(HostConnection host, ChatMessage chat)
+    {
+        if (!_sessions.TryGetValue(chat.SessionId ?? string.Empty, out var session) || session.Host != host
+            || !session.Granted.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
+        {
+            // The session may have ended while the user typed: nothing to deliver it to.
+            return;
+        }
+
+        if (ChatMessage.Clean(chat.Text) is not { } text)
+        {
+            return;
+        }
+
+        var at = time.GetUtcNow();
+        await audit.RecordAsync(
+            host.Host.Name, "chat.message", host.Host.Name, session.Id,
+            details: AuditTrail.Details(("from", host.Host.Name), ("text", text)), cancellationToken: CancellationToken.None);
+        using var notify = new CancellationTokenSource(NotifyTimeout);
+        await session.SupporterChannel.TrySendAsync(new ChatMessage(session.Id, host.Host.Name, text, at), notify.Token);
     }
 
     /// <summary>A host reports a file moved in one of its sessions: into the audit trail (and so the session protocol), in the supporter's name.</summary>
@@ -320,6 +369,11 @@ public sealed partial class SessionBroker(
             if (permission == SessionPermissions.Files && !connection.Hello.Services.Contains(SessionPermissions.FilesService, StringComparer.Ordinal))
             {
                 return ("ask", false, 0, $"the host '{host.Name}' shares no folder for file transfer (its module runs without --files)");
+            }
+
+            if (permission == SessionPermissions.SystemInfo && !connection.Hello.Services.Contains(SessionPermissions.SystemInfoService, StringComparer.Ordinal))
+            {
+                return ("ask", false, 0, $"the host '{host.Name}' runs a module without system information");
             }
         }
 

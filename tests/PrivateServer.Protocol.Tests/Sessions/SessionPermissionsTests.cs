@@ -15,6 +15,9 @@ public sealed class SessionPermissionsTests
     [InlineData("tunnel:a b", false)]
     [InlineData("files", true)]
     [InlineData("tunnel:files", false)]
+    [InlineData("sysinfo", true)]
+    [InlineData("tunnel:sysinfo", false)]
+    [InlineData("chat", true)]
     [InlineData("admin", false)]
     public void IsKnown_AcceptsOnlyTheProtocolsPermissions(string permission, bool known)
     {
