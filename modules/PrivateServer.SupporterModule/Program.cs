@@ -24,5 +24,6 @@ internal static class Program
             SupporterVerbs.Fetch(output, error),
             SupporterVerbs.SystemInfo(output, error),
             SupporterVerbs.Chat(input, output, error),
+            SupporterVerbs.Script(output, error),
         };
 }

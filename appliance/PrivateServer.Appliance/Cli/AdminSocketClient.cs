@@ -83,6 +83,15 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<CertificateView>> ObtainAcmeCertificateAsync(PrivateServer.Server.Tls.Acme.AcmeRequest request, CancellationToken cancellationToken) =>
         PostAsync<PrivateServer.Server.Tls.Acme.AcmeRequest, CertificateView>("certificate/acme", request, cancellationToken);
 
+    public Task<AdminOutcome<PrivateServer.Server.Scripts.ScriptView>> AddScriptAsync(PrivateServer.Server.Scripts.AddScriptRequest request, CancellationToken cancellationToken) =>
+        PostAsync<PrivateServer.Server.Scripts.AddScriptRequest, PrivateServer.Server.Scripts.ScriptView>("scripts", request, cancellationToken);
+
+    public Task<IReadOnlyList<PrivateServer.Server.Scripts.ScriptView>> ListScriptsAsync(CancellationToken cancellationToken) =>
+        GetListAsync<PrivateServer.Server.Scripts.ScriptView>("scripts", cancellationToken);
+
+    public Task<AdminOutcome<PrivateServer.Server.Scripts.ScriptView>> RemoveScriptAsync(string name, CancellationToken cancellationToken) =>
+        PostAsync<object, PrivateServer.Server.Scripts.ScriptView>("scripts/" + Uri.EscapeDataString(name) + "/remove", new { }, cancellationToken);
+
     public Task<AdminOutcome<CertificateView>> RollbackCertificateAsync(CancellationToken cancellationToken) =>
         PostAsync<object, CertificateView>("certificate/rollback", new { }, cancellationToken);
 

@@ -30,6 +30,7 @@ internal sealed class ApplianceCli
             HostVerbs.Host(_context),
             AuditVerbs.Create(_context),
             MailVerbs.Create(_context),
+            ScriptVerbs.Create(_context),
         };
     }
 

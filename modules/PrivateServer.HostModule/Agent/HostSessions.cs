@@ -131,6 +131,9 @@ internal sealed class HostSessions : IDisposable
                     case SessionEnded ended:
                         EndSession(ended.SessionId, ended.Reason);
                         break;
+                    case ScriptRun run:
+                        _ = RunScriptAsync(channel, run, cancellationToken);
+                        break;
                     case ChatMessage chat:
                         if (_sessions.TryGetValue(chat.SessionId ?? string.Empty, out var chatting) && chatting.Granted.Contains(SessionPermissions.Chat))
                         {
@@ -279,6 +282,50 @@ internal sealed class HostSessions : IDisposable
     /// never granted for a session this host does not hold or a service it does not offer. Streams opened
     /// afterwards carry the new rights; the viewer opens a new screen stream for them.
     /// </summary>
+    /// <summary>
+    /// A library script in a session granted <c>scripts</c>: the user sees its name and text and is asked
+    /// (unless the group's policy allows it unattended, which is said); it runs, and the result goes back.
+    /// </summary>
+    private async Task RunScriptAsync(ControlChannel channel, ScriptRun run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ScriptResult result;
+            if (!_sessions.TryGetValue(run.SessionId ?? string.Empty, out var session) || !session.Granted.Contains(SessionPermissions.Scripts))
+            {
+                result = ScriptRunner.Refused(run, "not granted by this host");
+            }
+            else if (run.Consent == "auto" && !_alwaysAsk)
+            {
+                _terminal.Say(HostText.ScriptAllowedByPolicy(session.Supporter, run.Name, run.Shell) + Environment.NewLine + run.Body);
+                result = await RunAndTellAsync(run, session.Ended.Token);
+            }
+            else
+            {
+                _terminal.Say(HostText.ScriptQuestion(session.Supporter, run.Name, run.Shell) + Environment.NewLine + run.Body);
+                result = await _terminal.AskAsync(HostText.ScriptAllowQuestion, ConsentTimeout, session.Ended.Token)
+                    ? await RunAndTellAsync(run, session.Ended.Token)
+                    : ScriptRunner.Refused(run, "the host's user refused");
+            }
+
+            await channel.TrySendAsync(result, cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            // The session ended meanwhile: the server tells the supporter.
+        }
+    }
+
+    private async Task<ScriptResult> RunAndTellAsync(ScriptRun run, CancellationToken cancellationToken)
+    {
+        var result = await ScriptRunner.RunAsync(run, cancellationToken);
+        _terminal.Say(
+            result.TimedOut ? HostText.ScriptTimedOut(run.Name, run.TimeoutSeconds)
+            : result.Ran ? HostText.ScriptDone(run.Name, result.ExitCode)
+            : HostText.ScriptNotRun(run.Name, result.Refusal));
+        return result;
+    }
+
     /// <summary>The user typed a line: to every running session with chat (normally one); false when there is none.</summary>
     private async Task<bool> ChatAsync(string line, CancellationToken cancellationToken)
     {
@@ -539,6 +586,7 @@ internal sealed class HostSessions : IDisposable
             : p == SessionPermissions.Files ? HostText.RightFiles(filesFolder)
             : p == SessionPermissions.SystemInfo ? HostText.RightSystemInfo
             : p == SessionPermissions.Chat ? HostText.RightChat
+            : p == SessionPermissions.Scripts ? HostText.RightScripts
             : SessionPermissions.TryGetTunnel(p, out var service) ? HostText.RightTunnel(service)
             : p));
 

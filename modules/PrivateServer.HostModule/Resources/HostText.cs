@@ -52,6 +52,20 @@ internal static class HostText
 
     public static string RightChat => Get(nameof(RightChat));
 
+    public static string RightScripts => Get(nameof(RightScripts));
+
+    public static string ScriptQuestion(object? supporter, object? name, object? shell) => Format(nameof(ScriptQuestion), supporter, name, shell);
+
+    public static string ScriptAllowQuestion => Get(nameof(ScriptAllowQuestion));
+
+    public static string ScriptAllowedByPolicy(object? supporter, object? name, object? shell) => Format(nameof(ScriptAllowedByPolicy), supporter, name, shell);
+
+    public static string ScriptDone(object? name, object? exitCode) => Format(nameof(ScriptDone), name, exitCode);
+
+    public static string ScriptNotRun(object? name, object? why) => Format(nameof(ScriptNotRun), name, why);
+
+    public static string ScriptTimedOut(object? name, object? seconds) => Format(nameof(ScriptTimedOut), name, seconds);
+
     public static string ChatHint => Get(nameof(ChatHint));
 
     public static string ChatFrom(object? from, object? text) => Format(nameof(ChatFrom), from, text);

@@ -35,6 +35,10 @@ namespace PrivateServer.Protocol.Control;
 [JsonDerivedType(typeof(RightsRefused), "session.rights.refused")]
 [JsonDerivedType(typeof(FileTransferred), "file.transferred")]
 [JsonDerivedType(typeof(ChatMessage), "chat.message")]
+[JsonDerivedType(typeof(ScriptRunRequest), "script.run")]
+[JsonDerivedType(typeof(ScriptRun), "script.start")]
+[JsonDerivedType(typeof(ScriptResult), "script.result")]
+[JsonDerivedType(typeof(ScriptFinished), "script.finished")]
 public abstract record ControlMessage
 {
     public int Version { get; init; } = ProtocolInfo.Version;
@@ -86,6 +90,30 @@ public sealed record ChatMessage(string? SessionId, string? From, string Text, D
         return cleaned.Length == 0 ? null : cleaned.Length > MaximumLength ? cleaned[..MaximumLength] : cleaned;
     }
 }
+
+/// <summary>A supporter asks to run the library script <see cref="Script"/> on the session's host (never script text).</summary>
+public sealed record ScriptRunRequest(string RequestId, string Script) : ControlMessage;
+
+/// <summary>
+/// The server asks the host to run a library script: its name and text (the host's user is shown
+/// both), the shell, whether the group's policy lets it run without asking (<c>auto</c>), the time limit.
+/// </summary>
+public sealed record ScriptRun(string SessionId, string RunId, string Name, string Shell, string Body, string Consent, int TimeoutSeconds) : ControlMessage;
+
+/// <summary>
+/// What became of a <see cref="ScriptRun"/>: refused (with the reason) or run, with its exit code (none when
+/// the time limit stopped it) and the first <see cref="MaximumOutputLength"/> characters of each output.
+/// </summary>
+public sealed record ScriptResult(
+    string SessionId, string RunId, bool Ran, int? ExitCode, string? Stdout, string? Stderr, bool TimedOut, bool Truncated, string? Refusal) : ControlMessage
+{
+    /// <summary>Characters kept of each of stdout and stderr (a control message is at most 64 KiB).</summary>
+    public const int MaximumOutputLength = 4000;
+}
+
+/// <summary>The server tells the supporter what became of a <see cref="ScriptRunRequest"/>.</summary>
+public sealed record ScriptFinished(
+    string RequestId, string Script, bool Ran, int? ExitCode, string? Stdout, string? Stderr, bool TimedOut, bool Truncated, string? Refusal) : ControlMessage;
 
 /// <summary>The host could not open its half of a stream (target unreachable, permission missing).</summary>
 public sealed record StreamFailed(string StreamId, string Reason) : ControlMessage;

@@ -4,7 +4,7 @@ namespace PrivateServer.Protocol.Sessions;
 
 /// <summary>
 /// The rights a session carries (DESIGN.md, Session lifecycle): <c>view</c>, <c>control</c>,
-/// <c>files</c> (the host's shared folder), <c>sysinfo</c> (read-only system information), <c>chat</c> and
+/// <c>files</c> (the host's shared folder), <c>sysinfo</c> (read-only system information), <c>chat</c>, <c>scripts</c> (library scripts) and
 /// <c>tunnel:NAME</c> for each service a stream may be opened to. The host grants them; the server and the host both check them.
 /// </summary>
 public static partial class SessionPermissions
@@ -14,6 +14,7 @@ public static partial class SessionPermissions
     public const string Files = "files";
     public const string SystemInfo = "sysinfo";
     public const string Chat = "chat";
+    public const string Scripts = "scripts";
     public const string TunnelPrefix = "tunnel:";
 
     /// <summary>The built-in service of a file-transfer stream: the host serves it itself from its <c>--files</c> folder. No other service may carry the name.</summary>
@@ -46,7 +47,7 @@ public static partial class SessionPermissions
 
     /// <summary>True for the permissions this protocol version knows.</summary>
     public static bool IsKnown(string permission) =>
-        permission is View or Control or Files or SystemInfo or Chat || TryGetTunnel(permission, out _);
+        permission is View or Control or Files or SystemInfo or Chat or Scripts || TryGetTunnel(permission, out _);
 
     /// <summary>How a person reads a permission list: "view, control, tunnel screen".</summary>
     public static string Describe(IEnumerable<string> permissions) =>

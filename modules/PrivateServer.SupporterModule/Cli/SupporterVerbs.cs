@@ -289,6 +289,41 @@ internal static class SupporterVerbs
         return command;
     }
 
+    /// <summary><c>script HOST|CODE|REQUEST NAME</c>: runs a library script on the host; its output on stdout/stderr, its exit code as ours (124 when stopped at its time limit).</summary>
+    public static Command Script(TextWriter output, TextWriter error)
+    {
+        var host = new Argument<string>("HOST|CODE|REQUEST") { Description = "An enrolled host's name or id, a session code of yours, or a waiting request's id." };
+        var name = new Argument<string>("NAME") { Description = "A script of your groups in the admins' library (never free text)." };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("script", "Runs a library script on a host, once its user allows it (or its group's policy does); exits with the script's exit code.") { host, name, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var finished = await new SupporterSession(client, login.Token, error).RunScriptAsync(parse.GetValue(host)!, parse.GetValue(name)!, cancellationToken);
+            if (!finished.Ran)
+            {
+                throw new IOException($"the script '{finished.Script}' was not run: {finished.Refusal}");
+            }
+
+            await output.WriteAsync(finished.Stdout ?? string.Empty);
+            await error.WriteAsync(finished.Stderr ?? string.Empty);
+            if (finished.Truncated)
+            {
+                await error.WriteLineAsync($"(output cut after {ScriptResult.MaximumOutputLength} characters per stream)");
+            }
+
+            if (finished.TimedOut)
+            {
+                await error.WriteLineAsync($"The script '{finished.Script}' was stopped at its time limit.");
+                return 124;
+            }
+
+            await error.WriteLineAsync($"The script '{finished.Script}' ended with exit code {finished.ExitCode}.");
+            return finished.ExitCode ?? 1;
+        }));
+        return command;
+    }
+
     private static Argument<string> HostArgument() => new("HOST")
     {
         Description = "An enrolled host's name or id (see 'hosts'); its module must share a folder (--files).",

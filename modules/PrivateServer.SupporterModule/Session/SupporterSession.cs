@@ -215,6 +215,43 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         await error.WriteLineAsync("Chat ended.");
     }
 
+    /// <summary>Runs the library script <paramref name="script"/> on the host in a session with only the <c>scripts</c> right; returns what became of it.</summary>
+    public async Task<ScriptFinished> RunScriptAsync(string target, string script, CancellationToken cancellationToken)
+    {
+        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
+        await channel.SendAsync(Request(target, [SessionPermissions.Scripts]), cancellationToken);
+        var granted = await AwaitConsentAsync(channel, cancellationToken);
+        if (!granted.Permissions.Contains(SessionPermissions.Scripts, StringComparer.Ordinal))
+        {
+            throw new IOException($"'{granted.HostName}' did not grant scripts");
+        }
+
+        try
+        {
+            await channel.SendAsync(new ScriptRunRequest("script", script), cancellationToken);
+            await error.WriteLineAsync($"Asked '{granted.HostName}' to run '{script}' …");
+            while (true)
+            {
+                switch (await channel.ReceiveAsync(cancellationToken))
+                {
+                    case ScriptFinished finished:
+                        return finished;
+                    case SessionEnded ended:
+                        throw new IOException("the session ended: " + ended.Reason);
+                    case null:
+                        throw new IOException("the server closed the session");
+                    default:
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", close.Token);
+        }
+    }
+
     private static async Task TypeChatAsync(ControlChannel channel, TextReader input, CancellationToken cancellationToken)
     {
         while (await input.ReadLineAsync(cancellationToken) is { } line)

@@ -26,8 +26,9 @@ public static class GroupFeatures
     public const string Files = "files";
     public const string Chat = "chat";
     public const string SystemInfo = "sysinfo";
+    public const string Scripts = "scripts";
 
-    public static readonly IReadOnlyList<string> All = [View, Control, Tunnels, Files, Chat, SystemInfo];
+    public static readonly IReadOnlyList<string> All = [View, Control, Tunnels, Files, Chat, SystemInfo, Scripts];
 
     public static readonly IReadOnlyList<string> Default = All;
 

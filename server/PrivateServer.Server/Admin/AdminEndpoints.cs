@@ -37,6 +37,7 @@ public static class AdminEndpoints
         services.AddOptions<AcmeOptions>().BindConfiguration(AcmeOptions.SectionName);
         services.TryAddSingleton<AcmeCertificates>();
         services.TryAddSingleton<ApplianceDoctor>();
+        services.TryAddSingleton<Scripts.ScriptAdministration>();
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
@@ -106,6 +107,14 @@ public static class AdminEndpoints
         admin.MapPost("/certificate/rollback", async Task<Results<Ok<CertificateView>, ProblemHttpResult>> (
             IApplianceAdministration administration, CancellationToken cancellationToken) =>
             Answer(await administration.RollbackCertificateAsync(cancellationToken)));
+        admin.MapPost("/scripts", async Task<Results<Ok<Scripts.ScriptView>, ProblemHttpResult>> (
+            Scripts.AddScriptRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            Answer(await administration.AddScriptAsync(request, cancellationToken)));
+        admin.MapGet("/scripts", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ListScriptsAsync(cancellationToken)));
+        admin.MapPost("/scripts/{name}/remove", async Task<Results<Ok<Scripts.ScriptView>, ProblemHttpResult>> (
+            string name, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            Answer(await administration.RemoveScriptAsync(name, cancellationToken)));
 
         return endpoints;
     }

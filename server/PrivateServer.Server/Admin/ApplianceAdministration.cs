@@ -4,8 +4,15 @@ namespace PrivateServer.Server.Admin;
 
 /// <summary>The in-process admin verbs: accounts, hosts, audit and mail.</summary>
 public sealed class ApplianceAdministration(
-    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme, ApplianceDoctor doctor) : IApplianceAdministration
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme, ApplianceDoctor doctor, Scripts.ScriptAdministration scripts) : IApplianceAdministration
 {
+    public Task<AdminOutcome<Scripts.ScriptView>> AddScriptAsync(Scripts.AddScriptRequest request, CancellationToken cancellationToken) =>
+        scripts.AddAsync(request, cancellationToken);
+
+    public Task<IReadOnlyList<Scripts.ScriptView>> ListScriptsAsync(CancellationToken cancellationToken) => scripts.ListAsync(cancellationToken);
+
+    public Task<AdminOutcome<Scripts.ScriptView>> RemoveScriptAsync(string name, CancellationToken cancellationToken) => scripts.RemoveAsync(name, cancellationToken);
+
     public Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken) =>
         accounts.AddUserAsync(request, cancellationToken);
 

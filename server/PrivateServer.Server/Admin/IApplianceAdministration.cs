@@ -54,4 +54,11 @@ public interface IApplianceAdministration
 
     /// <summary>Certificate lifetimes, the audit trail, mail and ACME: what needs attention.</summary>
     Task<DoctorReport> DiagnoseAsync(CancellationToken cancellationToken);
+
+    /// <summary>Adds a script to the library (the body, its shell, the groups whose supporters may run it).</summary>
+    Task<AdminOutcome<Scripts.ScriptView>> AddScriptAsync(Scripts.AddScriptRequest request, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Scripts.ScriptView>> ListScriptsAsync(CancellationToken cancellationToken);
+
+    Task<AdminOutcome<Scripts.ScriptView>> RemoveScriptAsync(string name, CancellationToken cancellationToken);
 }

@@ -42,6 +42,7 @@ public static partial class ModuleApiEndpoints
         services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<HostPresence>();
         services.AddSingleton<RelayRendezvous>();
+        services.TryAddSingleton<Scripts.ScriptDesk>();
         services.AddSingleton<SessionBroker>();
         services.AddSingleton<HostChannels>();
         services.AddSingleton<HostEnrollment>();

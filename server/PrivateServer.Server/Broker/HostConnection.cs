@@ -77,6 +77,13 @@ public sealed class HostConnection : IDisposable
         return await AskAsync(request.AskId, request, cancellationToken) as SessionRightsAnswer;
     }
 
+    /// <summary>Asks the host to run a library script; null when it went away or the caller gave up.</summary>
+    public async Task<ScriptResult?> AskAsync(ScriptRun request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return await AskAsync(request.RunId, request, cancellationToken) as ScriptResult;
+    }
+
     private async Task<ControlMessage?> AskAsync(string id, ControlMessage request, CancellationToken cancellationToken)
     {
         var answer = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -36,7 +36,8 @@ public sealed partial class SessionBroker(
     SettingsService settings,
     TimeProvider time,
     ILogger<SessionBroker> logger,
-    Mail.SessionProtocolMail? protocols = null)
+    Mail.SessionProtocolMail? protocols = null,
+    Scripts.ScriptDesk? scriptDesk = null)
 {
     private static readonly TimeSpan FirstMessageTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(3);
@@ -105,6 +106,10 @@ public sealed partial class SessionBroker(
                         case ChatMessage chat:
                             await ChatFromSupporterAsync(session, chat);
                             break;
+                        case ScriptRunRequest script:
+                            // The host's user may take a while to answer and the script a while to run.
+                            _ = RunScriptAsync(session, script, linked.Token);
+                            break;
                         default:
                             throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} on a session channel");
                     }
@@ -156,6 +161,13 @@ public sealed partial class SessionBroker(
             case ChatMessage chat:
                 await ChatFromHostAsync(host, chat);
                 break;
+            case ScriptResult result:
+                if (!host.Answer(result.RunId ?? string.Empty, result))
+                {
+                    LogStaleAnswer(logger, host.Host.Id, result.RunId ?? string.Empty);
+                }
+
+                break;
             default:
                 throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {message.GetType().Name} from a host");
         }
@@ -179,6 +191,64 @@ public sealed partial class SessionBroker(
             session.Supporter, "chat.message", session.Host.Host.Name, session.Id,
             details: AuditTrail.Details(("from", session.Supporter), ("text", text)), cancellationToken: CancellationToken.None);
         await session.Host.Channel.TrySendAsync(new ChatMessage(session.Id, session.Supporter, text, at), session.Host.Closed);
+    }
+
+    /// <summary>
+    /// A supporter runs a library script on the session's host: only with <c>scripts</c> granted, only a
+    /// script of one of the supporter's groups; the host shows it to its user and asks (unless the group's
+    /// policy runs it unattended); request and result (exit code, output) go into the session's protocol.
+    /// </summary>
+    private async Task RunScriptAsync(SupportSession session, ScriptRunRequest request, CancellationToken cancellationToken)
+    {
+        var requestId = request.RequestId is { Length: > 0 and <= 64 } id ? id : "script";
+        var name = request.Script ?? string.Empty;
+        try
+        {
+            var (script, refusal) = !session.Granted.Contains(SessionPermissions.Scripts, StringComparer.Ordinal)
+                ? (null, "the session was not granted scripts")
+                : scriptDesk is null ? (null, "this server runs no scripts")
+                : await scriptDesk.FindForAsync(session.Supporter, name, cancellationToken);
+            if (script is null)
+            {
+                await session.SupporterChannel.SendAsync(new ScriptFinished(requestId, name, false, null, null, null, false, false, refusal), cancellationToken);
+                return;
+            }
+
+            var consent = session.Host.IsAdHoc ? "ask" : await scriptDesk!.ConsentAsync(session.Host.Host.Group, cancellationToken);
+            await audit.RecordAsync(
+                session.Supporter, "script.requested", session.Host.Host.Name, session.Id,
+                details: AuditTrail.Details(("script", script.Name), ("shell", script.Shell), ("sha256", script.Sha256), ("consent", consent)), cancellationToken: CancellationToken.None);
+            var runId = "sr-" + SecretToken.New()[..16];
+            var timeout = (int)script.Timeout.TotalSeconds;
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Ended);
+            wait.CancelAfter(script.Timeout + TimeSpan.FromSeconds(options.Value.ConsentTimeoutSeconds + 30));
+            ScriptResult? result;
+            try
+            {
+                result = await session.Host.AskAsync(new ScriptRun(session.Id, runId, script.Name, script.Shell, script.Body, consent, timeout), wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                result = null;
+            }
+
+            result ??= new ScriptResult(session.Id, runId, false, null, null, null, false, false, "the host did not answer");
+            await audit.RecordAsync(
+                session.Host.Host.Name, result.Ran ? "script.finished" : "script.refused", session.Host.Host.Name, session.Id,
+                details: AuditTrail.Details(
+                    ("script", script.Name), ("exit-code", result.ExitCode?.ToString(CultureInfo.InvariantCulture)), ("timed-out", result.TimedOut ? "yes" : null),
+                    ("stdout", Cap(result.Stdout)), ("stderr", Cap(result.Stderr)), ("truncated", result.Truncated ? "yes" : null), ("reason", Cap(result.Refusal))),
+                cancellationToken: CancellationToken.None);
+            await session.SupporterChannel.SendAsync(
+                new ScriptFinished(requestId, script.Name, result.Ran, result.ExitCode, Cap(result.Stdout), Cap(result.Stderr), result.TimedOut, result.Truncated, Cap(result.Refusal)),
+                cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The session ended meanwhile; the supporter has been told.
+        }
+
+        static string? Cap(string? text) => text is { Length: > ScriptResult.MaximumOutputLength } ? text[..ScriptResult.MaximumOutputLength] : text;
     }
 
     /// <summary>A chat line from the host's user: into the session's protocol, then to the supporter.</summary>

@@ -30,6 +30,7 @@ public static class StorageExtensions
         services.AddSingleton<IOutbox, LiteDbOutbox>();
         services.AddSingleton<IPasswordLinkStore, LiteDbPasswordLinkStore>();
         services.AddSingleton<IMailSettingsStore, LiteDbMailSettingsStore>();
+        services.AddSingleton<Scripts.IScriptStore, LiteDbScriptStore>();
         return services;
     }
 }

@@ -194,7 +194,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
 
         var stored = (await _administration.ListGroupsAsync(CancellationToken.None)).Single();
 
-        stored.Features.Should().Equal("view", "control", "tunnels", "files", "chat", "sysinfo");
+        stored.Features.Should().Equal("view", "control", "tunnels", "files", "chat", "sysinfo", "scripts");
         stored.Recording.Should().BeFalse();
     }
 
