@@ -52,7 +52,7 @@ public sealed class WebViewerTests
         colour.Should().Be("d02030");
         moved.Should().Be((123, 45));
         listed.Should().ContainSingle().Which.Should().Contain("alice").And.Contain("desktop").And.Contain("held");
-        granted.Should().Be("view, control, tunnel:screen");
+        granted.Should().Be("view, control, tunnel:screen, chat", "the viewer asks for chat where the group allows it");
         endedBy.Should().Be("the supporter");
         protocol.Should().Equal("session.requested", "session.granted", "stream.opened", "session.ended");
         admin.Problems.Should().BeEmpty();
@@ -109,7 +109,7 @@ public sealed class WebViewerTests
         await using var tab = await browser.NewSessionAsync(rig.Appliance);
         await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
         await (await tab.HostOnlineAsync("desktop")).GetByText("View only").ClickAsync();
-        await host.WaitForStderrAsync(@"alice asks for a support session with: see your screen, reach the service 'screen'\. Allow\? \[y/N\]", deadline.Token);
+        await host.WaitForStderrAsync(@"alice asks for a support session with: see your screen, reach the service 'screen', chat with you\. Allow\? \[y/N\]", deadline.Token);
         await host.WriteLineAsync("y", deadline.Token);
         await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
         var offered = await tab.Page.TextContentAsync("#toggle-control");
@@ -152,6 +152,41 @@ public sealed class WebViewerTests
         admin.Problems.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Viewer_ChatPanel_TalksWithTheHostsUser_AndLinksGoThroughTheWarningPage()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var display = await XDisplay.StartAsync(deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var state = await rig.EnrollHostAsync("chatty", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await using var browser = await WebBrowser.StartAsync();
+        await using var tab = await browser.NewSessionAsync(rig.Appliance);
+        await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+
+        await (await tab.HostOnlineAsync("chatty")).GetByText("Connect").ClickAsync();
+        await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
+        await tab.Page.Locator("#chat").WaitForAsync();
+        await tab.Page.FillAsync("#chat-text", "Hello from the browser");
+        await tab.Page.PressAsync("#chat-text", "Enter");
+        await host.WaitForStderrAsync($"{SupportRig.Supporter}: Hello from the browser", deadline.Token);
+        await host.WriteLineAsync("Please read https://example.com/fix?a=1 <b>now</b>", deadline.Token);
+        var line = tab.Page.Locator("#chat-log li", new() { HasText = "chatty" });
+        await line.WaitForAsync();
+        var shown = await line.InnerTextAsync();
+        var href = await line.Locator("a").GetAttributeAsync("href");
+        var bold = await line.Locator("b").CountAsync();
+        var rightsText = await tab.Page.TextContentAsync("#session-rights");
+
+        shown.Should().EndWith("chatty: Please read https://example.com/fix?a=1 <b>now</b>", "text is shown as text, never as HTML");
+        bold.Should().Be(0);
+        href.Should().Be("/leave?to=https%3A%2F%2Fexample.com%2Ffix%3Fa%3D1");
+        (await tab.Page.Locator("#chat-log li").First.InnerTextAsync()).Should().EndWith("You: Hello from the browser");
+        rightsText.Should().EndWith("view, control, tunnel:screen, chat");
+        tab.ForeignRequests.Should().BeEmpty();
+        tab.Problems.Should().BeEmpty();
+    }
+
     /// <summary>The colour (rrggbb) of a framebuffer pixel in the viewer's canvas, read until it is the expected one or 10 s pass.</summary>
     internal static async Task<string> CanvasPixelAsync(IPage page, int x, int y, string expected, CancellationToken cancellationToken)
     {
@@ -181,6 +216,18 @@ public sealed class WebViewerTests
         var box = await canvas.BoundingBoxAsync() ?? throw new InvalidOperationException("the viewer shows no canvas");
         var width = await canvas.EvaluateAsync<int>("c => c.width");
         var height = await canvas.EvaluateAsync<int>("c => c.height");
-        await page.Mouse.ClickAsync(box.X + ((x + 0.5f) * box.Width / width), box.Y + ((y + 0.5f) * box.Height / height));
+        await page.Mouse.ClickAsync(Inside(box.X, box.Width / width, x), Inside(box.Y, box.Height / height, y));
+    }
+
+    /// <summary>
+    /// A whole CSS pixel inside framebuffer pixel <paramref name="index"/> of a canvas that starts at
+    /// <paramref name="start"/> and is scaled by <paramref name="scale"/>: the browser hands the page whole
+    /// coordinates, so a fractional aim can land on the neighbouring pixel.
+    /// </summary>
+    private static float Inside(float start, float scale, int index)
+    {
+        var low = start + (index * scale);
+        var whole = MathF.Ceiling(low + 0.01f);
+        return whole < start + ((index + 1) * scale) ? whole : low + (scale / 2);
     }
 }

@@ -225,6 +225,12 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         await using var service = root.Start(unit.ExecStart, unit.Value("User"));
         await service.WaitForStderrAsync($"serves https://127.0.0.1:{port}", cancellationToken);
         var fingerprint = (await root.CheckAsync(["privateserver", "ca", "fingerprint"], cancellationToken, "privateserver")).Stdout.Trim();
+        using (var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(root.Outside(Data + "/ca/ca.crt")))
+        using (var http = CaTrust.CreateClient(ca, new Uri($"https://127.0.0.1:{port}/")))
+        {
+            (await http.GetStringAsync(new Uri("healthz", UriKind.Relative), cancellationToken)).Should().Contain("\"ok\"", "the installed appliance answers /healthz");
+        }
+
         using var supporter = Tool.TemporaryFolder();
         await File.WriteAllTextAsync(supporter.File("password"), password + "\n", cancellationToken);
         await Tool.CheckAsync(

@@ -176,8 +176,11 @@ public sealed record ChannelError(string Message) : ControlMessage;
 /// <summary>
 /// A supporter asks for a session with the given permissions: on an enrolled <see cref="Host"/> (name or id),
 /// on the customer who joins with the supporter's session <see cref="Code"/>, or on a queued <see cref="Request"/>.
+/// <see cref="Optional"/> permissions are asked for only where the host's group policy allows them (the browser
+/// viewer asks for <c>chat</c> so), instead of refusing the session.
 /// </summary>
-public sealed record ConnectRequest(string? Host, IReadOnlyList<string> Permissions, string? Code = null, string? Request = null) : ControlMessage;
+public sealed record ConnectRequest(
+    string? Host, IReadOnlyList<string> Permissions, string? Code = null, string? Request = null, IReadOnlyList<string>? Optional = null) : ControlMessage;
 
 /// <summary>A supporter asks for a new stream to one of the session's services.</summary>
 public sealed record StreamRequest(string RequestId, string Service) : ControlMessage;

@@ -317,6 +317,7 @@ public sealed partial class SessionBroker(
         (SupportSession? Session, string? Refusal) outcome = (null, "the session was not opened");
         try
         {
+            permissions.AddRange(await AllowedOptionalAsync(connection, request.Optional, permissions, cancellationToken));
             outcome = await AskHostAsync(supporter, sessionId, permissions, connection, customer, channel, cancellationToken);
             return outcome;
         }
@@ -418,6 +419,30 @@ public sealed partial class SessionBroker(
         var given = SessionPermissions.Describe(granted);
         LogSessionGranted(logger, sessionId, supporter.Name, host.Name, given);
         return (session, null);
+    }
+
+    /// <summary>The optional permissions the host's group allows (all of them for an ad-hoc customer), not asked already.</summary>
+    private async Task<List<string>> AllowedOptionalAsync(
+        HostConnection connection, IReadOnlyList<string>? optional, IReadOnlyList<string> asked, CancellationToken cancellationToken)
+    {
+        var wanted = (optional ?? []).Take(8).Where(p => SessionPermissions.IsKnown(p) && !asked.Contains(p, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        if (wanted.Count == 0)
+        {
+            return wanted;
+        }
+
+        var group = connection.IsAdHoc ? null : await groups.FindAsync(connection.Host.Group, cancellationToken);
+        var allowed = new List<string>();
+        foreach (var permission in wanted)
+        {
+            var (_, _, _, problem) = await CheckPolicyAsync(connection, [permission], cancellationToken);
+            if (problem is null && (group is null || group.Features.Contains(GroupFeatures.For(permission), StringComparer.Ordinal)))
+            {
+                allowed.Add(permission);
+            }
+        }
+
+        return allowed;
     }
 
     /// <summary>

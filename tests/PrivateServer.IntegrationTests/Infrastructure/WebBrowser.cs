@@ -57,7 +57,7 @@ public sealed class WebBrowser : IAsyncDisposable
             IgnoreHTTPSErrors = true,
             Locale = language,
             ExtraHTTPHeaders = new Dictionary<string, string> { ["Accept-Language"] = language },
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ViewportSize = new ViewportSize { Width = 1280, Height = 1000 },
         });
         var page = await context.NewPageAsync();
         return new WebSession(context, page, appliance.BaseAddress);
@@ -119,7 +119,7 @@ public sealed class WebSession : IAsyncDisposable
         await Page.ClickAsync("button[type=submit].primary");
         try
         {
-            await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 60_000 });
+            await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
         }
         catch (TimeoutException ex)
         {

@@ -44,6 +44,8 @@ channel.addEventListener('open', () => {
     code: root.dataset.code || undefined,
     request: root.dataset.request || undefined,
     permissions: wanted(),
+    // Chat where the host's group allows it; elsewhere the session goes on without it.
+    optional: ['chat'],
   });
 });
 
@@ -77,6 +79,9 @@ channel.addEventListener('message', (event) => {
     case 'session.ended':
       end(`${text('Ended')} ${message.reason}`, 'ended');
       break;
+    case 'chat.message':
+      appendChat(message.from, message.text, message.at);
+      break;
     case 'error':
       end(message.message, 'refused');
       break;
@@ -100,6 +105,7 @@ function granted(message) {
   }
   show(`${text('Granted')} ${message.hostName}`, 'granted');
   showRights();
+  $('chat').hidden = !message.permissions.includes('chat');
   if (message.permissions.includes('tunnel:screen')) {
     requestScreen();
   }
@@ -181,6 +187,8 @@ function end(message, kind) {
     control.disabled = true;
   }
   $('end-session').disabled = true;
+  $('chat-text').disabled = true;
+  $('chat-send').disabled = true;
   if (state.rfb) {
     const rfb = state.rfb;
     state.rfb = null;
@@ -230,6 +238,44 @@ $('clip-send').addEventListener('click', () => {
 });
 
 $('end-session').addEventListener('click', () => end(text('Ended'), 'ended'));
+
+// Chat: text only (never HTML); links to other origins go through /leave, the appliance's warning page.
+const links = /\bhttps?:\/\/[^\s<>"']+/g;
+
+function appendChat(from, body, at) {
+  const item = document.createElement('li');
+  const when = at ? new Date(at) : new Date();
+  const time = document.createElement('time');
+  time.dateTime = when.toISOString();
+  time.textContent = when.toLocaleTimeString();
+  const who = document.createElement('strong');
+  who.textContent = from;
+  item.append(time, ' ', who, ': ');
+  let last = 0;
+  for (const match of body.matchAll(links)) {
+    item.append(body.slice(last, match.index));
+    const link = document.createElement('a');
+    link.href = `/leave?to=${encodeURIComponent(match[0])}`;
+    link.rel = 'noopener noreferrer';
+    link.textContent = match[0];
+    item.append(link);
+    last = match.index + match[0].length;
+  }
+  item.append(body.slice(last));
+  $('chat-log').append(item);
+  item.scrollIntoView({ block: 'end' });
+}
+
+$('chat-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const field = $('chat-text');
+  const line = field.value.trim();
+  if (line && !state.over) {
+    send({ type: 'chat.message', text: line });
+    appendChat(text('You'), line);
+    field.value = '';
+  }
+});
 
 // The code's countdown, while the customer has not joined.
 const expires = Number(root.dataset.codeExpires);
