@@ -242,7 +242,9 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
     private async Task<bool> RefuseAsync(Stream stream, string why, CancellationToken cancellationToken)
     {
         say(HostText.FileRefused(why));
-        await FileTransferProtocol.WriteAsync(stream, FileReply.Fail(why), cancellationToken);
+        // A system error names full paths: the supporter learns nothing of the host's folders outside what is shared.
+        var told = why.Replace(root.Root + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal).Replace(root.Root, "/", StringComparison.Ordinal);
+        await FileTransferProtocol.WriteAsync(stream, FileReply.Fail(told), cancellationToken);
         return true;
     }
 

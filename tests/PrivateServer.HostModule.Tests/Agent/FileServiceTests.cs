@@ -89,6 +89,25 @@ public sealed class FileServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task SystemErrors_DoNotTellTheSupporterWhereTheSharedFolderIs()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "ok.bin"), [1, 2, 3], deadline.Token);
+        await using var pair = await ConnectedAsync(deadline.Token);
+
+        // 200 characters are fine for the path check, but 400 bytes are too long a file name for Linux: an IOException naming the full path.
+        var tooLong = new string('ä', 200);
+        await FileTransferProtocol.WriteAsync(pair.Client, new FileRequest(FileTransferProtocol.Put, tooLong, 3, new string('0', 64)), deadline.Token);
+        var reply = await FileTransferProtocol.ReadAsync<FileReply>(pair.Client, deadline.Token);
+
+        reply!.Ok.Should().BeFalse();
+        reply.Error.Should().NotContain(_folder, "the host's own path stays on the host").And.Contain("ää");
+        _said.Should().Contain(s => s.Contains(_folder, StringComparison.Ordinal), "the host's user sees the whole message");
+        await FileTransferProtocol.WriteAsync(pair.Client, new FileRequest(FileTransferProtocol.Get, "ok.bin"), deadline.Token);
+        (await FileTransferProtocol.ReadAsync<FileReply>(pair.Client, deadline.Token))!.Size.Should().Be(3, "the stream goes on after a refusal");
+    }
+
+    [Fact]
     public async Task Get_OfAFifo_SendsNothing_AndDoesNotHang()
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
