@@ -161,9 +161,10 @@ internal sealed class FileService(FileRoot root, Func<FileTransferred, Task> rep
         }
 
         File.Move(part, target, overwrite: true);
-        await FileTransferProtocol.WriteAsync(stream, new FileReply(true, Size: size, Sha256: actual), cancellationToken);
+        // Told to the server first: the supporter may end the session as soon as it has the answer.
         say(HostText.FileReceived(shown, size.ToString("N0", CultureInfo.CurrentCulture)));
         await report(new FileTransferred(sessionId, FileTransferred.ToHost, shown, size, actual));
+        await FileTransferProtocol.WriteAsync(stream, new FileReply(true, Size: size, Sha256: actual), cancellationToken);
         return true;
     }
 

@@ -45,6 +45,14 @@ public sealed partial class SessionBroker(
 
     private readonly ConcurrentDictionary<string, SupportSession> _sessions = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Sessions that ended in the last minutes: a host's report of what happened in one (a file moved just before
+    /// the supporter hung up) may arrive after the end and still belongs in its protocol.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (SupportSession Session, DateTimeOffset EndedAt)> _recentlyEnded = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan LateReportWindow = TimeSpan.FromMinutes(2);
+
     /// <summary>Runs a supporter's session channel from its <see cref="ConnectRequest"/> to the end of the session.</summary>
     public async Task RunSupporterChannelAsync(User supporter, ControlChannel channel, CancellationToken cancellationToken)
     {
@@ -277,13 +285,17 @@ public sealed partial class SessionBroker(
     /// <summary>A host reports a file moved in one of its sessions: into the audit trail (and so the session protocol), in the supporter's name.</summary>
     private async Task RecordFileAsync(HostConnection host, FileTransferred file)
     {
-        if (!_sessions.TryGetValue(file.SessionId ?? string.Empty, out var session) || session.Host != host
-            || !session.Granted.Contains(SessionPermissions.Files, StringComparer.Ordinal)
-            || file.Direction is not (FileTransferred.ToHost or FileTransferred.FromHost)
+        if (file.Direction is not (FileTransferred.ToHost or FileTransferred.FromHost)
             || file.Path is not { Length: > 0 and <= 4096 } || file.Size < 0
             || file.Sha256 is not { Length: 64 } || !file.Sha256.All(Uri.IsHexDigit))
         {
-            throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a file report names no session of this host with files granted, or is malformed");
+            throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a malformed file report");
+        }
+
+        if (SessionOf(host, file.SessionId) is not { } session || !session.Granted.Contains(SessionPermissions.Files, StringComparer.Ordinal))
+        {
+            LogStaleAnswer(logger, host.Host.Id, file.SessionId ?? string.Empty);
+            return;
         }
 
         await audit.RecordAsync(
@@ -291,6 +303,16 @@ public sealed partial class SessionBroker(
             details: AuditTrail.Details(("direction", file.Direction), ("path", file.Path), ("size", file.Size.ToString(CultureInfo.InvariantCulture)), ("sha256", file.Sha256)),
             cancellationToken: CancellationToken.None);
         LogFileTransferred(logger, session.Id, file.Direction, file.Path, file.Size);
+    }
+
+    /// <summary>A session of <paramref name="host"/>, running or ended in the last minutes.</summary>
+    private SupportSession? SessionOf(HostConnection host, string? sessionId)
+    {
+        var id = sessionId ?? string.Empty;
+        var session = _sessions.TryGetValue(id, out var live) ? live
+            : _recentlyEnded.TryGetValue(id, out var ended) && time.GetUtcNow() - ended.EndedAt <= LateReportWindow ? ended.Session
+            : null;
+        return session?.Host == host ? session : null;
     }
 
     private async Task<(SupportSession? Session, string? Refusal)> OpenSessionAsync(
@@ -726,6 +748,12 @@ public sealed partial class SessionBroker(
         }
 
         _sessions.TryRemove(session.Id, out _);
+        var now = time.GetUtcNow();
+        _recentlyEnded[session.Id] = (session, now);
+        foreach (var old in _recentlyEnded.Where(e => now - e.Value.EndedAt > LateReportWindow).ToList())
+        {
+            _recentlyEnded.TryRemove(old.Key, out _);
+        }
         try
         {
             using var notify = new CancellationTokenSource(NotifyTimeout);
