@@ -135,11 +135,13 @@ public sealed partial class HostChannels(
             customer = new AdHocCustomer(
                 connection, SecretToken.Hash(relayKey), code, requestId, request, group, from, now);
             var wait = code is null ? adHocOptions.Value.RequestLifetime : (await settings.CurrentAsync(cancellationToken)).CodeLifetime;
+            // The welcome goes out before the customer is at the desk: a supporter waiting for this code sends the
+            // session request at once, and the customer's module must have its welcome first.
+            await channel.SendAsync(
+                new AdHocWelcome(record.Id, relayKey, options.Value.HeartbeatSeconds, code?.Supporter, requestId, now + wait), connection.Closed);
             desk.Arrive(customer);
             var offered = string.Join(",", services);
             LogCustomerWaiting(logger, name, record.Id, from, customer.Via, code?.Supporter ?? group ?? "all supporters", offered);
-            await channel.SendAsync(
-                new AdHocWelcome(record.Id, relayKey, options.Value.HeartbeatSeconds, code?.Supporter, requestId, now + wait), connection.Closed);
             _ = CloseUntakenAsync(customer, wait);
             await ServeAsync(connection, null);
             // The customer closed its channel (its session is over): complete the close handshake.
