@@ -119,13 +119,8 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         string target, string permission, string service, string what, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
-        await channel.SendAsync(Request(target, [permission]), cancellationToken);
-        var granted = await AwaitConsentAsync(channel, cancellationToken);
-        if (!granted.Permissions.Contains(permission, StringComparer.Ordinal))
-        {
-            throw new IOException($"'{granted.HostName}' did not grant {what}");
-        }
+        var (channel, granted) = await OpenWithAsync(target, permission, what, cancellationToken);
+        using var owned = channel;
 
         await using var relays = new RelayOpener(client, token);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -172,13 +167,8 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
-        await channel.SendAsync(Request(target, [SessionPermissions.Chat]), cancellationToken);
-        var granted = await AwaitConsentAsync(channel, cancellationToken);
-        if (!granted.Permissions.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
-        {
-            throw new IOException($"'{granted.HostName}' did not grant chat");
-        }
+        var (channel, granted) = await OpenWithAsync(target, SessionPermissions.Chat, "chat", cancellationToken);
+        using var owned = channel;
 
         await error.WriteLineAsync($"Chat with '{granted.HostName}' (session {granted.SessionId}): type a line and press Enter; Ctrl+D or Ctrl+C ends it.");
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -218,13 +208,8 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     /// <summary>Runs the library script <paramref name="script"/> on the host in a session with only the <c>scripts</c> right; returns what became of it.</summary>
     public async Task<ScriptFinished> RunScriptAsync(string target, string script, CancellationToken cancellationToken)
     {
-        using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
-        await channel.SendAsync(Request(target, [SessionPermissions.Scripts]), cancellationToken);
-        var granted = await AwaitConsentAsync(channel, cancellationToken);
-        if (!granted.Permissions.Contains(SessionPermissions.Scripts, StringComparer.Ordinal))
-        {
-            throw new IOException($"'{granted.HostName}' did not grant scripts");
-        }
+        var (channel, granted) = await OpenWithAsync(target, SessionPermissions.Scripts, "scripts", cancellationToken);
+        using var owned = channel;
 
         try
         {
@@ -268,6 +253,26 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         var at = (chat.At ?? DateTimeOffset.UtcNow).ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         await output.WriteLineAsync($"{at} {chat.From}: {ChatMessage.Clean(chat.Text)}");
         await output.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>A session asked for with the one right <paramref name="permission"/>: its channel (the caller owns it) once the host granted that right.</summary>
+    private async Task<(ControlChannel Channel, SessionGranted Granted)> OpenWithAsync(
+        string target, string permission, string what, CancellationToken cancellationToken)
+    {
+        var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
+        try
+        {
+            await channel.SendAsync(Request(target, [permission]), cancellationToken);
+            var granted = await AwaitConsentAsync(channel, cancellationToken);
+            return granted.Permissions.Contains(permission, StringComparer.Ordinal)
+                ? (channel, granted)
+                : throw new IOException($"'{granted.HostName}' did not grant {what}");
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
     }
 
     /// <summary>What <c>connect</c>'s argument names: a session code, a queued request, or an enrolled host.</summary>
