@@ -9,6 +9,7 @@ packages=(
   xvfb               # a headless X display (Xvfb) that a real VNC server can share
   x11vnc             # the real VNC (RFB 3.8) server on that display, loopback only
   x11-xserver-utils  # xsetroot: paints the root window a known colour
+  x11-utils          # xprop: copies text on the host (the X cut buffer x11vnc watches) and reads it back
   xdotool            # reads and moves the X pointer
   tinyproxy          # a real HTTP CONNECT proxy between a module and the appliance
   chromium           # the browser Playwright drives for the web console tests (never its own download)

@@ -25,5 +25,6 @@ internal static class Program
             SupporterVerbs.SystemInfo(output, error),
             SupporterVerbs.Chat(input, output, error),
             SupporterVerbs.Script(output, error),
+            SupporterVerbs.Clip(input, output, error),
         };
 }

@@ -153,6 +153,36 @@ public sealed class WebViewerTests
     }
 
     [Fact]
+    public async Task Viewer_WithControl_ShowsWhatTheHostsUserCopies_AndSendsTextToTheHostsClipboard()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var display = await XDisplay.StartAsync(deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var state = await rig.EnrollHostAsync("clipboard-pc", deadline.Token);
+        await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await using var browser = await WebBrowser.StartAsync();
+        await using var tab = await browser.NewSessionAsync(rig.Appliance);
+        await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+
+        await (await tab.HostOnlineAsync("clipboard-pc")).GetByText("Connect").ClickAsync();
+        await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
+        await display.CopyAsync("printer queue PRN-3 is stuck", deadline.Token);
+        await tab.Page.WaitForFunctionAsync("() => document.getElementById('clip-text').value === 'printer queue PRN-3 is stuck'");
+        var told = await tab.Page.TextContentAsync("#session-rights");
+
+        await tab.Page.FillAsync("#clip-text", "net stop spooler");
+        await tab.Page.ClickAsync("#clip-send");
+        var onHost = await display.WaitForCutBufferAsync("net stop spooler", deadline.Token);
+        var sent = await tab.Page.TextContentAsync("#session-rights");
+
+        told.Should().Be("Text copied on the host is in the clipboard field.");
+        onHost.Should().Be("net stop spooler");
+        sent.Should().Be("Text sent to the host's clipboard.");
+        tab.ForeignRequests.Should().BeEmpty();
+        tab.Problems.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Viewer_ChatPanel_TalksWithTheHostsUser_AndLinksGoThroughTheWarningPage()
     {
         using var deadline = TestDeadline.Start();

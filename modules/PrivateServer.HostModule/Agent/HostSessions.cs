@@ -278,11 +278,6 @@ internal sealed class HostSessions : IDisposable
     }
 
     /// <summary>
-    /// The supporter of a running session asks for more (control after viewing): asked like a session —
-    /// never granted for a session this host does not hold or a service it does not offer. Streams opened
-    /// afterwards carry the new rights; the viewer opens a new screen stream for them.
-    /// </summary>
-    /// <summary>
     /// A library script in a session granted <c>scripts</c>: the user sees its name and text and is asked
     /// (unless the group's policy allows it unattended, which is said); it runs, and the result goes back.
     /// </summary>
@@ -348,6 +343,11 @@ internal sealed class HostSessions : IDisposable
         SessionPermissions.TryGetTunnel(permission, out var service) ? _services.ContainsKey(service)
         : permission != SessionPermissions.Files || _files is not null;
 
+    /// <summary>
+    /// The supporter of a running session asks for more (control after viewing): asked like a session —
+    /// never granted for a session this host does not hold or a service it does not offer. Streams opened
+    /// afterwards carry the new rights; the viewer opens a new screen stream for them.
+    /// </summary>
     private async Task AnswerRightsAsync(ControlChannel channel, SessionRightsRequest request, CancellationToken cancellationToken)
     {
         var asked = (request.Permissions ?? []).Where(SessionPermissions.IsKnown).Distinct(StringComparer.Ordinal).ToList();
@@ -441,7 +441,21 @@ internal sealed class HostSessions : IDisposable
         {
             await using var local = new NetworkStream(socket, ownsSocket: false);
             await using var relay = await relayOpening;
-            await RelayPump.RunAsync(relay, local, filtered ? ViewOnlyAsync : null, session.Ended.Token);
+            if (filtered)
+            {
+                // Both ways: no input reaches the screen, and the host's clipboard does not reach the supporter.
+                var viewOnly = new RfbViewOnlySession();
+                await RelayPump.RunAsync(
+                    relay,
+                    local,
+                    (supporter, screen, token) => ViewOnlyAsync(RfbViewOnlyFilter.CopyAsync(supporter, screen, viewOnly, token)),
+                    (screen, supporter, token) => ViewOnlyAsync(RfbViewOnlyFilter.CopyServerAsync(screen, supporter, viewOnly, token)),
+                    session.Ended.Token);
+            }
+            else
+            {
+                await RelayPump.RunAsync(relay, local, session.Ended.Token);
+            }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
@@ -494,9 +508,9 @@ internal sealed class HostSessions : IDisposable
         }
     }
 
-    private async Task<long> ViewOnlyAsync(Stream supporter, Stream screen, CancellationToken cancellationToken)
+    private async Task<long> ViewOnlyAsync(Task<RfbFilterResult> copy)
     {
-        var result = await RfbViewOnlyFilter.CopyAsync(supporter, screen, cancellationToken);
+        var result = await copy;
         if (result.Outcome == RfbFilterOutcome.Violation)
         {
             _terminal.Say(HostText.ViewOnlyClosed(result.Violation));
@@ -530,10 +544,6 @@ internal sealed class HostSessions : IDisposable
     }
 
     /// <summary>
-    /// With one session only, the first refusal or end finishes <see cref="ServeAsync"/>: the channel is
-    /// closed properly (so what was sent before arrives), and cut a few seconds later if the server does not answer.
-    /// </summary>
-    /// <summary>
     /// Records how the one session went before the server hears of it: the server answers an ad-hoc customer's refusal or
     /// stop by closing the channel, which must not read as "no session came about".
     /// </summary>
@@ -545,6 +555,10 @@ internal sealed class HostSessions : IDisposable
         }
     }
 
+    /// <summary>
+    /// With one session only, the first refusal or end finishes <see cref="ServeAsync"/>: the channel is
+    /// closed properly (so what was sent before arrives), and cut a few seconds later if the server does not answer.
+    /// </summary>
     private void Finish(OneSessionOutcome outcome)
     {
         if (Volatile.Read(ref _oneSessionOver) is not { } over)

@@ -28,21 +28,26 @@ public static class RelayPump
     public const int BufferSize = 128 * 1024;
 
     public static Task<RelayResult> RunAsync(Stream a, Stream b, CancellationToken cancellationToken) =>
-        RunAsync(a, b, aToB: null, cancellationToken);
+        RunAsync(a, b, aToB: null, bToA: null, cancellationToken);
 
-    /// <summary>Pumps A↔B; <paramref name="aToB"/>, when given, replaces the plain copy from A to B.</summary>
+    /// <summary>Pumps A↔B; <paramref name="aToB"/> and <paramref name="bToA"/>, when given, replace the plain copies.</summary>
     /// <param name="a">Side A.</param>
     /// <param name="b">Side B.</param>
-    /// <param name="aToB">Replaces the plain copy from A to B (the host's RFB view-only filter); returns the bytes it forwarded.</param>
+    /// <param name="aToB">Replaces the plain copy from A to B (the host's RFB view-only filter); gets (from, to) and returns the bytes it forwarded.</param>
+    /// <param name="bToA">Replaces the plain copy from B to A, the same way.</param>
     /// <param name="cancellationToken">Ends the pump (session ended).</param>
     public static async Task<RelayResult> RunAsync(
-        Stream a, Stream b, Func<Stream, Stream, CancellationToken, Task<long>>? aToB, CancellationToken cancellationToken)
+        Stream a,
+        Stream b,
+        Func<Stream, Stream, CancellationToken, Task<long>>? aToB,
+        Func<Stream, Stream, CancellationToken, Task<long>>? bToA,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var forward = aToB is null ? CopyAsync(a, b, both.Token) : CountedAsync(aToB(a, b, both.Token));
-        var backward = CopyAsync(b, a, both.Token);
+        var backward = bToA is null ? CopyAsync(b, a, both.Token) : CountedAsync(bToA(b, a, both.Token));
         var first = await Task.WhenAny(forward, backward);
         await both.CancelAsync();
         // Cancellation does not always interrupt a pending socket read: closing is the caller's job,

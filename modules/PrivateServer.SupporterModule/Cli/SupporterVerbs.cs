@@ -289,6 +289,81 @@ internal static class SupporterVerbs
         return command;
     }
 
+    /// <summary>
+    /// <c>clip HOST|CODE|REQUEST [TEXT]</c>: with TEXT ('-': standard input), puts it on the host's clipboard; without, waits
+    /// for the next text the host's user copies and prints it (<c>--watch</c>: every one until Ctrl+C). Needs control of the screen.
+    /// </summary>
+    public static Command Clip(TextReader input, TextWriter output, TextWriter error)
+    {
+        var host = new Argument<string>("HOST|CODE|REQUEST") { Description = "An enrolled host's name or id, a session code of yours, or a waiting request's id." };
+        var text = new Argument<string?>("TEXT") { Description = "Text to put on the host's clipboard ('-': read it from standard input). Without it: print what the host's user copies next.", Arity = ArgumentArity.ZeroOrOne };
+        var watch = new Option<bool>("--watch") { Description = "Print every text the host's user copies, one per line, until Ctrl+C." };
+        var wait = new Option<int>("--timeout") { Description = "Seconds to wait for the host's user to copy something (default 120).", DefaultValueFactory = _ => 120 };
+        var state = StateOption();
+        var proxy = ProxyOption();
+        var command = new Command("clip", "Clipboard text with a host (needs control of its screen): send TEXT to it, or print what its user copies.") { host, text, watch, wait, state, proxy };
+        command.SetAction((parse, cancellationToken) => SignedInAsync(parse, state, proxy, error, async (login, client) =>
+        {
+            var session = new SupporterSession(client, login.Token, error);
+            if (parse.GetValue(text) is { } given)
+            {
+                var (latin1, replaced) = RfbClipboard.ToLatin1(given == "-" ? await input.ReadToEndAsync(cancellationToken) : given);
+                var sent = await session.WithScreenControlAsync(parse.GetValue(host)!, (rfb, token) => RfbClipboard.SendAsync(rfb, latin1, token), cancellationToken);
+                await error.WriteLineAsync($"Put {sent.ToString("N0", CultureInfo.CurrentCulture)} characters on the host's clipboard.");
+                if (replaced > 0)
+                {
+                    await error.WriteLineAsync($"{replaced.ToString(CultureInfo.CurrentCulture)} characters outside ISO 8859-1 became '?': RFB carries clipboard text in Latin-1 only.");
+                }
+
+                return 0;
+            }
+
+            var seconds = parse.GetValue(wait);
+            if (seconds <= 0)
+            {
+                throw new ArgumentException("--timeout must be a positive number of seconds");
+            }
+
+            var keepWatching = parse.GetValue(watch);
+            try
+            {
+                await session.WithScreenControlAsync(parse.GetValue(host)!, async (rfb, token) =>
+                {
+                    // The time limit starts once the host granted control, not while its user is being asked.
+                    using var limit = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    if (!keepWatching)
+                    {
+                        limit.CancelAfter(TimeSpan.FromSeconds(seconds));
+                    }
+
+                    await error.WriteLineAsync(keepWatching ? "Printing what the host's user copies; Ctrl+C ends." : "Waiting for the host's user to copy text …");
+                    try
+                    {
+                        await RfbClipboard.WatchAsync(rfb, async copied =>
+                        {
+                            await output.WriteLineAsync(copied);
+                            await output.FlushAsync(token);
+                            return keepWatching;
+                        }, limit.Token);
+                    }
+                    catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"the host's user copied no text within {seconds.ToString(CultureInfo.InvariantCulture)} s");
+                    }
+
+                    return 0;
+                }, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && keepWatching)
+            {
+                // Ctrl+C ends watching.
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
     /// <summary><c>script HOST|CODE|REQUEST NAME</c>: runs a library script on the host; its output on stdout/stderr, its exit code as ours (124 when stopped at its time limit).</summary>
     public static Command Script(TextWriter output, TextWriter error)
     {

@@ -109,17 +109,27 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     /// host's file service, runs <paramref name="work"/> on it and ends the session.
     /// </summary>
     public Task<T> WithFilesAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
-        WithBuiltInServiceAsync(target, SessionPermissions.Files, SessionPermissions.FilesService, "file transfer", work, cancellationToken);
+        WithServiceAsync(target, [SessionPermissions.Files], SessionPermissions.FilesService, "file transfer", work, cancellationToken);
 
     /// <summary>Like <see cref="WithFilesAsync"/> for the <c>sysinfo</c> right and the host's system-information stream.</summary>
     public Task<T> WithSystemInfoAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
-        WithBuiltInServiceAsync(target, SessionPermissions.SystemInfo, SessionPermissions.SystemInfoService, "system information", work, cancellationToken);
+        WithServiceAsync(target, [SessionPermissions.SystemInfo], SessionPermissions.SystemInfoService, "system information", work, cancellationToken);
 
-    private async Task<T> WithBuiltInServiceAsync<T>(
-        string target, string permission, string service, string what, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>Like <see cref="WithFilesAsync"/> for one RFB stream to the host's screen with control (view, control, the screen's tunnel): the clipboard goes both ways only with control.</summary>
+    public Task<T> WithScreenControlAsync<T>(string target, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithServiceAsync(
+            target,
+            [SessionPermissions.View, SessionPermissions.Control, SessionPermissions.Tunnel(SessionPermissions.ScreenService)],
+            SessionPermissions.ScreenService,
+            "control of the screen",
+            work,
+            cancellationToken);
+
+    private async Task<T> WithServiceAsync<T>(
+        string target, IReadOnlyList<string> permissions, string service, string what, Func<Stream, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var (channel, granted) = await OpenWithAsync(target, permission, what, cancellationToken);
+        var (channel, granted) = await OpenWithAsync(target, permissions, what, cancellationToken);
         using var owned = channel;
 
         await using var relays = new RelayOpener(client, token);
@@ -167,7 +177,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var (channel, granted) = await OpenWithAsync(target, SessionPermissions.Chat, "chat", cancellationToken);
+        var (channel, granted) = await OpenWithAsync(target, [SessionPermissions.Chat], "chat", cancellationToken);
         using var owned = channel;
 
         await error.WriteLineAsync($"Chat with '{granted.HostName}' (session {granted.SessionId}): type a line and press Enter; Ctrl+D or Ctrl+C ends it.");
@@ -208,7 +218,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     /// <summary>Runs the library script <paramref name="script"/> on the host in a session with only the <c>scripts</c> right; returns what became of it.</summary>
     public async Task<ScriptFinished> RunScriptAsync(string target, string script, CancellationToken cancellationToken)
     {
-        var (channel, granted) = await OpenWithAsync(target, SessionPermissions.Scripts, "scripts", cancellationToken);
+        var (channel, granted) = await OpenWithAsync(target, [SessionPermissions.Scripts], "scripts", cancellationToken);
         using var owned = channel;
 
         try
@@ -255,16 +265,16 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         await output.FlushAsync(cancellationToken);
     }
 
-    /// <summary>A session asked for with the one right <paramref name="permission"/>: its channel (the caller owns it) once the host granted that right.</summary>
+    /// <summary>A session asked for with <paramref name="permissions"/>: its channel (the caller owns it) once the host granted them all.</summary>
     private async Task<(ControlChannel Channel, SessionGranted Granted)> OpenWithAsync(
-        string target, string permission, string what, CancellationToken cancellationToken)
+        string target, IReadOnlyList<string> permissions, string what, CancellationToken cancellationToken)
     {
         var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
         try
         {
-            await channel.SendAsync(Request(target, [permission]), cancellationToken);
+            await channel.SendAsync(Request(target, permissions), cancellationToken);
             var granted = await AwaitConsentAsync(channel, cancellationToken);
-            return granted.Permissions.Contains(permission, StringComparer.Ordinal)
+            return permissions.All(p => granted.Permissions.Contains(p, StringComparer.Ordinal))
                 ? (channel, granted)
                 : throw new IOException($"'{granted.HostName}' did not grant {what}");
         }

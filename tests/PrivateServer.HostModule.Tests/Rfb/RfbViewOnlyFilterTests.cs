@@ -13,7 +13,7 @@ public sealed class RfbViewOnlyFilterTests
     {
         var (result, forwarded) = await RunAsync(HandshakeNone);
 
-        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.ClientEnded, null, 0, 0, HandshakeNone.Length));
+        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Ended, null, 0, 0, HandshakeNone.Length));
         forwarded.Should().Equal(HandshakeNone);
     }
 
@@ -22,7 +22,7 @@ public sealed class RfbViewOnlyFilterTests
     {
         var (result, forwarded) = await RunAsync(HandshakeVncAuth);
 
-        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.ClientEnded, null, 0, 0, HandshakeVncAuth.Length));
+        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Ended, null, 0, 0, HandshakeVncAuth.Length));
         forwarded.Should().Equal(HandshakeVncAuth);
     }
 
@@ -33,7 +33,7 @@ public sealed class RfbViewOnlyFilterTests
 
         var (result, forwarded) = await RunAsync(input);
 
-        result.Outcome.Should().Be(RfbFilterOutcome.ClientEnded);
+        result.Outcome.Should().Be(RfbFilterOutcome.Ended);
         forwarded.Should().Equal(input);
     }
 
@@ -68,7 +68,7 @@ public sealed class RfbViewOnlyFilterTests
 
         var (result, forwarded) = await RunAsync(input);
 
-        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.ClientEnded, null, 6, 10, expected.Length));
+        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Ended, null, 6, 10, expected.Length));
         forwarded.Should().Equal(expected);
     }
 
@@ -79,14 +79,14 @@ public sealed class RfbViewOnlyFilterTests
 
         var (result, forwarded) = await RunAsync(input, maxChunk: 1);
 
-        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.ClientEnded, null, 6, 10, expected.Length));
+        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Ended, null, 6, 10, expected.Length));
         forwarded.Should().Equal(expected);
     }
 
     [Fact]
     public async Task CopyAsync_WhenAllowedMessagesArriveTogether_WritesThemInOneBatch()
     {
-        byte[] input = [.. HandshakeNone, .. SetPixelFormat(), .. SetEncodings(0, 7, -223), .. FramebufferUpdateRequest(), .. FramebufferUpdateRequest()];
+        byte[] input = [.. HandshakeNone, .. SetPixelFormat(), .. SetEncodings(0, 16, -223), .. FramebufferUpdateRequest(), .. FramebufferUpdateRequest()];
         using var server = new CountingStream();
 
         var result = await RfbViewOnlyFilter.CopyAsync(new MemoryStream(input), server, CancellationToken.None);
@@ -105,6 +105,42 @@ public sealed class RfbViewOnlyFilterTests
 
         result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Violation, "unknown client message type 7", 2, 1, 12 + 2 + 20 + 10));
         forwarded.Should().Equal([.. HandshakeNone, .. SetPixelFormat(), .. FramebufferUpdateRequest()]);
+    }
+
+    [Fact]
+    public async Task CopyAsync_WhenSetEncodingsNamesEncodingsTheServerHalfCannotParse_ForwardsOnlyTheOthersInOrder()
+    {
+        const int extendedClipboard = unchecked((int)0xC0A1E5CE);
+        byte[] input = [.. HandshakeNone, .. SetEncodings(7, 16, extendedClipboard, 5, -260, -223, 0, -32), .. FramebufferUpdateRequest()];
+
+        var (result, forwarded) = await RunAsync(input, maxChunk: 5);
+
+        forwarded.Should().Equal([.. HandshakeNone, .. SetEncodings(16, 5, -223, 0, -32), .. FramebufferUpdateRequest()]);
+        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Ended, null, 2, 0, forwarded.Length));
+    }
+
+    [Fact]
+    public async Task CopyAsync_WhenPixelFormatChangesAfterTheFirstUpdateRequest_ReportsViolation()
+    {
+        byte[] sixteenBits = [0, 0, 0, 0, 16, 16, 0, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0];
+        byte[] input = [.. HandshakeNone, .. SetPixelFormat(), .. FramebufferUpdateRequest(), .. SetPixelFormat(), .. sixteenBits, .. FramebufferUpdateRequest()];
+
+        var (result, forwarded) = await RunAsync(input);
+
+        result.Outcome.Should().Be(RfbFilterOutcome.Violation);
+        result.Violation.Should().Be("SetPixelFormat to 16 bits per pixel after the first update request is not supported while only watching");
+        forwarded.Should().Equal([.. HandshakeNone, .. SetPixelFormat(), .. FramebufferUpdateRequest(), .. SetPixelFormat()], "the same format again changes nothing");
+    }
+
+    [Fact]
+    public async Task CopyAsync_WhenPixelFormatIsNot8Or16Or32Bits_ReportsViolation()
+    {
+        byte[] input = [.. HandshakeNone, 0, 0, 0, 0, 24, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0];
+
+        var (result, forwarded) = await RunAsync(input);
+
+        result.Violation.Should().Be("SetPixelFormat with 24 bits per pixel is not valid RFB");
+        forwarded.Should().Equal(HandshakeNone);
     }
 
     public static TheoryData<byte[], string> Violations => new()
@@ -144,7 +180,7 @@ public sealed class RfbViewOnlyFilterTests
 
         var (result, forwarded) = await RunAsync(complete[..length], maxChunk: 7);
 
-        result.Outcome.Should().Be(RfbFilterOutcome.ClientEnded);
+        result.Outcome.Should().Be(RfbFilterOutcome.Ended);
         forwarded.Should().Equal(complete[..expectedLength]);
         result.BytesForwarded.Should().Be(expectedLength);
     }
@@ -158,8 +194,8 @@ public sealed class RfbViewOnlyFilterTests
             ([2], 1),
             ([.. Enumerable.Range(0, 16).Select(i => (byte)i)], 16),
             ([1], 1),
-            (FramebufferUpdateRequest(), 10),
             ([.. SetPixelFormat(), .. KeyEvent(), .. SetEncodings(0)], 20 + 8),
+            (FramebufferUpdateRequest(), 10),
             (FramebufferUpdateRequest(), 10),
         ];
         using var server = new MemoryStream();
@@ -167,7 +203,7 @@ public sealed class RfbViewOnlyFilterTests
 
         var result = await RfbViewOnlyFilter.CopyAsync(new TurnTakingClientStream(steps, server), server, deadline.Token);
 
-        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.ClientEnded, null, 4, 1, 30 + 10 + 20 + 8 + 10));
+        result.Should().Be(new RfbFilterResult(RfbFilterOutcome.Ended, null, 4, 1, 30 + 10 + 20 + 8 + 10));
     }
 
     [Fact]
@@ -252,7 +288,7 @@ public sealed class RfbViewOnlyFilterTests
         [
             .. HandshakeVncAuth,
             .. SetPixelFormat(),
-            .. SetEncodings(16, 1, 0, -239, -223, 0x574D5669),
+            .. SetEncodings(16, 1, 0, -239, -223),
             .. FramebufferUpdateRequest(),
             .. EnableContinuousUpdates(),
             .. ClientFence(64),
@@ -299,7 +335,7 @@ public sealed class RfbViewOnlyFilterTests
     private static void AssertOnlyViewMessages(byte[] forwarded, RfbFilterResult result)
     {
         result.BytesForwarded.Should().Be(forwarded.Length);
-        result.Outcome.Should().Be(result.Violation is null ? RfbFilterOutcome.ClientEnded : RfbFilterOutcome.Violation);
+        result.Outcome.Should().Be(result.Violation is null ? RfbFilterOutcome.Ended : RfbFilterOutcome.Violation);
         if (forwarded.Length == 0)
         {
             result.MessagesForwarded.Should().Be(0);
@@ -343,6 +379,17 @@ public sealed class RfbViewOnlyFilterTests
                 248 => 9 + rest[8],
                 var type => throw new Xunit.Sdk.XunitException($"message type {type} reached the server at offset {position}"),
             };
+            if (rest[0] == 2)
+            {
+                var encodings = new List<int>();
+                for (var i = 0; i < BinaryPrimitives.ReadUInt16BigEndian(rest[2..]); i++)
+                {
+                    encodings.Add(BinaryPrimitives.ReadInt32BigEndian(rest[(4 + (4 * i))..]));
+                }
+
+                encodings.Where(e => !RfbViewOnlySession.CanParse(e)).Should().BeEmpty("the server half must be able to measure every rectangle");
+            }
+
             position += length;
             messages++;
         }

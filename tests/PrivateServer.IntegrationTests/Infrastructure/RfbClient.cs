@@ -20,6 +20,7 @@ public sealed class RfbClient : IAsyncDisposable
 
     private readonly Stream _stream;
     private readonly TcpClient? _tcp;
+    private readonly List<string> _cutTexts = [];
     private bool _pixelFormatSent;
 
     private RfbClient(Stream stream, TcpClient? tcp)
@@ -98,13 +99,47 @@ public sealed class RfbClient : IAsyncDisposable
                 case 2: // Bell
                     break;
                 case 3: // ServerCutText: padding, length, text
-                    var cutText = await ReadBytesAsync(7, cancellationToken);
-                    await SkipAsync(BinaryPrimitives.ReadUInt32BigEndian(cutText.AsSpan(3)), -1, cancellationToken);
+                    await ReadCutTextAsync(cancellationToken);
                     break;
                 default:
                     throw new InvalidDataException($"Unexpected RFB server message type {type}.");
             }
         }
+    }
+
+    /// <summary>Every ServerCutText (the host's clipboard) this client has read so far, in order.</summary>
+    public IReadOnlyList<string> CutTexts => _cutTexts;
+
+    /// <summary>Reads server messages until a ServerCutText arrives (asking for no updates meanwhile) and returns its text.</summary>
+    public async Task<string> WaitForCutTextAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var type = await ReadU8Async(cancellationToken);
+            switch (type)
+            {
+                case 0:
+                    await ReadFramebufferUpdateAsync(0, 0, cancellationToken);
+                    break;
+                case 2:
+                    break;
+                case 3:
+                    return await ReadCutTextAsync(cancellationToken);
+                default:
+                    throw new InvalidDataException($"Unexpected RFB server message type {type} while waiting for the clipboard.");
+            }
+        }
+    }
+
+    /// <summary>ClientCutText: puts Latin-1 <paramref name="text"/> on the server's clipboard.</summary>
+    public Task SendCutTextAsync(string text, CancellationToken cancellationToken)
+    {
+        var bytes = Encoding.Latin1.GetBytes(text);
+        var message = new byte[8 + bytes.Length];
+        message[0] = 6;
+        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(4), bytes.Length);
+        bytes.CopyTo(message, 8);
+        return WriteAsync(message, cancellationToken);
     }
 
     /// <summary>PointerEvent: button mask (bit 0 = left) at (x, y).</summary>
@@ -293,6 +328,20 @@ public sealed class RfbClient : IAsyncDisposable
         BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(2), 1);
         BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(4), 0);
         return message;
+    }
+
+    private async Task<string> ReadCutTextAsync(CancellationToken cancellationToken)
+    {
+        var header = await ReadBytesAsync(7, cancellationToken);
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(3));
+        if (length > MaxStringLength)
+        {
+            throw new InvalidDataException($"The RFB server sent a clipboard of {length} bytes.");
+        }
+
+        var text = Encoding.Latin1.GetString(await ReadBytesAsync((int)length, cancellationToken));
+        _cutTexts.Add(text);
+        return text;
     }
 
     private async Task<string> ReadStringAsync(CancellationToken cancellationToken)

@@ -93,6 +93,34 @@ public sealed class XDisplay : IAsyncDisposable
         return pointer;
     }
 
+    /// <summary>
+    /// Copies <paramref name="text"/> on the host as an X client does through the cut buffer (CUT_BUFFER0 on the root
+    /// window): x11vnc watches it and sends it to its viewers as ServerCutText. Plain ASCII without quotes only.
+    /// </summary>
+    public Task CopyAsync(string text, CancellationToken cancellationToken) =>
+        RunXClientAsync("xprop", ["-root", "-f", "CUT_BUFFER0", "8s", "-set", "CUT_BUFFER0", text], cancellationToken);
+
+    /// <summary>The X cut buffer (where x11vnc puts the text a viewer sends, besides claiming PRIMARY); empty when unset.</summary>
+    public async Task<string> CutBufferAsync(CancellationToken cancellationToken)
+    {
+        var output = await RunXClientAsync("xprop", ["-root", "CUT_BUFFER0"], cancellationToken);
+        var match = System.Text.RegularExpressions.Regex.Match(output, "^CUT_BUFFER0\\(STRING\\) = \"(.*)\"$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        return match.Success ? match.Groups[1].Value : string.Empty;
+    }
+
+    /// <summary>Reads the cut buffer until it holds <paramref name="expected"/> (x11vnc sets it from its own loop) or 10 s pass.</summary>
+    public async Task<string> WaitForCutBufferAsync(string expected, CancellationToken cancellationToken)
+    {
+        var text = await CutBufferAsync(cancellationToken);
+        for (var i = 0; i < 50 && text != expected; i++)
+        {
+            await Task.Delay(200, cancellationToken);
+            text = await CutBufferAsync(cancellationToken);
+        }
+
+        return text;
+    }
+
     public Task MovePointerAsync(int x, int y, CancellationToken cancellationToken) =>
         RunXClientAsync(
             "xdotool",

@@ -150,6 +150,11 @@ function openScreen(ticket) {
       show(`${text('Connected')}`, 'connected');
       enableTools();
     });
+    // Text the host's user copies (only ever sent with control: the host module drops it for a supporter who only watches).
+    rfb.addEventListener('clipboard', (event) => {
+      $('clip-text').value = event.detail.text;
+      rights.textContent = text('ClipReceived');
+    });
     rfb.addEventListener('disconnect', () => {
       if (!state.over && state.rfb === rfb) {
         show(text('Lost'), 'lost');
