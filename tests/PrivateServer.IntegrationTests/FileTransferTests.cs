@@ -83,6 +83,85 @@ public sealed class FileTransferTests
     }
 
     [Fact]
+    public async Task Resume_AfterTheSupporterIsKilledMidTransfer_ContinuesBothWaysAndChecksTheWholeFile()
+    {
+        using var deadline = TestDeadline.Start(240);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, consent: "auto");
+        var shared = Directory.CreateDirectory(Path.Combine(rig.Root, "shared")).FullName;
+        var state = await rig.EnrollHostAsync("killed-pc", deadline.Token);
+        await rig.StartHostAsync(state, deadline.Token, "--files", shared);
+        var local = Path.Combine(rig.Root, "image.bin");
+        var sha256 = await WriteRandomFileAsync(local, 128L * 1024 * 1024, deadline.Token);
+
+        // kill -9 of the supporter's module while the bytes flow: the host keeps what arrived.
+        var sending = rig.Track(ChildProcess.Start(Programs.Supporter, ["send", "killed-pc", local, "image.bin", "--state", rig.SupporterState]));
+        var hostPart = await KillOnceGrowingAsync(sending, () => Directory.GetFiles(shared, ".image.bin.*.part").FirstOrDefault(), deadline.Token);
+        var sent = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "send", "killed-pc", local, "image.bin"));
+
+        // And the other way: the supporter's LOCAL.part keeps what was fetched.
+        var back = Path.Combine(rig.Root, "back.bin");
+        var fetching = rig.Track(ChildProcess.Start(Programs.Supporter, ["fetch", "killed-pc", "image.bin", back, "--state", rig.SupporterState]));
+        var localPart = await KillOnceGrowingAsync(fetching, () => File.Exists(back + ".part") ? back + ".part" : null, deadline.Token);
+        var fetched = await SupportRig.MustAsync(Supporter(rig, deadline.Token, "fetch", "killed-pc", "image.bin", back));
+
+        hostPart.Should().BeInRange(1, (128L * 1024 * 1024) - 1, "the send was cut off midway");
+        sent.Stderr.Should().MatchRegex("continued after [1-9][0-9,.]* bytes already there");
+        sent.Stdout.Trim().Should().Be(sha256);
+        Convert.ToHexStringLower(await HashFileAsync(Path.Combine(shared, "image.bin"), deadline.Token)).Should().Be(sha256);
+        Directory.GetFiles(shared, "*.part").Should().BeEmpty();
+        localPart.Should().BeInRange(1, (128L * 1024 * 1024) - 1, "the fetch was cut off midway");
+        fetched.Stderr.Should().MatchRegex("continued after [1-9][0-9,.]* bytes already there");
+        Convert.ToHexStringLower(await HashFileAsync(back, deadline.Token)).Should().Be(sha256);
+        File.Exists(back + ".part").Should().BeFalse();
+    }
+
+    /// <summary>Kills the transfer (SIGKILL) as soon as its part file has bytes, and returns how many the part file kept.</summary>
+    private static async Task<long> KillOnceGrowingAsync(ChildProcess transfer, Func<string?> partFile, CancellationToken cancellationToken)
+    {
+        string? part;
+        while ((part = partFile()) is null || new FileInfo(part).Length == 0)
+        {
+            if (transfer.HasExited)
+            {
+                throw new InvalidOperationException($"the transfer ended before it could be killed ({transfer.ExitCode}): {transfer.Stderr}");
+            }
+
+            await Task.Delay(2, cancellationToken);
+        }
+
+        using (var process = System.Diagnostics.Process.GetProcessById(transfer.Id))
+        {
+            process.Kill();
+        }
+
+        await transfer.WaitForExitAsync(cancellationToken);
+        // The other side notices the dropped connection and closes its part file.
+        await Task.Delay(500, cancellationToken);
+        return File.Exists(part) ? new FileInfo(part).Length : 0;
+    }
+
+    private static async Task<string> WriteRandomFileAsync(string path, long length, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var file = File.Create(path);
+        var chunk = new byte[1024 * 1024];
+        for (long written = 0; written < length; written += chunk.Length)
+        {
+            RandomNumberGenerator.Fill(chunk);
+            hash.AppendData(chunk);
+            await file.WriteAsync(chunk, cancellationToken);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static async Task<byte[]> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        return await SHA256.HashDataAsync(file, cancellationToken);
+    }
+
+    [Fact]
     public async Task Traversal_Absolute_And_Symlinks_AreRefused_NothingWrittenOutside()
     {
         using var deadline = TestDeadline.Start(180);
