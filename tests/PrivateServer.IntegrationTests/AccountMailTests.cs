@@ -193,7 +193,7 @@ public sealed partial class AccountMailTests
         var text = protocols[0].TextBody;
         sessionId.Should().NotBeEmpty();
         text.Should().Contain($"Sitzung {sessionId}: bob auf pc7")
-            .And.Contain("Erbetene Rechte: view, tunnel:echo. Gewährt: view, tunnel:echo.")
+            .And.Contain("Erbetene Rechte: view, tunnel:echo, chat. Gewährt: view, tunnel:echo, chat.")
             .And.Contain("Die Richtlinie der Gruppe erlaubte die Sitzung ohne Rückfrage.")
             .And.Contain("Beendet durch host:")
             .And.Contain(" pc7 session.granted bob consent=policy").And.Contain(" pc7 session.ended pc7 by=host")

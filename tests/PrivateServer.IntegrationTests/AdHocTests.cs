@@ -35,7 +35,7 @@ public sealed class AdHocTests
         var (customer, folders) = CustomerFolders(rig);
 
         var join = rig.StartJoin(["--code", code, "--name", "carol-pc", "--service", $"screen=127.0.0.1:{display.VncPort}"], customer, folders[0]);
-        await join.WaitForStderrAsync(@"alice asks for a support session with: see your screen, use your keyboard and mouse, reach the service 'screen'\. Allow\? \[y/N\]", deadline.Token);
+        await join.WaitForStderrAsync(@"alice asks for a support session with: see your screen, use your keyboard and mouse, reach the service 'screen', chat with you\. Allow\? \[y/N\]", deadline.Token);
         await join.WriteLineAsync("y", deadline.Token);
         var port = await SupportRig.ForwardPortAsync(connect, "screen", deadline.Token);
         await using (var vnc = await RfbClient.ConnectAsync("127.0.0.1", port, deadline.Token))
@@ -72,7 +72,7 @@ public sealed class AdHocTests
         var join = rig.StartJoin(
             ["--code", code, "--name", "pc-mueller", "--service", $"echo=127.0.0.1:{echo.Port}"],
             new Dictionary<string, string> { ["LC_ALL"] = "de_DE.UTF-8" });
-        await join.WaitForStderrAsync(@"alice bittet um eine Support-Sitzung mit: Ihren Bildschirm sehen, Tastatur und Maus bedienen, den Dienst 'echo' erreichen\. Erlauben\? \[j/N\]", deadline.Token);
+        await join.WaitForStderrAsync(@"alice bittet um eine Support-Sitzung mit: Ihren Bildschirm sehen, Tastatur und Maus bedienen, den Dienst 'echo' erreichen, mit Ihnen chatten\. Erlauben\? \[j/N\]", deadline.Token);
         await join.WriteLineAsync("ja", deadline.Token);
         var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
         using var stream = await SessionTests.OpenAsync(port, deadline.Token);

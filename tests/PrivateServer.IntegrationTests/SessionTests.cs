@@ -22,7 +22,7 @@ public sealed class SessionTests
         var echoed = await RoundTripAsync(port, payload, deadline.Token);
 
         SHA256.HashData(echoed).Should().Equal(SHA256.HashData(payload));
-        host.Stderr.Should().Contain($"{SupportRig.Supporter} connects with: see your screen, use your keyboard and mouse, reach the service 'echo'. Allowed by policy without asking.");
+        host.Stderr.Should().Contain($"{SupportRig.Supporter} connects with: see your screen, use your keyboard and mouse, reach the service 'echo', chat with you. Allowed by policy without asking.");
         rig.Appliance.Server.Stderr.Should().Contain("consent auto");
     }
 
@@ -36,7 +36,7 @@ public sealed class SessionTests
         var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
 
         var connect = rig.StartConnect("pc1", "--forward", "echo=0");
-        await host.WaitForStderrAsync(@"asks for a support session with: see your screen, use your keyboard and mouse, reach the service 'echo'\. Allow\? \[y/N\]", deadline.Token);
+        await host.WaitForStderrAsync(@"asks for a support session with: see your screen, use your keyboard and mouse, reach the service 'echo', chat with you\. Allow\? \[y/N\]", deadline.Token);
         await host.WriteLineAsync("n", deadline.Token);
         var result = await connect.WaitForExitAsync(deadline.Token);
 
@@ -63,7 +63,7 @@ public sealed class SessionTests
         await host.WriteLineAsync("ja", deadline.Token);
         var alicePort = await SupportRig.ForwardPortAsync(alice, "echo", deadline.Token);
         var bob = rig.Track(ChildProcess.Start(Programs.Supporter, ["connect", "pc1", "--state", bobState, "--forward", "echo=0", "--view-only"]));
-        await host.WaitForStderrAsync(@"bob asks for a support session with: see your screen, reach the service 'echo'\.", deadline.Token);
+        await host.WaitForStderrAsync(@"bob asks for a support session with: see your screen, reach the service 'echo', chat with you\.", deadline.Token);
         await host.WriteLineAsync("y", deadline.Token);
         var bobPort = await SupportRig.ForwardPortAsync(bob, "echo", deadline.Token);
         using var aliceStream = await OpenAsync(alicePort, deadline.Token);

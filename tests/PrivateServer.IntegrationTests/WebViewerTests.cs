@@ -174,10 +174,67 @@ public sealed class WebViewerTests
         await tab.Page.ClickAsync("#clip-send");
         var onHost = await display.WaitForCutBufferAsync("net stop spooler", deadline.Token);
         var sent = await tab.Page.TextContentAsync("#session-rights");
+        await tab.Page.ClickAsync("#files-open");
+        await tab.Page.Locator("#files-status[data-state=error]").WaitForAsync();
+        var noFiles = await tab.Page.TextContentAsync("#files-status");
 
         told.Should().Be("Text copied on the host is in the clipboard field.");
+        noFiles.Should().StartWith("No file transfer:", "this host shares no folder").And.Contain("shares no folder for file transfer (its module runs without --files)");
         onHost.Should().Be("net stop spooler");
         sent.Should().Be("Text sent to the host's clipboard.");
+        tab.ForeignRequests.Should().BeEmpty();
+        tab.Problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Viewer_FilePanel_ListsTheSharedFolder_SendsAndFetchesFilesChecked_AndAuditsThem()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var display = await XDisplay.StartAsync(deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var shared = Directory.CreateDirectory(Path.Combine(rig.Root, "shared")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(shared, "report.txt"), "quarterly numbers\n", deadline.Token);
+        Directory.CreateDirectory(Path.Combine(shared, "logs"));
+        await File.WriteAllTextAsync(Path.Combine(shared, "logs", "app.log"), "started\n", deadline.Token);
+        var state = await rig.EnrollHostAsync("files-pc", deadline.Token);
+        await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}", "--files", shared);
+        var upload = Path.Combine(rig.Root, "upload.bin");
+        var content = System.Security.Cryptography.RandomNumberGenerator.GetBytes((3 * 1024 * 1024) + 5);
+        await File.WriteAllBytesAsync(upload, content, deadline.Token);
+        await using var browser = await WebBrowser.StartAsync();
+        await using var tab = await browser.NewSessionAsync(rig.Appliance);
+        await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+
+        await (await tab.HostOnlineAsync("files-pc")).GetByText("Connect").ClickAsync();
+        await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
+        await tab.Page.ClickAsync("#files-open");
+        await tab.Page.Locator("#files-list button.file-download[data-name='report.txt']").WaitForAsync();
+        var top = await tab.Page.Locator("#files-list tbody tr").AllInnerTextsAsync();
+        await tab.Page.ClickAsync("#files-list button.folder:text-is('logs/')");
+        await tab.Page.Locator("#files-list button.file-download[data-name='app.log']").WaitForAsync();
+        var path = await tab.Page.TextContentAsync("#files-path");
+        await tab.Page.ClickAsync("#files-list button.folder:text-is('..')");
+        await tab.Page.Locator("#files-list button.file-download[data-name='report.txt']").WaitForAsync();
+
+        await tab.Page.SetInputFilesAsync("#files-pick", upload);
+        await tab.Page.Locator("#files-status[data-state=done]").WaitForAsync();
+        var sent = await tab.Page.TextContentAsync("#files-status");
+        await tab.Page.Locator("#files-list button.file-download[data-name='upload.bin']").WaitForAsync();
+        var fetched = await tab.Page.RunAndWaitForDownloadAsync(() => tab.Page.ClickAsync("#files-list button.file-download[data-name='report.txt']"));
+        var saved = Path.Combine(rig.Root, "fetched.txt");
+        await fetched.SaveAsAsync(saved);
+        await tab.Page.Locator("#files-status[data-state=done]:has-text('report.txt')").WaitForAsync();
+        var audit = Path.Combine(rig.Root, "audit.json");
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "audit", "export", "--format", "json", "--out", audit));
+        var events = await File.ReadAllTextAsync(audit, deadline.Token);
+
+        top.Should().HaveCount(2).And.Contain(r => r.StartsWith("logs/", StringComparison.Ordinal)).And.Contain(r => r.StartsWith("report.txt\t18 B", StringComparison.Ordinal));
+        path.Should().Be("/logs");
+        sent.Should().Be("Sent, SHA-256 checked on the host: upload.bin (3.0 MiB)");
+        (await File.ReadAllBytesAsync(Path.Combine(shared, "upload.bin"), deadline.Token)).Should().Equal(content);
+        fetched.SuggestedFilename.Should().Be("report.txt");
+        (await File.ReadAllTextAsync(saved, deadline.Token)).Should().Be("quarterly numbers\n");
+        events.Should().Contain("file.transferred").And.Contain("upload.bin").And.Contain("report.txt");
         tab.ForeignRequests.Should().BeEmpty();
         tab.Problems.Should().BeEmpty();
     }

@@ -178,9 +178,16 @@ public sealed record ChannelError(string Message) : ControlMessage;
 /// on the customer who joins with the supporter's session <see cref="Code"/>, or on a queued <see cref="Request"/>.
 /// <see cref="Optional"/> permissions are asked for only where the host's group policy allows them (the browser
 /// viewer asks for <c>chat</c> so), instead of refusing the session.
+/// <see cref="Session"/> names a running session of the same supporter instead: a second channel into it, for chat only
+/// (<c>privateserver-supporter chat SESSION</c> beside a running <c>connect</c> or browser viewer); leaving it does not end the session.
 /// </summary>
 public sealed record ConnectRequest(
-    string? Host, IReadOnlyList<string> Permissions, string? Code = null, string? Request = null, IReadOnlyList<string>? Optional = null) : ControlMessage;
+    string? Host,
+    IReadOnlyList<string> Permissions,
+    string? Code = null,
+    string? Request = null,
+    IReadOnlyList<string>? Optional = null,
+    string? Session = null) : ControlMessage;
 
 /// <summary>A supporter asks for a new stream to one of the session's services.</summary>
 public sealed record StreamRequest(string RequestId, string Service) : ControlMessage;

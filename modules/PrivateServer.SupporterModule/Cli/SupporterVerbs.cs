@@ -274,10 +274,13 @@ internal static class SupporterVerbs
         return command;
     }
 
-    /// <summary><c>chat HOST|CODE|REQUEST</c>: a chat session; lines typed go to the host's user, theirs come back on standard output.</summary>
+    /// <summary><c>chat HOST|CODE|REQUEST|SESSION</c>: a chat session (or chat in a running one); lines typed go to the host's user, theirs come back on standard output.</summary>
     public static Command Chat(TextReader input, TextWriter output, TextWriter error)
     {
-        var host = new Argument<string>("HOST|CODE|REQUEST") { Description = "An enrolled host's name or id, a session code of yours, or a waiting request's id." };
+        var host = new Argument<string>("HOST|CODE|REQUEST|SESSION")
+        {
+            Description = "An enrolled host's name or id, a session code of yours, a waiting request's id, or the id of a running session of yours (se-…, as 'connect' prints it) to chat in beside it.",
+        };
         var state = StateOption();
         var proxy = ProxyOption();
         var command = new Command("chat", "Chats with the host's user: each line you type is sent; their lines are printed. Kept in the session protocol.") { host, state, proxy };

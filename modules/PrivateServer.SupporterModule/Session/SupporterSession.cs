@@ -19,6 +19,9 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     /// <summary>The ids of queued customer requests start with this.</summary>
     public const string RequestPrefix = "rq-";
 
+    /// <summary>A running session's id: "se-" and 20 characters of base64url (what <c>connect</c> prints).</summary>
+    private static readonly System.Text.RegularExpressions.Regex SessionId = new("^se-[A-Za-z0-9_-]{20}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     private static readonly TimeSpan StreamReadyTimeout = TimeSpan.FromSeconds(20);
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
@@ -39,7 +42,8 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
 
         permissions.AddRange(forwards.Select(f => SessionPermissions.Tunnel(f.Service)).Distinct(StringComparer.Ordinal));
         using var channel = await client.ConnectControlAsync("api/v1/sessions/connect", token, ModuleTimings.SupporterKeepAlive, cancellationToken);
-        await channel.SendAsync(Request(target, permissions), cancellationToken);
+        // Chat belongs in every session where the group allows it: asked for as optional, so a group without it still connects.
+        await channel.SendAsync(Request(target, permissions) with { Optional = [SessionPermissions.Chat] }, cancellationToken);
         var granted = await AwaitConsentAsync(channel, cancellationToken);
         await using var relays = new RelayOpener(client, token);
         relays.KeepSpare(true);
@@ -76,8 +80,13 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
 
             await error.WriteLineAsync(
                 $"Session {granted.SessionId} with '{granted.HostName}': {SessionPermissions.Describe(granted.Permissions)}. Press Ctrl+C to end it.");
+            if (granted.Permissions.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
+            {
+                await error.WriteLineAsync($"The host's user can write to you here; to answer: privateserver-supporter chat {granted.SessionId}");
+            }
+
             loops.AddRange(listeners.Select(l => AcceptAsync(channel, relays, l.Listener, l.Forward.Service, session.Token)));
-            endedBecause = await ReceiveUntilEndAsync(channel, session.Token);
+            endedBecause = await ReceiveUntilEndAsync(channel, session.Token, chat => PrintChatAsync(error, chat, session.Token));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -180,7 +189,10 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         var (channel, granted) = await OpenWithAsync(target, [SessionPermissions.Chat], "chat", cancellationToken);
         using var owned = channel;
 
-        await error.WriteLineAsync($"Chat with '{granted.HostName}' (session {granted.SessionId}): type a line and press Enter; Ctrl+D or Ctrl+C ends it.");
+        var attached = SessionId.IsMatch(target);
+        await error.WriteLineAsync(attached
+            ? $"Chat in your session {granted.SessionId} with '{granted.HostName}': type a line and press Enter; Ctrl+D or Ctrl+C leaves the chat, the session goes on."
+            : $"Chat with '{granted.HostName}' (session {granted.SessionId}): type a line and press Enter; Ctrl+D or Ctrl+C ends it.");
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiving = ReceiveUntilEndAsync(channel, session.Token, chat => PrintChatAsync(output, chat, session.Token));
         string? endedBecause = null;
@@ -212,7 +224,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
             throw new IOException("the session ended: " + endedBecause);
         }
 
-        await error.WriteLineAsync("Chat ended.");
+        await error.WriteLineAsync(attached ? "Left the chat." : "Chat ended.");
     }
 
     /// <summary>Runs the library script <paramref name="script"/> on the host in a session with only the <c>scripts</c> right; returns what became of it.</summary>
@@ -285,9 +297,10 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
     }
 
-    /// <summary>What <c>connect</c>'s argument names: a session code, a queued request, or an enrolled host.</summary>
+    /// <summary>What <c>connect</c>'s argument names: a session code, a running session of yours (chat only), a queued request, or an enrolled host.</summary>
     internal static ConnectRequest Request(string target, IReadOnlyList<string> permissions) =>
         SessionCode.TryParse(target, out var code) ? new ConnectRequest(null, permissions, Code: code)
+        : SessionId.IsMatch(target) ? new ConnectRequest(null, permissions, Session: target)
         : target.StartsWith(RequestPrefix, StringComparison.Ordinal) ? new ConnectRequest(null, permissions, Request: target)
         : new ConnectRequest(target, permissions);
 

@@ -72,14 +72,18 @@ public sealed partial class SessionBroker(
                 ?? throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a session channel starts with session.connect");
         }
 
+        if (request.Session is not null)
+        {
+            await RunChatChannelAsync(supporter, request, channel, cancellationToken);
+            return;
+        }
+
         var (session, refusal) = await OpenSessionAsync(supporter, request, channel, cancellationToken);
         if (session is null)
         {
             // The digits of a code stay out of the log.
             var wanted = request.Code is not null ? "a session code" : request.Request is not null ? "request " + Clip(request.Request) : request.Host ?? string.Empty;
-            LogSessionRefused(logger, supporter.Name, wanted, refusal!);
-            await channel.SendAsync(new SessionRefused(refusal!), cancellationToken);
-            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "refused", cancellationToken, awaitPeer: true);
+            await RefuseAsync(channel, supporter, wanted, refusal!, cancellationToken);
             return;
         }
 
@@ -112,7 +116,7 @@ public sealed partial class SessionBroker(
                         case Heartbeat:
                             break;
                         case ChatMessage chat:
-                            await ChatFromSupporterAsync(session, chat);
+                            await ChatFromSupporterAsync(session, chat, channel);
                             break;
                         case ScriptRunRequest script:
                             // The host's user may take a while to answer and the script a while to run.
@@ -181,8 +185,70 @@ public sealed partial class SessionBroker(
         }
     }
 
-    /// <summary>A supporter's chat line: into the session's protocol, then to the host.</summary>
-    private async Task ChatFromSupporterAsync(SupportSession session, ChatMessage chat)
+    /// <summary>
+    /// A further channel of the supporter into a running session of theirs, for chat only: what the host's user writes
+    /// arrives here too, what is typed here goes to the host (and to the supporter's other channels). Leaving it leaves
+    /// the session running; the session's end closes it.
+    /// </summary>
+    private async Task RunChatChannelAsync(User supporter, ConnectRequest request, ControlChannel channel, CancellationToken cancellationToken)
+    {
+        var permissions = request.Permissions ?? [];
+        if (!_sessions.TryGetValue(request.Session!, out var session) || !string.Equals(session.Supporter, supporter.Name, StringComparison.Ordinal)
+            || permissions.Count != 1 || permissions[0] != SessionPermissions.Chat)
+        {
+            // Another supporter's session reads the same as none: nothing about it is told.
+            await RefuseAsync(channel, supporter, "session " + Clip(request.Session!), "no running session of yours with that id to chat in", cancellationToken);
+            return;
+        }
+
+        if (!session.Granted.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
+        {
+            await RefuseAsync(channel, supporter, "session " + session.Id, "chat was not granted in that session", cancellationToken);
+            return;
+        }
+
+        session.AttachChat(channel);
+        try
+        {
+            await channel.SendAsync(new SessionGranted(session.Id, session.Host.Host.Id, session.Host.Host.Name, session.Granted), cancellationToken);
+            LogChatAttached(logger, session.Id, supporter.Name);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var cutOff = session.Ended.Register(() => linked.CancelAfter(NotifyTimeout));
+            while (true)
+            {
+                switch (await channel.ReceiveAsync(linked.Token))
+                {
+                    case null:
+                        return;
+                    case Heartbeat:
+                        break;
+                    case ChatMessage chat:
+                        await ChatFromSupporterAsync(session, chat, channel);
+                        break;
+                    case var other:
+                        throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, $"unexpected {other.GetType().Name} on a chat channel");
+                }
+            }
+        }
+        catch (Exception ex) when (session.Ended.IsCancellationRequested && ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The session ended: the channel has been told why.
+        }
+        finally
+        {
+            session.DetachChat(channel);
+        }
+    }
+
+    private async Task RefuseAsync(ControlChannel channel, User supporter, string wanted, string refusal, CancellationToken cancellationToken)
+    {
+        LogSessionRefused(logger, supporter.Name, wanted, refusal);
+        await channel.SendAsync(new SessionRefused(refusal), cancellationToken);
+        await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "refused", cancellationToken, awaitPeer: true);
+    }
+
+    /// <summary>A supporter's chat line: into the session's protocol, then to the host and the supporter's other channels.</summary>
+    private async Task ChatFromSupporterAsync(SupportSession session, ChatMessage chat, ControlChannel from)
     {
         if (!session.Granted.Contains(SessionPermissions.Chat, StringComparer.Ordinal))
         {
@@ -198,7 +264,13 @@ public sealed partial class SessionBroker(
         await audit.RecordAsync(
             session.Supporter, "chat.message", session.Host.Host.Name, session.Id,
             details: AuditTrail.Details(("from", session.Supporter), ("text", text)), cancellationToken: CancellationToken.None);
-        await session.Host.Channel.TrySendAsync(new ChatMessage(session.Id, session.Supporter, text, at), session.Host.Closed);
+        var line = new ChatMessage(session.Id, session.Supporter, text, at);
+        await session.Host.Channel.TrySendAsync(line, session.Host.Closed);
+        using var notify = new CancellationTokenSource(NotifyTimeout);
+        foreach (var other in session.SupporterChannels.Where(c => c != from))
+        {
+            await other.TrySendAsync(line, notify.Token);
+        }
     }
 
     /// <summary>
@@ -279,7 +351,11 @@ public sealed partial class SessionBroker(
             host.Host.Name, "chat.message", host.Host.Name, session.Id,
             details: AuditTrail.Details(("from", host.Host.Name), ("text", text)), cancellationToken: CancellationToken.None);
         using var notify = new CancellationTokenSource(NotifyTimeout);
-        await session.SupporterChannel.TrySendAsync(new ChatMessage(session.Id, host.Host.Name, text, at), notify.Token);
+        var line = new ChatMessage(session.Id, host.Host.Name, text, at);
+        foreach (var channel in session.SupporterChannels)
+        {
+            await channel.TrySendAsync(line, notify.Token);
+        }
     }
 
     /// <summary>A host reports a file moved in one of its sessions: into the audit trail (and so the session protocol), in the supporter's name.</summary>
@@ -763,6 +839,12 @@ public sealed partial class SessionBroker(
                 await session.SupporterChannel.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", notify.Token);
             }
 
+            foreach (var chat in session.ChatChannels)
+            {
+                await chat.TrySendAsync(new SessionEnded(session.Id, reason), notify.Token);
+                await chat.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", notify.Token);
+            }
+
             if (by is not (SessionEndedBy.Host or SessionEndedBy.HostGone))
             {
                 await session.Host.Channel.TrySendAsync(new SessionEnded(session.Id, reason), session.Host.Closed);
@@ -817,6 +899,9 @@ public sealed partial class SessionBroker(
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Host {HostId} answered session {SessionId}, which it was not asked about")]
     private static partial void LogStaleAnswer(ILogger logger, string hostId, string sessionId);
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Session {SessionId}: {Supporter} opened a chat channel into it")]
+    private static partial void LogChatAttached(ILogger logger, string sessionId, string supporter);
 
     [LoggerMessage(EventId = 3109, Level = LogLevel.Information, Message = "Session {SessionId}: file {Direction} {Path} ({Size} bytes)")]
     private static partial void LogFileTransferred(ILogger logger, string sessionId, string direction, string path, long size);

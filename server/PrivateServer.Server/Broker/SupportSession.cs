@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using PrivateServer.Protocol.Control;
 
 namespace PrivateServer.Server.Broker;
@@ -19,6 +20,7 @@ public sealed class SupportSession : IDisposable
     private int _ending;
     private int _asking;
     private IReadOnlyList<string> _granted;
+    private ImmutableList<ControlChannel> _chatChannels = [];
 
     internal SupportSession(
         string id, HostConnection host, string supporter, IReadOnlyList<string> granted, ControlChannel supporterChannel, DateTimeOffset startedAt, bool record = false)
@@ -42,6 +44,16 @@ public sealed class SupportSession : IDisposable
     public IReadOnlyList<string> Granted => Volatile.Read(ref _granted);
 
     public ControlChannel SupporterChannel { get; }
+
+    /// <summary>The supporter's further channels into this session, for chat only (<c>chat SESSION</c>).</summary>
+    internal IReadOnlyList<ControlChannel> ChatChannels => Volatile.Read(ref _chatChannels);
+
+    /// <summary>Every channel of the supporter's: the session's own and the chat ones.</summary>
+    internal IEnumerable<ControlChannel> SupporterChannels => [SupporterChannel, .. ChatChannels];
+
+    internal void AttachChat(ControlChannel channel) => ImmutableInterlocked.Update(ref _chatChannels, list => list.Add(channel));
+
+    internal void DetachChat(ControlChannel channel) => ImmutableInterlocked.Update(ref _chatChannels, list => list.Remove(channel));
 
     /// <summary>The host's group records screen streams on the server.</summary>
     public bool Record { get; }

@@ -20,4 +20,15 @@ public sealed class SupporterSessionTests
         (connect.Host, connect.Code, connect.Request).Should().Be((host, code, request));
         connect.Permissions.Should().Equal(View);
     }
+
+    [Theory]
+    [InlineData("se-AbCdEfGhIj_lMnOp-rSt", "se-AbCdEfGhIj_lMnOp-rSt", null)]
+    [InlineData("se-short", null, "se-short")]
+    [InlineData("se-AbCdEfGhIjKlMnOpQrStU", null, "se-AbCdEfGhIjKlMnOpQrStU")]
+    public void Request_NamesARunningSessionOnlyByItsExactIdForm(string target, string? session, string? host)
+    {
+        var connect = SupporterSession.Request(target, ["chat"]);
+
+        (connect.Session, connect.Host).Should().Be((session, host));
+    }
 }

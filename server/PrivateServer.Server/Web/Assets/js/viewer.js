@@ -2,6 +2,7 @@
 // the host's screen as a relay stream on /web/relay (a binary WebSocket whose first, text message
 // is the stream ticket) and hands that socket to noVNC. Nothing here talks to another origin.
 import RFB from '/assets/lib/novnc/core/rfb.js';
+import { FileStream, MaxBrowserFile, download, list, upload } from '/assets/js/files.js';
 
 const root = document.getElementById('viewer');
 const $ = (id) => document.getElementById(id);
@@ -11,7 +12,7 @@ const rights = $('session-rights');
 const screen = $('screen');
 const controls = ['toggle-control', 'toggle-scale', 'fullscreen', 'ctrl-alt-del', 'clip-text', 'clip-send'].map($);
 
-const state = { granted: [], rfb: null, over: false, control: false, asking: false, streams: 0 };
+const state = { granted: [], rfb: null, over: false, control: false, asking: false, streams: 0, files: null, folder: '', busy: Promise.resolve() };
 
 function show(message, kind) {
   status.textContent = message;
@@ -62,17 +63,33 @@ channel.addEventListener('message', (event) => {
       granted(message);
       break;
     case 'stream.ready':
-      openScreen(message.ticket);
+      if (message.requestId.startsWith('files-')) {
+        openFiles(message.ticket);
+      } else {
+        openScreen(message.ticket);
+      }
       break;
     case 'session.rights.granted':
       rightsGranted(message);
       break;
     case 'session.rights.refused':
+      if (message.requestId === 'files') {
+        filesStatus(`${text('FilesRefused')} ${message.reason}`, 'error');
+        $('files-open').disabled = false;
+        break;
+      }
       state.asking = false;
       show(`${text('ControlRefused')} ${message.reason}`, 'control-refused');
       $('toggle-control').disabled = false;
       break;
     case 'stream.refused':
+      if (message.requestId.startsWith('files-')) {
+        filesStatus(`${text('FilesRefused')} ${message.reason}`, 'error');
+        $('files-open').disabled = false;
+        break;
+      }
+      end(`${text('Refused')} ${message.reason}`, 'refused');
+      break;
     case 'session.refused':
       end(`${text('Refused')} ${message.reason}`, 'refused');
       break;
@@ -106,6 +123,7 @@ function granted(message) {
   show(`${text('Granted')} ${message.hostName}`, 'granted');
   showRights();
   $('chat').hidden = !message.permissions.includes('chat');
+  $('files-open').disabled = false;
   if (message.permissions.includes('tunnel:screen')) {
     requestScreen();
   }
@@ -123,6 +141,12 @@ function requestScreen() {
 // The host granted more (control after viewing): the host filters input per stream, so the screen
 // is opened anew with the new rights and the old stream is let go.
 function rightsGranted(message) {
+  if (message.requestId === 'files') {
+    state.granted = message.permissions;
+    showRights();
+    requestFiles();
+    return;
+  }
   const hadControl = state.control;
   state.asking = false;
   state.granted = message.permissions;
@@ -164,6 +188,212 @@ function openScreen(ticket) {
   }, { once: true });
 }
 
+// File panel: asks the host for 'files' (its user decides, or the group's policy), then opens one stream to the host's
+// shared folder. The left pane sends files from this computer, the right one lists the host's folder.
+function requestFiles() {
+  state.streams += 1;
+  filesStatus(text('FilesOpening'), 'busy');
+  send({ type: 'stream.request', requestId: `files-${state.streams}`, service: 'files' });
+}
+
+function openFiles(ticket) {
+  const relay = new WebSocket(socketUrl('/web/relay'));
+  relay.addEventListener('open', () => {
+    relay.send(ticket);
+    state.files = new FileStream(relay);
+    $('files').hidden = false;
+    $('files-pick').disabled = false;
+    $('files-open').disabled = false;
+    browse('');
+  }, { once: true });
+  relay.addEventListener('close', () => {
+    if (state.files?.socket === relay) {
+      state.files = null;
+      $('files-pick').disabled = true;
+      $('files-open').disabled = state.over;
+      if (!state.over) {
+        filesStatus(text('FilesClosed'), 'error');
+      }
+    }
+  });
+}
+
+function filesStatus(message, kind) {
+  const status = $('files-status');
+  status.textContent = message;
+  status.dataset.state = kind;
+}
+
+// One file operation at a time on the stream.
+function queue(work) {
+  state.busy = state.busy.then(work, work);
+  return state.busy;
+}
+
+function joinPath(folder, name) {
+  return folder ? `${folder}/${name}` : name;
+}
+
+function sizeText(bytes) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+// quiet: after a transfer, whose result stays in the status line.
+function browse(folder, quiet = false) {
+  return queue(async () => {
+    if (!state.files) {
+      return;
+    }
+    try {
+      const entries = await list(state.files, folder);
+      state.folder = folder;
+      showFolder(entries);
+      if (!quiet) {
+        filesStatus(`${text('FilesListed')} /${folder}`, 'ready');
+      }
+    } catch (error) {
+      filesStatus(`${text('FilesFailed')} ${error.message}`, 'error');
+    }
+  });
+}
+
+function showFolder(entries) {
+  $('files-path').textContent = `/${state.folder}`;
+  const body = $('files-list').tBodies[0];
+  body.replaceChildren();
+  if (state.folder) {
+    const up = state.folder.includes('/') ? state.folder.slice(0, state.folder.lastIndexOf('/')) : '';
+    body.append(row(folderButton('..', up), '', ''));
+  }
+  for (const entry of entries) {
+    const modified = new Date(entry.modified).toLocaleString();
+    if (entry.kind === 'folder') {
+      body.append(row(folderButton(`${entry.name}/`, joinPath(state.folder, entry.name)), '', modified));
+    } else if (entry.kind === 'link') {
+      // Links are shown, never followed (the host refuses them anyway).
+      body.append(row(plain(`${entry.name} (${text('FilesLink')})`), '', modified));
+    } else {
+      const get = document.createElement('button');
+      get.type = 'button';
+      get.className = 'file-download';
+      get.textContent = text('FilesDownload');
+      get.dataset.name = entry.name;
+      if (entry.size > MaxBrowserFile) {
+        get.disabled = true;
+        get.title = text('FilesTooLarge');
+      }
+      get.addEventListener('click', () => fetchFile(entry.name));
+      body.append(row(plain(entry.name), sizeText(entry.size), modified, get));
+    }
+  }
+}
+
+function row(name, size, modified, action) {
+  const tr = document.createElement('tr');
+  for (const content of [name, size, modified, action ?? '']) {
+    const td = document.createElement('td');
+    td.append(content);
+    tr.append(td);
+  }
+  return tr;
+}
+
+function plain(value) {
+  const span = document.createElement('span');
+  span.textContent = value;
+  return span;
+}
+
+function folderButton(label, target) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'link folder';
+  button.textContent = label;
+  button.addEventListener('click', () => browse(target));
+  return button;
+}
+
+function fetchFile(name) {
+  return queue(async () => {
+    const path = joinPath(state.folder, name);
+    try {
+      const blob = await download(state.files, path, (at, size) => filesStatus(`${name}: ${Math.floor((100 * at) / Math.max(size, 1))} %`, 'busy'));
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      filesStatus(`${text('FilesFetched')} ${name} (${sizeText(blob.size)})`, 'done');
+    } catch (error) {
+      filesStatus(`${text('FilesFailed')} ${name}: ${error.message}`, 'error');
+    }
+  });
+}
+
+function sendFiles(files) {
+  for (const file of files) {
+    queue(async () => {
+      if (file.size > MaxBrowserFile) {
+        filesStatus(`${text('FilesFailed')} ${file.name}: ${text('FilesTooLarge')}`, 'error');
+        return;
+      }
+      try {
+        await upload(state.files, file, joinPath(state.folder, file.name), (at, size) => filesStatus(`${file.name}: ${Math.floor((100 * at) / Math.max(size, 1))} %`, 'busy'));
+        filesStatus(`${text('FilesSent')} ${file.name} (${sizeText(file.size)})`, 'done');
+      } catch (error) {
+        filesStatus(`${text('FilesFailed')} ${file.name}: ${error.message}`, 'error');
+      }
+    });
+  }
+  return browse(state.folder, true);
+}
+
+$('files-open').addEventListener('click', (event) => {
+  event.currentTarget.disabled = true;
+  if (state.files) {
+    $('files').hidden = false;
+    browse(state.folder);
+  } else if (state.granted.includes('files')) {
+    requestFiles();
+  } else {
+    filesStatus(text('FilesAsking'), 'busy');
+    $('files').hidden = false;
+    send({ type: 'session.ask-rights', requestId: 'files', permissions: ['files'] });
+  }
+});
+
+$('files-pick').addEventListener('change', (event) => {
+  const files = [...event.currentTarget.files];
+  event.currentTarget.value = '';
+  if (state.files && files.length > 0) {
+    sendFiles(files);
+  }
+});
+
+const dropZone = $('files-local');
+dropZone.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  dropZone.dataset.drop = 'over';
+});
+dropZone.addEventListener('dragleave', () => delete dropZone.dataset.drop);
+dropZone.addEventListener('drop', (event) => {
+  event.preventDefault();
+  delete dropZone.dataset.drop;
+  if (state.files) {
+    sendFiles([...event.dataTransfer.files]);
+  }
+});
+
 function enableTools() {
   for (const control of controls) {
     control.disabled = false;
@@ -192,6 +422,10 @@ function end(message, kind) {
     control.disabled = true;
   }
   $('end-session').disabled = true;
+  $('files-open').disabled = true;
+  $('files-pick').disabled = true;
+  state.files?.close();
+  state.files = null;
   $('chat-text').disabled = true;
   $('chat-send').disabled = true;
   if (state.rfb) {
