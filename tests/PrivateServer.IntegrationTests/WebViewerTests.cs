@@ -240,6 +240,34 @@ public sealed class WebViewerTests
     }
 
     [Fact]
+    public async Task Viewer_SystemInformationPanel_AsksTheHostAndShowsThisMachinesFacts()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var display = await XDisplay.StartAsync(deadline.Token);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var state = await rig.EnrollHostAsync("info-pc", deadline.Token);
+        var host = await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await using var browser = await WebBrowser.StartAsync();
+        await using var tab = await browser.NewSessionAsync(rig.Appliance);
+        await tab.SignInAsync(SupportRig.Supporter, SupportRig.SupporterPassword);
+
+        await (await tab.HostOnlineAsync("info-pc")).GetByText("Connect").ClickAsync();
+        await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
+        await tab.Page.ClickAsync("#sysinfo-open");
+        await tab.Page.Locator("#sysinfo-status[data-state=done]").WaitForAsync();
+        var computer = await tab.Page.TextContentAsync("dd[data-fact=SysinfoComputer]");
+        var memory = await tab.Page.TextContentAsync("dd[data-fact=SysinfoMemory]");
+        var sections = await tab.Page.Locator("#sysinfo-report summary").AllInnerTextsAsync();
+        await host.WaitForStderrAsync("The supporter read this computer's system information", deadline.Token);
+
+        computer.Should().Be(Environment.MachineName);
+        memory.Should().MatchRegex(@"^[0-9.]+ (MiB|GiB) / [0-9.]+ (MiB|GiB) free$");
+        sections.Should().HaveCount(4).And.Contain(s => s.StartsWith("Disks (", StringComparison.Ordinal) && !s.StartsWith("Disks (0)", StringComparison.Ordinal));
+        tab.ForeignRequests.Should().BeEmpty();
+        tab.Problems.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Viewer_ChatPanel_TalksWithTheHostsUser_AndLinksGoThroughTheWarningPage()
     {
         using var deadline = TestDeadline.Start();

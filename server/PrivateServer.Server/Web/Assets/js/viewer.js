@@ -65,6 +65,8 @@ channel.addEventListener('message', (event) => {
     case 'stream.ready':
       if (message.requestId.startsWith('files-')) {
         openFiles(message.ticket);
+      } else if (message.requestId.startsWith('sysinfo-')) {
+        readSystemInfo(message.ticket);
       } else {
         openScreen(message.ticket);
       }
@@ -78,6 +80,10 @@ channel.addEventListener('message', (event) => {
         $('files-open').disabled = false;
         break;
       }
+      if (message.requestId === 'sysinfo') {
+        systemInfoStatus(`${text('SysinfoRefused')} ${message.reason}`, 'error');
+        break;
+      }
       state.asking = false;
       show(`${text('ControlRefused')} ${message.reason}`, 'control-refused');
       $('toggle-control').disabled = false;
@@ -86,6 +92,10 @@ channel.addEventListener('message', (event) => {
       if (message.requestId.startsWith('files-')) {
         filesStatus(`${text('FilesRefused')} ${message.reason}`, 'error');
         $('files-open').disabled = false;
+        break;
+      }
+      if (message.requestId.startsWith('sysinfo-')) {
+        systemInfoStatus(`${text('SysinfoRefused')} ${message.reason}`, 'error');
         break;
       }
       end(`${text('Refused')} ${message.reason}`, 'refused');
@@ -124,6 +134,7 @@ function granted(message) {
   showRights();
   $('chat').hidden = !message.permissions.includes('chat');
   $('files-open').disabled = false;
+  $('sysinfo-open').disabled = false;
   if (message.permissions.includes('tunnel:screen')) {
     requestScreen();
   }
@@ -141,10 +152,14 @@ function requestScreen() {
 // The host granted more (control after viewing): the host filters input per stream, so the screen
 // is opened anew with the new rights and the old stream is let go.
 function rightsGranted(message) {
-  if (message.requestId === 'files') {
+  if (message.requestId === 'files' || message.requestId === 'sysinfo') {
     state.granted = message.permissions;
     showRights();
-    requestFiles();
+    if (message.requestId === 'files') {
+      requestFiles();
+    } else {
+      requestSystemInfo();
+    }
     return;
   }
   const hadControl = state.control;
@@ -394,6 +409,129 @@ dropZone.addEventListener('drop', (event) => {
   }
 });
 
+// System information: asks the host for 'sysinfo' (read-only), then reads its one JSON report from a stream.
+function requestSystemInfo() {
+  state.streams += 1;
+  systemInfoStatus(text('SysinfoReading'), 'busy');
+  send({ type: 'stream.request', requestId: `sysinfo-${state.streams}`, service: 'sysinfo' });
+}
+
+function systemInfoStatus(message, kind) {
+  $('sysinfo').hidden = false;
+  const status = $('sysinfo-status');
+  status.textContent = message;
+  status.dataset.state = kind;
+}
+
+function readSystemInfo(ticket) {
+  const relay = new WebSocket(socketUrl('/web/relay'));
+  relay.binaryType = 'arraybuffer';
+  const parts = [];
+  let length = 0;
+  relay.addEventListener('open', () => relay.send(ticket), { once: true });
+  relay.addEventListener('message', (event) => {
+    if (event.data instanceof ArrayBuffer) {
+      parts.push(new Uint8Array(event.data));
+      length += event.data.byteLength;
+      if (length > 1024 * 1024) {
+        relay.close(1000, 'too large');
+      }
+    }
+  });
+  relay.addEventListener('close', () => {
+    try {
+      if (length === 0 || length > 1024 * 1024) {
+        throw new Error(text('SysinfoNone'));
+      }
+      const bytes = new Uint8Array(length);
+      let at = 0;
+      for (const part of parts) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+      showSystemInfo(JSON.parse(new TextDecoder().decode(bytes)));
+      systemInfoStatus(`${text('SysinfoAt')} ${new Date().toLocaleTimeString()}`, 'done');
+    } catch (error) {
+      systemInfoStatus(`${text('SysinfoFailed')} ${error.message}`, 'error');
+    }
+  }, { once: true });
+}
+
+function showSystemInfo(report) {
+  const days = Math.floor(report.uptimeSeconds / 86400);
+  const hours = Math.floor((report.uptimeSeconds % 86400) / 3600);
+  const minutes = Math.floor((report.uptimeSeconds % 3600) / 60);
+  const facts = [
+    ['SysinfoComputer', report.computerName],
+    ['SysinfoOs', `${report.os} (${report.architecture})`],
+    ['SysinfoUptime', `${days} d ${hours} h ${minutes} min`],
+    ['SysinfoCpu', `${report.cpu.model} (${report.cpu.logicalProcessors})${report.cpu.loadAverage ? ` · ${report.cpu.loadAverage.map((l) => l.toFixed(2)).join(' ')}` : ''}`],
+    ['SysinfoMemory', `${sizeText(report.memory.availableBytes)} / ${sizeText(report.memory.totalBytes)} ${text('SysinfoFree')}`],
+    ['SysinfoUsers', report.users.join(', ') || '–'],
+    ['SysinfoModule', report.moduleVersion],
+  ];
+  const summary = document.createElement('dl');
+  summary.id = 'sysinfo-facts';
+  for (const [key, value] of facts) {
+    const term = document.createElement('dt');
+    term.textContent = text(key);
+    const detail = document.createElement('dd');
+    detail.textContent = value;
+    detail.dataset.fact = key;
+    summary.append(term, detail);
+  }
+  const sections = [
+    summary,
+    table('SysinfoDisks', ['Mount', 'Format', 'Free', 'Total'], report.disks.map((d) => [d.mount, d.format, sizeText(d.freeBytes), sizeText(d.totalBytes)])),
+    table('SysinfoNetworks', ['Name', 'Status', 'Addresses'], report.networks.map((n) => [n.name, n.status, n.addresses.join(' ')])),
+    table('SysinfoProcesses', ['Id', 'Name', 'CPU %', 'Memory'], report.topByCpu.map((p) => [String(p.id), p.name, p.cpuPercent.toFixed(1), sizeText(p.memoryBytes)])),
+    table('SysinfoServices', ['Name', 'State', ''], report.services.map((v) => [v.name, v.state, v.description ?? ''])),
+  ];
+  if (report.notes.length > 0) {
+    const notes = document.createElement('ul');
+    notes.className = 'muted';
+    for (const note of report.notes) {
+      const item = document.createElement('li');
+      item.textContent = note;
+      notes.append(item);
+    }
+    sections.push(notes);
+  }
+  $('sysinfo-report').replaceChildren(...sections);
+}
+
+function table(titleKey, headings, rows) {
+  const wrapper = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = `${text(titleKey)} (${rows.length})`;
+  const grid = document.createElement('table');
+  grid.className = 'sysinfo-table';
+  const head = grid.createTHead().insertRow();
+  for (const heading of headings) {
+    const th = document.createElement('th');
+    th.textContent = heading;
+    head.append(th);
+  }
+  const body = grid.createTBody();
+  for (const cells of rows) {
+    const tr = body.insertRow();
+    for (const cell of cells) {
+      tr.insertCell().textContent = cell;
+    }
+  }
+  wrapper.append(summary, grid);
+  return wrapper;
+}
+
+$('sysinfo-open').addEventListener('click', () => {
+  if (state.granted.includes('sysinfo')) {
+    requestSystemInfo();
+  } else {
+    systemInfoStatus(text('SysinfoAsking'), 'busy');
+    send({ type: 'session.ask-rights', requestId: 'sysinfo', permissions: ['sysinfo'] });
+  }
+});
+
 function enableTools() {
   for (const control of controls) {
     control.disabled = false;
@@ -423,6 +561,7 @@ function end(message, kind) {
   }
   $('end-session').disabled = true;
   $('files-open').disabled = true;
+  $('sysinfo-open').disabled = true;
   $('files-pick').disabled = true;
   state.files?.close();
   state.files = null;
