@@ -44,6 +44,15 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken) =>
         GetListAsync<UserView>("users", cancellationToken);
 
+    public Task<AdminOutcome<UserView>> SignOutUserAsync(string name, CancellationToken cancellationToken) =>
+        PostAsync<object, UserView>("users/" + Uri.EscapeDataString(name) + "/sign-out", new { }, cancellationToken);
+
+    public Task<IReadOnlyList<LoginLockView>> ListLoginLocksAsync(CancellationToken cancellationToken) =>
+        GetListAsync<LoginLockView>("login-locks", cancellationToken);
+
+    public Task<AdminOutcome<LoginLockView>> UnlockLoginAsync(string subject, CancellationToken cancellationToken) =>
+        PostAsync<object, LoginLockView>("login-locks/" + Uri.EscapeDataString(subject) + "/unlock", new { }, cancellationToken);
+
     public Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken) =>
         PostAsync<AddGroupRequest, GroupView>("groups", request, cancellationToken);
 

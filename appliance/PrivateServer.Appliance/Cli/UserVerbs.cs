@@ -4,7 +4,7 @@ using PrivateServer.Server.Admin;
 
 namespace PrivateServer.Appliance.Cli;
 
-/// <summary><c>privateserver user add|invite|list</c>.</summary>
+/// <summary><c>privateserver user add|invite|list|locks|unlock|sign-out</c>.</summary>
 internal static class UserVerbs
 {
     public static Command Create(CliContext context) => new("user", "Manages user accounts (works while the server runs).")
@@ -12,6 +12,9 @@ internal static class UserVerbs
         Add(context),
         Invite(context),
         List(context),
+        Locks(context),
+        Unlock(context),
+        SignOut(context),
     };
 
     private static Option<string?> LanguageOption()
@@ -107,6 +110,65 @@ internal static class UserVerbs
                     user.Disabled ? "disabled" : "active", user.CreatedAt.ToString("u", CultureInfo.InvariantCulture)));
             }
 
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Locks(CliContext context)
+    {
+        var command = new Command(
+            "locks",
+            "Lists account names and source addresses slowed down or blocked after failed sign-ins: kind, name or address, failures, last failure, blocked until or next attempt (tab-separated).");
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var locks = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse), (administration, token) => administration.ListLoginLocksAsync(token), cancellationToken);
+            foreach (var held in locks)
+            {
+                context.Out.WriteLine(string.Join('\t', held.Kind, held.Subject, held.Failures.ToString(CultureInfo.InvariantCulture),
+                    held.LastFailure.ToString("u", CultureInfo.InvariantCulture),
+                    held.BlockedUntil is { } until ? "blocked until " + until.ToString("u", CultureInfo.InvariantCulture)
+                    : "next attempt " + held.NextAttempt?.ToString("u", CultureInfo.InvariantCulture)));
+            }
+
+            if (locks.Count == 0)
+            {
+                context.Error.WriteLine("No account name or address is slowed down or blocked.");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Unlock(CliContext context)
+    {
+        var subject = new Argument<string>("NAME|ADDRESS") { Description = "An account name or a source address (as 'user locks' shows them)." };
+        var command = new Command("unlock", "Lifts the sign-in block (and forgets the failures) of an account name or a source address.") { subject };
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var lifted = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse),
+                async (administration, token) => AdminAccess.Unwrap(await administration.UnlockLoginAsync(parse.GetValue(subject)!, token)),
+                cancellationToken);
+            context.Error.WriteLine($"Unlocked {lifted.Kind} {lifted.Subject} ({lifted.Failures.ToString(CultureInfo.InvariantCulture)} failed sign-ins forgotten).");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SignOut(CliContext context)
+    {
+        var name = new Argument<string>("NAME") { Description = "The user name." };
+        var command = new Command("sign-out", "Signs a user out everywhere: every supporter-module token is revoked and every live session of theirs ends (browser cookies end with a password change or disabling).") { name };
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var user = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse),
+                async (administration, token) => AdminAccess.Unwrap(await administration.SignOutUserAsync(parse.GetValue(name)!, token)),
+                cancellationToken);
+            context.Error.WriteLine($"Signed {user.Name} out everywhere.");
             return 0;
         });
         return command;

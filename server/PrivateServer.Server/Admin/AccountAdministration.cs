@@ -15,7 +15,8 @@ public sealed partial class AccountAdministration(
     AuditTrail audit,
     TimeProvider time,
     ILogger<AccountAdministration> logger,
-    PasswordLinks? links = null)
+    PasswordLinks? links = null,
+    UserRevocation? revocation = null)
 {
     public async Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken)
     {
@@ -200,7 +201,29 @@ public sealed partial class AccountAdministration(
                 ("role", RoleName(updated.Role)), ("groups", string.Join(' ', updated.Groups)), ("email", updated.Email),
                 ("disabled", updated.Disabled ? "yes" : "no")),
             CancellationToken.None);
+        if (revocation is not null && ((updated.Disabled && !user.Disabled) || updated.Role != user.Role))
+        {
+            await revocation.RevokeAsync(updated.Name, updated.Disabled && !user.Disabled ? "the account was disabled" : "the account's role changed", CancellationToken.None);
+        }
+
         return AdminOutcome.Success(ToView(updated));
+    }
+
+    /// <summary>Signs a user out everywhere: every supporter-module token, every live session (audited).</summary>
+    public async Task<AdminOutcome<UserView>> SignOutAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = AccountName.IsValid(name) ? await users.FindAsync(name, cancellationToken) : null;
+        if (user is null)
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.NotFound, $"no user '{name}'");
+        }
+
+        if (revocation is not null)
+        {
+            await revocation.RevokeAsync(user.Name, "an admin signed the user out", CancellationToken.None);
+        }
+
+        return AdminOutcome.Success(ToView(user));
     }
 
     /// <summary>Gives the user a new generated password, returned once.</summary>
@@ -216,6 +239,11 @@ public sealed partial class AccountAdministration(
         await users.UpdateAsync(user with { PasswordHash = passwords.Hash(password) }, cancellationToken);
         LogPasswordReset(logger, user.Name);
         await audit.RecordChangeAsync("user.password-reset", user.Name, null, CancellationToken.None);
+        if (revocation is not null)
+        {
+            await revocation.RevokeAsync(user.Name, "an admin reset the password", CancellationToken.None);
+        }
+
         return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(user.Role), user.Groups, password));
     }
 

@@ -57,6 +57,9 @@ public sealed record MailQueueView(IReadOnlyList<MailView> Mails, string? Blocke
 /// <summary>A test mail to <see cref="To"/> in <see cref="Language"/> (de or en; English when not given).</summary>
 public sealed record TestMailRequest(string To, string? Language);
 
+/// <summary>An account name or a source address slowed down or blocked after failed sign-ins (<see cref="Auth.LoginThrottle"/>).</summary>
+public sealed record LoginLockView(string Kind, string Subject, int Failures, DateTimeOffset LastFailure, DateTimeOffset? BlockedUntil, DateTimeOffset? NextAttempt);
+
 public enum AdminFailureKind
 {
     Invalid,

@@ -38,6 +38,8 @@ public static class AdminEndpoints
         services.TryAddSingleton<AcmeCertificates>();
         services.TryAddSingleton<ApplianceDoctor>();
         services.TryAddSingleton<Scripts.ScriptAdministration>();
+        services.TryAddSingleton<Auth.LoginThrottle>();
+        services.TryAddSingleton<Auth.UserRevocation>();
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
     }
@@ -58,6 +60,14 @@ public static class AdminEndpoints
             Answer(await administration.InviteUserAsync(request with { Name = name }, cancellationToken)));
         admin.MapGet("/users", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListUsersAsync(cancellationToken)));
+        admin.MapPost("/users/{name}/sign-out", async Task<Results<Ok<UserView>, ProblemHttpResult>> (
+            string name, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            Answer(await administration.SignOutUserAsync(name, cancellationToken)));
+        admin.MapGet("/login-locks", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await administration.ListLoginLocksAsync(cancellationToken)));
+        admin.MapPost("/login-locks/{subject}/unlock", async Task<Results<Ok<LoginLockView>, ProblemHttpResult>> (
+            string subject, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            Answer(await administration.UnlockLoginAsync(subject, cancellationToken)));
 
         admin.MapPost("/groups", async Task<Results<Created<GroupView>, ProblemHttpResult>> (
             AddGroupRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>

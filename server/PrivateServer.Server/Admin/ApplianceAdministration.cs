@@ -4,8 +4,28 @@ namespace PrivateServer.Server.Admin;
 
 /// <summary>The in-process admin verbs: accounts, hosts, audit and mail.</summary>
 public sealed class ApplianceAdministration(
-    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme, ApplianceDoctor doctor, Scripts.ScriptAdministration scripts) : IApplianceAdministration
+    AccountAdministration accounts, HostAdministration hosts, Audit.AuditTrail audit, Audit.AuditSeal seal, Audit.AuditExporter exporter, Mailer mail, Tls.CertificateAdministration certificates, Tls.Acme.AcmeCertificates acme, ApplianceDoctor doctor, Scripts.ScriptAdministration scripts, Auth.LoginThrottle throttle) : IApplianceAdministration
 {
+    public Task<AdminOutcome<UserView>> SignOutUserAsync(string name, CancellationToken cancellationToken) => accounts.SignOutAsync(name, cancellationToken);
+
+    public Task<IReadOnlyList<LoginLockView>> ListLoginLocksAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<LoginLockView>>([.. throttle.Locks().Select(View)]);
+
+    public async Task<AdminOutcome<LoginLockView>> UnlockLoginAsync(string subject, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        var held = throttle.Locks().FirstOrDefault(l => string.Equals(l.Subject, subject.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (!throttle.Unlock(subject.Trim()) || held is null)
+        {
+            return AdminOutcome.Fail<LoginLockView>(AdminFailureKind.NotFound, $"'{subject}' is not slowed down or blocked (a restart forgets failed sign-ins)");
+        }
+
+        await audit.RecordAsync("admin", "login.unlocked", held.Subject, details: Audit.AuditTrail.Details(("kind", held.Kind), ("failures", held.Failures.ToString(System.Globalization.CultureInfo.InvariantCulture))), cancellationToken: cancellationToken);
+        return AdminOutcome.Success(View(held));
+    }
+
+    private static LoginLockView View(Auth.LoginLock held) => new(held.Kind, held.Subject, held.Failures, held.LastFailure, held.BlockedUntil, held.NextAttempt);
+
     public Task<AdminOutcome<Scripts.ScriptView>> AddScriptAsync(Scripts.AddScriptRequest request, CancellationToken cancellationToken) =>
         scripts.AddAsync(request, cancellationToken);
 

@@ -10,6 +10,15 @@ public interface IApplianceAdministration
 
     Task<IReadOnlyList<UserView>> ListUsersAsync(CancellationToken cancellationToken);
 
+    /// <summary>Signs a user out everywhere: every supporter-module token and every live session.</summary>
+    Task<AdminOutcome<UserView>> SignOutUserAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Account names and source addresses slowed down or blocked after failed sign-ins.</summary>
+    Task<IReadOnlyList<LoginLockView>> ListLoginLocksAsync(CancellationToken cancellationToken);
+
+    /// <summary>Lifts the lock of an account name or a source address (audited); not found when there is none.</summary>
+    Task<AdminOutcome<LoginLockView>> UnlockLoginAsync(string subject, CancellationToken cancellationToken);
+
     /// <summary>Mails a user a new set-password link (an invitation).</summary>
     Task<AdminOutcome<AddUserResponse>> InviteUserAsync(InviteUserRequest request, CancellationToken cancellationToken);
 

@@ -44,6 +44,8 @@ public static partial class ModuleApiEndpoints
         services.AddSingleton<RelayRendezvous>();
         services.TryAddSingleton<Scripts.ScriptDesk>();
         services.AddSingleton<SessionBroker>();
+        services.AddSingleton<ILiveSessions>(sp => sp.GetRequiredService<SessionBroker>());
+        services.TryAddSingleton<UserRevocation>();
         services.AddSingleton<HostChannels>();
         services.AddSingleton<HostEnrollment>();
         services.AddSingleton<ModuleIdentity>();
@@ -57,6 +59,7 @@ public static partial class ModuleApiEndpoints
         services.AddHostedService<RecordingRetention>();
         services.AddSingleton<AdHocDesk>();
         services.TryAddSingleton<LoginService>();
+        services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<PasswordService>();
         return services;
     }
@@ -89,7 +92,15 @@ public static partial class ModuleApiEndpoints
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
         TokenRequest request, LoginService login, ModuleIdentity identity, HttpContext context, CancellationToken cancellationToken)
     {
-        var user = await login.CheckPasswordAsync(request.User, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        var (user, wait) = await login.SignInAsync(request.User, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (wait is { } retry)
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                detail: $"too many failed sign-ins from this address or for this name; try again in {LoginThrottle.WaitText(retry)}",
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
         if (user is null)
         {
             return TypedResults.Problem(detail: "wrong user name or password", statusCode: StatusCodes.Status401Unauthorized);

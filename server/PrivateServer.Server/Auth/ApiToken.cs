@@ -10,6 +10,9 @@ public interface IApiTokenStore
 
     Task<ApiToken?> FindAsync(string hash, CancellationToken cancellationToken);
 
+    /// <summary>Removes every token of <paramref name="user"/> (signed out everywhere); returns how many.</summary>
+    Task<int> RemoveForUserAsync(string user, CancellationToken cancellationToken);
+
     /// <summary>Removes tokens that expired before <paramref name="now"/>.</summary>
     Task RemoveExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

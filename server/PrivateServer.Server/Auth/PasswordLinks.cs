@@ -29,7 +29,14 @@ public enum PasswordLinkOutcome
 /// per 10 minutes and 10 requests per source address and hour keep anyone from flooding a mailbox.
 /// </summary>
 public sealed partial class PasswordLinks(
-    IUserStore users, IPasswordLinkStore links, Mailer mailer, PasswordService passwords, AuditTrail audit, TimeProvider time, ILogger<PasswordLinks> logger)
+    IUserStore users,
+    IPasswordLinkStore links,
+    Mailer mailer,
+    PasswordService passwords,
+    AuditTrail audit,
+    TimeProvider time,
+    ILogger<PasswordLinks> logger,
+    UserRevocation? revocation = null)
 {
     public static readonly TimeSpan InvitationLifetime = TimeSpan.FromHours(72);
     public static readonly TimeSpan ResetLifetime = TimeSpan.FromHours(1);
@@ -151,6 +158,11 @@ public sealed partial class PasswordLinks(
         LogPasswordSet(logger, user.Name, link.Purpose);
         await audit.RecordAsync(
             user.Name, "user.password-set", user.Name, null, source, AuditTrail.Details(("through", link.Purpose.ToString().ToLowerInvariant())), cancellationToken);
+        if (revocation is not null)
+        {
+            await revocation.RevokeAsync(user.Name, "the password was changed", CancellationToken.None);
+        }
+
         return PasswordLinkOutcome.Set;
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 
@@ -10,6 +11,8 @@ public sealed class PasswordService
 
     private const string GeneratedAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     private const int GeneratedLength = 20;
+
+    private static readonly Lazy<FrozenSet<string>> CommonPasswords = new(LoadCommonPasswords);
 
     private readonly PasswordHasher<string> _hasher = new();
     private readonly string _dummyHash;
@@ -36,7 +39,32 @@ public sealed class PasswordService
             return "a password must not be the user name";
         }
 
+        if (IsCommon(password))
+        {
+            return "this password is one of the 10,000 most common ones; choose another";
+        }
+
         return null;
+    }
+
+    /// <summary>Whether <paramref name="password"/> (ignoring case) is in the embedded list of the 10,000 most common passwords.</summary>
+    public static bool IsCommon(string password) => CommonPasswords.Value.Contains(password.ToLowerInvariant());
+
+    private static FrozenSet<string> LoadCommonPasswords()
+    {
+        using var stream = typeof(PasswordService).Assembly.GetManifestResourceStream("PrivateServer.Server.Auth.common-passwords.txt")
+            ?? throw new InvalidOperationException("the list of common passwords is not embedded");
+        using var reader = new StreamReader(stream);
+        var passwords = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0 && line[0] != '#')
+            {
+                passwords.Add(line.ToLowerInvariant());
+            }
+        }
+
+        return passwords.ToFrozenSet(StringComparer.Ordinal);
     }
 
     public string Hash(string password) => _hasher.HashPassword(string.Empty, password);

@@ -17,5 +17,5 @@ public sealed class BrokerOptions
 
     /// <summary>Lifetime of a supporter's bearer token (CLI sign-in).</summary>
     [Range(60, 7 * 24 * 3600)]
-    public int SupporterTokenSeconds { get; set; } = 12 * 3600;
+    public int SupporterTokenSeconds { get; set; } = 8 * 3600;
 }

@@ -37,7 +37,7 @@ public sealed partial class SessionBroker(
     TimeProvider time,
     ILogger<SessionBroker> logger,
     Mail.SessionProtocolMail? protocols = null,
-    Scripts.ScriptDesk? scriptDesk = null)
+    Scripts.ScriptDesk? scriptDesk = null) : Auth.ILiveSessions
 {
     private static readonly TimeSpan FirstMessageTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(3);
@@ -136,6 +136,19 @@ public sealed partial class SessionBroker(
                 await EndAsync(session, "the supporter ended the session", SessionEndedBy.Supporter);
             }
         }
+    }
+
+    /// <summary>Ends every live session of a supporter (signed out everywhere: password changed, account disabled).</summary>
+    public async Task<int> EndForSupporterAsync(string supporter, string reason, CancellationToken cancellationToken)
+    {
+        var theirs = _sessions.Values.Where(s => string.Equals(s.Supporter, supporter, StringComparison.Ordinal)).ToList();
+        foreach (var session in theirs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await EndAsync(session, reason, SessionEndedBy.Server);
+        }
+
+        return theirs.Count;
     }
 
     /// <summary>Handles what a host sends about its sessions and streams.</summary>

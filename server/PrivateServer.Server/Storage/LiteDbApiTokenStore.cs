@@ -23,6 +23,12 @@ internal sealed class LiteDbApiTokenStore(ApplianceDatabase database) : IApiToke
         return Task.FromResult(document is null ? null : new ApiToken(document.Id, document.User, StorageMapper.Utc(document.IssuedAt), StorageMapper.Utc(document.ExpiresAt)));
     }
 
+    public Task<int> RemoveForUserAsync(string user, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Tokens.DeleteMany(t => t.User == user));
+    }
+
     public Task RemoveExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -32,6 +32,8 @@ public static class WebConsoleExtensions
         ArgumentNullException.ThrowIfNull(folder);
         services.TryAddSingleton<PasswordService>();
         services.AddSingleton<LoginService>();
+        services.TryAddSingleton<LoginThrottle>();
+        services.TryAddSingleton<UserRevocation>();
         services.AddSingleton<WebUsers>();
         services.AddSingleton<ProfilePictures>();
         services.AddLocalization();

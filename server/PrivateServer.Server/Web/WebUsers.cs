@@ -1,3 +1,4 @@
+using PrivateServer.Server.Auth;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using PrivateServer.Server.Accounts;
@@ -24,8 +25,22 @@ public sealed class WebUsers(IUserStore users)
     {
         ArgumentNullException.ThrowIfNull(user);
         return new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, AccountAdministration.RoleName(user.Role))],
+            [
+                new Claim(ClaimTypes.Name, user.Name),
+                new Claim(ClaimTypes.Role, AccountAdministration.RoleName(user.Role)),
+                new Claim(CredentialClaim, CredentialOf(user)),
+            ],
             authenticationType));
+    }
+
+    /// <summary>The claim that ties a cookie to the password it was signed in with: a new password ends every other cookie.</summary>
+    public const string CredentialClaim = "ps:credential";
+
+    /// <summary>A fingerprint of the user's password hash (never the hash itself): changes with every new password.</summary>
+    public static string CredentialOf(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return SecretToken.Hash("credential:" + user.PasswordHash)[..24];
     }
 
     /// <summary>
@@ -40,7 +55,8 @@ public sealed class WebUsers(IUserStore users)
         var name = principal.FindFirstValue(ClaimTypes.Name);
         var role = principal.FindFirstValue(ClaimTypes.Role);
         var user = name is null || role is null ? null : await users.FindAsync(name, cancellationToken);
-        user = user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role ? user : null;
+        user = user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role
+            && string.Equals(principal.FindFirstValue(CredentialClaim), CredentialOf(user), StringComparison.Ordinal) ? user : null;
         context.Items[typeof(WebUsers)] = user;
         return user;
     }

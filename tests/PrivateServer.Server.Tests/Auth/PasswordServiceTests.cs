@@ -46,8 +46,21 @@ public sealed class PasswordServiceTests
     [Theory]
     [InlineData("short", "bob", "at least 12")]
     [InlineData("administrator", "Administrator", "user name")]
+    [InlineData("1qaz2wsx3edc", "bob", "10,000 most common")]
+    [InlineData("QWERTY123456", "bob", "10,000 most common")]
     public void PolicyViolation_WhenPasswordIsWeak_SaysWhy(string password, string user, string reason)
     {
         PasswordService.PolicyViolation(password, user).Should().Contain(reason);
+    }
+
+    [Theory]
+    [InlineData("123456", true)]
+    [InlineData("Password", true)]
+    [InlineData("leavemealone", true)]
+    [InlineData("leavemealone!", false)]
+    [InlineData("correct horse battery staple", false)]
+    public void IsCommon_KnowsTheEmbeddedListIgnoringCase(string password, bool common)
+    {
+        PasswordService.IsCommon(password).Should().Be(common);
     }
 }

@@ -22,14 +22,18 @@ public sealed class LoginModel(LoginService logins) : PageModel
 
     public bool Failed { get; private set; }
 
+    /// <summary>"3 min": set when the attempt was refused unchecked after too many failures.</summary>
+    public string? WaitText { get; private set; }
+
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var user = await logins.CheckPasswordAsync(UserName, Password, HttpContext.Connection.RemoteIpAddress, cancellationToken);
+        var (user, wait) = await logins.SignInAsync(UserName, Password, HttpContext.Connection.RemoteIpAddress, cancellationToken);
         Password = string.Empty;
         if (user is null)
         {
             Failed = true;
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            WaitText = wait is { } w ? LoginThrottle.WaitText(w) : null;
+            Response.StatusCode = wait is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status429TooManyRequests;
             return Page();
         }
 

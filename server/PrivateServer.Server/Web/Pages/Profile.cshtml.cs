@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,7 +10,7 @@ using PrivateServer.Server.Web.Profile;
 namespace PrivateServer.Server.Web.Pages;
 
 /// <summary>The signed-in user's own profile: picture (upload, remove; initials otherwise) and password.</summary>
-public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictures pictures, PasswordService passwords) : PageModel
+public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictures pictures, PasswordService passwords, UserRevocation revocation) : PageModel
 {
     /// <summary>Resource key of what was done.</summary>
     public string? Message { get; private set; }
@@ -71,7 +73,12 @@ public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictur
 
         if (problem is null)
         {
-            await store.UpdateAsync(user with { PasswordHash = passwords.Hash(next!) }, cancellationToken);
+            var changed = user with { PasswordHash = passwords.Hash(next!) };
+            await store.UpdateAsync(changed, cancellationToken);
+            // Everything signed in with the old password ends (other browsers, supporter-module tokens, live sessions);
+            // this browser gets a cookie for the new one.
+            await revocation.RevokeAsync(user.Name, "the password was changed", cancellationToken);
+            await HttpContext.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, WebUsers.Principal(changed, CookieAuthenticationDefaults.AuthenticationScheme));
         }
 
         return await RenderAsync(problem is null ? "PasswordChanged" : null, problem, cancellationToken);

@@ -5,9 +5,12 @@ using PrivateServer.Server.Admin;
 namespace PrivateServer.Server.Web.Pages.Admin;
 
 /// <summary>Users: create (the appliance picks the first password, shown once, or the user gets an invitation by mail), role, groups, e-mail, disable, reset password, invite again.</summary>
-public sealed class AdminUsersModel(AccountAdministration accounts) : AdminPage
+public sealed class AdminUsersModel(AccountAdministration accounts, IApplianceAdministration administration) : AdminPage
 {
     public IReadOnlyList<UserView> Users { get; private set; } = [];
+
+    /// <summary>Account names and source addresses slowed down or blocked after failed sign-ins.</summary>
+    public IReadOnlyList<LoginLockView> Locks { get; private set; } = [];
 
     public IReadOnlyList<string> GroupNames { get; private set; } = [];
 
@@ -65,9 +68,17 @@ public sealed class AdminUsersModel(AccountAdministration accounts) : AdminPage
         return Page();
     }
 
+    public async Task<IActionResult> OnPostUnlockAsync(string subject, CancellationToken cancellationToken)
+    {
+        Apply(await administration.UnlockLoginAsync(subject ?? string.Empty, cancellationToken), "LoginUnlocked", subject ?? string.Empty);
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Users = await accounts.ListUsersAsync(cancellationToken);
+        Locks = await administration.ListLoginLocksAsync(cancellationToken);
         GroupNames = (await accounts.ListGroupsAsync(cancellationToken)).Select(g => g.Name).ToList();
     }
 }
