@@ -130,6 +130,55 @@ public sealed class SessionTests
         return received;
     }
 
+    [Fact]
+    public async Task Streams_BeyondTheSessionsLimit_AreRefused_AndAFinishedOneMakesRoom()
+    {
+        using var deadline = TestDeadline.Start(120);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, environment: new Dictionary<string, string> { ["PRIVATESERVER__Broker__MaxStreamsPerSession"] = "2" });
+        await using var echo = EchoServer.Start();
+        await rig.StartHostAsync(await rig.EnrollHostAsync("pc-limit", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var connect = rig.StartConnect("pc-limit", "--forward", "echo=0");
+        var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+
+        using var first = await OpenAsync(port, deadline.Token);
+        using var second = await OpenAsync(port, deadline.Token);
+        (await EchoOnceAsync(first, deadline.Token)).Should().BeTrue();
+        (await EchoOnceAsync(second, deadline.Token)).Should().BeTrue();
+        using var third = await OpenAsync(port, deadline.Token);
+        var refused = await connect.WaitForStderrAsync("A connection to 'echo' was not relayed: ([^\n]*)\n", deadline.Token);
+        var closed = await third.ReadAsync(new byte[1], deadline.Token);
+        first.Close();
+        echo.Accepted.Should().Be(2);
+        using var fourth = await RetryUntilRelayedAsync(port, deadline.Token);
+
+        refused.Groups[1].Value.Should().Be("this session has 2 streams open, the most allowed (Broker:MaxStreamsPerSession)");
+        closed.Should().Be(0, "the refused connection is closed");
+        rig.Appliance.Server.Stderr.Should().Contain("a stream for alice refused: this session has 2 streams open");
+    }
+
+    /// <summary>A stream is counted until the server has seen both halves close: retry briefly until a new one echoes.</summary>
+    private static async Task<NetworkStream> RetryUntilRelayedAsync(int port, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var stream = await OpenAsync(port, cancellationToken);
+            try
+            {
+                if (await EchoOnceAsync(stream, cancellationToken))
+                {
+                    return stream;
+                }
+            }
+            catch (IOException) when (attempt < 20)
+            {
+            }
+
+            stream.Dispose();
+            attempt.Should().BeLessThan(20, "a finished stream makes room within seconds");
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
     internal static async Task<NetworkStream> OpenAsync(int port, CancellationToken cancellationToken)
     {
         var client = new TcpClient();

@@ -254,7 +254,8 @@ public sealed class WebViewerTests
         await (await tab.HostOnlineAsync("info-pc")).GetByText("Connect").ClickAsync();
         await tab.WaitForAsync("#session-status[data-state=connected]", "#session-status");
         await tab.Page.ClickAsync("#sysinfo-open");
-        await tab.Page.Locator("#sysinfo-status[data-state=done]").WaitForAsync();
+        await tab.Page.Locator("#sysinfo-status[data-state=done], #sysinfo-status[data-state=error]").WaitForAsync(new() { Timeout = 60_000 });
+        (await tab.Page.GetAttributeAsync("#sysinfo-status", "data-state")).Should().Be("done", await tab.Page.TextContentAsync("#sysinfo-status"));
         var computer = await tab.Page.TextContentAsync("dd[data-fact=SysinfoComputer]");
         var memory = await tab.Page.TextContentAsync("dd[data-fact=SysinfoMemory]");
         var sections = await tab.Page.Locator("#sysinfo-report summary").AllInnerTextsAsync();

@@ -27,7 +27,7 @@ public static class ServerCertificateImport
         {
             all = X509CertificateLoader.LoadPkcs12Collection(pfx, password, X509KeyStorageFlags.Exportable | X509KeyStorageFlags.EphemeralKeySet);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (ex is CryptographicException or NotSupportedException)
         {
             throw new CertificateImportException("the PFX file cannot be opened: its password is wrong, or it is not a PFX (PKCS#12) file", ex);
         }
@@ -86,8 +86,9 @@ public static class ServerCertificateImport
             // An exportable copy: the key is stored again, encrypted with the appliance's master key.
             withKey = X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.Exportable | X509KeyStorageFlags.EphemeralKeySet);
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or NotSupportedException)
         {
+            // NotSupportedException (and PlatformNotSupportedException): an unknown key algorithm or curve (found by fuzzing).
             Dispose(all);
             throw new CertificateImportException(
                 encrypted ? "the private key cannot be read: its password is wrong, or it does not belong to the certificate"

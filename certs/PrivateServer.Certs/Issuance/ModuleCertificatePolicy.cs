@@ -27,14 +27,16 @@ public static class ModuleCertificatePolicy
         try
         {
             request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+            error = KeyProblem(request.PublicKey) ?? string.Empty;
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or NotSupportedException)
         {
+            // NotSupportedException (and PlatformNotSupportedException): a key algorithm or curve nobody knows (found by fuzzing).
+            request = null;
             error = "the certificate request is not a valid signed PKCS#10 request: " + ex.Message;
             return false;
         }
 
-        error = KeyProblem(request.PublicKey) ?? string.Empty;
         return error.Length == 0;
     }
 

@@ -18,4 +18,12 @@ public sealed class BrokerOptions
     /// <summary>Lifetime of a supporter's bearer token (CLI sign-in).</summary>
     [Range(60, 7 * 24 * 3600)]
     public int SupporterTokenSeconds { get; set; } = 8 * 3600;
+
+    /// <summary>Relay streams one session may hold open at once (a forwarded web or RDP client opens several).</summary>
+    [Range(1, 10_000)]
+    public int MaxStreamsPerSession { get; set; } = 64;
+
+    /// <summary>Relay streams one supporter may hold open at once, over all their sessions.</summary>
+    [Range(1, 100_000)]
+    public int MaxStreamsPerSupporter { get; set; } = 256;
 }

@@ -813,6 +813,20 @@ public sealed partial class SessionBroker(
             return;
         }
 
+        // No single supporter can tie up the relay: a cap per session and one over all their sessions.
+        var (inSession, ofSupporter) = relay.CountOpen(session.Id, session.Supporter);
+        var limit = inSession >= options.Value.MaxStreamsPerSession
+            ? $"this session has {inSession} streams open, the most allowed (Broker:MaxStreamsPerSession)"
+            : ofSupporter >= options.Value.MaxStreamsPerSupporter
+                ? $"you have {ofSupporter} streams open, the most allowed (Broker:MaxStreamsPerSupporter)"
+                : null;
+        if (limit is not null)
+        {
+            LogStreamLimit(logger, session.Id, session.Supporter, limit);
+            await session.SupporterChannel.SendAsync(new StreamRefused(request.RequestId, limit), cancellationToken);
+            return;
+        }
+
         await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("service", service)), cancellationToken: CancellationToken.None);
         var (stream, hostTicket, supporterTicket) = relay.Create(
             session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended,
@@ -912,6 +926,9 @@ public sealed partial class SessionBroker(
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Host {HostId} answered session {SessionId}, which it was not asked about")]
     private static partial void LogStaleAnswer(ILogger logger, string hostId, string sessionId);
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Session {SessionId}: a stream for {Supporter} refused: {Limit}")]
+    private static partial void LogStreamLimit(ILogger logger, string sessionId, string supporter, string limit);
 
     [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Session {SessionId}: {Supporter} opened a chat channel into it")]
     private static partial void LogChatAttached(ILogger logger, string sessionId, string supporter);

@@ -53,6 +53,22 @@ public sealed class RelayRendezvous
         return (entry.Stream, entry.Side);
     }
 
+    /// <summary>Streams of <paramref name="sessionId"/> and of <paramref name="supporter"/> not finished yet (waiting for their halves or pumping).</summary>
+    public (int Session, int Supporter) CountOpen(string sessionId, string supporter)
+    {
+        int session = 0, theirs = 0;
+        foreach (var stream in _streams.Values)
+        {
+            if (string.Equals(stream.Supporter, supporter, StringComparison.Ordinal))
+            {
+                theirs++;
+                session += string.Equals(stream.SessionId, sessionId, StringComparison.Ordinal) ? 1 : 0;
+            }
+        }
+
+        return (session, theirs);
+    }
+
     /// <summary>The host reported it could not open its half.</summary>
     public void Fail(string streamId, string hostId, string reason)
     {

@@ -139,6 +139,94 @@ public sealed class FileServiceTests : IDisposable
         (await FileTransferProtocol.ReadAsync<FileReply>(pair.Client, deadline.Token)).Should().BeNull("the host closed the stream");
     }
 
+    private static readonly string[] FuzzPaths =
+    [
+        "", "a.txt", "sub/b.bin", "../escape.txt", "../../etc/passwd", "/etc/passwd", "a/../../x", "C:\\x", "a\u0000b", "a\nb",
+        "sub//c", "./d", "sub/", new string('x', 5000), "..", "sub/../../../outside/y",
+    ];
+
+    [Fact]
+    [Trait("Category", "Fuzz")]
+    public async Task Serve_WhenFedRandomRequestsAndGarbledFrames_AnswersOrCloses_NeverHangs_AndWritesNothingOutsideTheRoot()
+    {
+        // The shared folder is a folder inside the test's own: anything else appearing there, or beside it, escaped.
+        var root = Directory.CreateDirectory(Path.Combine(_folder, "root")).FullName;
+        Directory.CreateDirectory(Path.Combine(root, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(root, "a.txt"), "hello");
+
+        await Fuzz.RunAsync(20261129, 300, async random =>
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await using var pair = await ConnectedAsync(deadline.Token, root);
+            try
+            {
+                for (var i = random.Next(1, 6); i > 0; i--)
+                {
+                    await pair.Client.WriteAsync(RandomFrame(random), deadline.Token);
+                }
+
+                pair.Client.Socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (IOException)
+            {
+                // The host closed the stream after a broken frame: what was written later has nowhere to go.
+            }
+
+            // Drain whatever the host answers until it closes: it must close, not wait forever.
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                while (await pair.Client.ReadAsync(buffer, deadline.Token) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                // Reset by the host after it closed with our bytes unread: closed all the same.
+            }
+
+            await pair.Served.WaitAsync(deadline.Token);
+            Directory.EnumerateFileSystemEntries(_folder).Should().Equal([root], "no path leaves the shared folder");
+            File.Exists(Path.Combine(_folder, "..", "escape.txt")).Should().BeFalse();
+        });
+    }
+
+    /// <summary>A request (list, put with a few bytes, get, or an unknown op) on a random path, or a frame broken in its length or JSON.</summary>
+    private static byte[] RandomFrame(Random random)
+    {
+        var path = random.Next(4) == 0 ? new string(Enumerable.Range(0, random.Next(0, 30)).Select(_ => (char)random.Next(1, 0x300)).ToArray()) : FuzzPaths[random.Next(FuzzPaths.Length)];
+        var size = random.Next(3) == 0 ? random.NextInt64(-5, long.MaxValue) : random.Next(0, 64);
+        var sha = random.Next(2) == 0 ? Convert.ToHexStringLower(SHA256.HashData(new byte[Math.Max(0, (int)Math.Min(size, 64))])) : new string('z', random.Next(0, 70));
+        var request = random.Next(4) switch
+        {
+            0 => new FileRequest(FileTransferProtocol.List, path),
+            1 => new FileRequest(FileTransferProtocol.Put, path, size, sha),
+            2 => new FileRequest(FileTransferProtocol.Get, path, Offset: random.NextInt64(-3, 100)),
+            _ => new FileRequest("rm", path),
+        };
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { op = request.Op, path = request.Path, size = request.Size, sha256 = request.Sha256, offset = request.Offset });
+        var frame = new byte[4 + json.Length];
+        BinaryPrimitives.WriteInt32BigEndian(frame, json.Length);
+        json.CopyTo(frame, 4);
+        switch (random.Next(6))
+        {
+            case 0:
+                BinaryPrimitives.WriteInt32BigEndian(frame, random.Next(int.MinValue, int.MaxValue));
+                break;
+            case 1:
+                frame[4 + random.Next(json.Length)] = (byte)random.Next(256);
+                break;
+            case 2:
+                frame = frame[..random.Next(frame.Length)];
+                break;
+            default:
+                break;
+        }
+
+        // After a put, some of the file's bytes (maybe fewer than announced).
+        return request.Op == FileTransferProtocol.Put ? [.. frame, .. new byte[random.Next(0, 80)]] : frame;
+    }
+
     [Fact]
     public void FrameLength_IsBigEndian()
     {
@@ -149,7 +237,7 @@ public sealed class FileServiceTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private async Task<Pair> ConnectedAsync(CancellationToken cancellationToken)
+    private async Task<Pair> ConnectedAsync(CancellationToken cancellationToken, string? root = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -157,7 +245,7 @@ public sealed class FileServiceTests : IDisposable
         await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, cancellationToken);
         var server = await listener.AcceptTcpClientAsync(cancellationToken);
         var service = new FileService(
-            new FileRoot(_folder),
+            new FileRoot(root ?? _folder),
             report =>
             {
                 _reports.Add(report);

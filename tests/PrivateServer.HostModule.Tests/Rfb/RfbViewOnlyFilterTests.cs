@@ -217,27 +217,26 @@ public sealed class RfbViewOnlyFilterTests
     }
 
     [Fact]
+    [Trait("Category", "Fuzz")]
     public async Task CopyAsync_WhenFedRandomMessageStreams_NeverForwardsInput()
     {
-        var random = new Random(6143);
-
-        for (var run = 0; run < 2000; run++)
+        await Fuzz.RunAsync(6143, 2000, async random =>
         {
             var input = RandomSession(random);
 
-            var (result, forwarded) = await RunAsync(input, maxChunk: random.Next(1, 64), seed: run);
+            var (result, forwarded) = await RunAsync(input, maxChunk: random.Next(1, 64), seed: random.Next());
 
             AssertOnlyViewMessages(forwarded, result);
-        }
+        });
     }
 
     [Fact]
+    [Trait("Category", "Fuzz")]
     public async Task CopyAsync_WhenFedRandomHandshakes_NeverForwardsInput()
     {
-        var random = new Random(6143 * 2);
         byte[][] prefixes = [[], "RFB 003.008\n"u8.ToArray(), "RFB 003.007\n"u8.ToArray(), "RFB 003.003\n"u8.ToArray(), "RFB 003.00"u8.ToArray()];
 
-        for (var run = 0; run < 1000; run++)
+        await Fuzz.RunAsync(6143 * 2, 1000, async random =>
         {
             var prefix = prefixes[random.Next(prefixes.Length)];
             var tail = new byte[random.Next(0, 40)];
@@ -247,10 +246,10 @@ public sealed class RfbViewOnlyFilterTests
                 tail[0] = (byte)random.Next(0, 4);
             }
 
-            var (result, forwarded) = await RunAsync([.. prefix, .. tail], maxChunk: random.Next(1, 16), seed: run);
+            var (result, forwarded) = await RunAsync([.. prefix, .. tail], maxChunk: random.Next(1, 16), seed: random.Next());
 
             AssertOnlyViewMessages(forwarded, result);
-        }
+        });
     }
 
     private static async Task<(RfbFilterResult Result, byte[] Forwarded)> RunAsync(byte[] input, int maxChunk = int.MaxValue, int seed = 0)

@@ -181,11 +181,10 @@ public sealed class RfbViewOnlyServerTests
     }
 
     [Fact]
+    [Trait("Category", "Fuzz")]
     public async Task CopyServerAsync_WhenFedRandomServerSessions_ForwardsAllButTheClipboardAndNeverFails()
     {
-        var random = new Random(6143 * 3);
-
-        for (var run = 0; run < 1500; run++)
+        await Fuzz.RunAsync(6143 * 3, 1500, async random =>
         {
             var (input, expected) = RandomServerSession(random);
             var mutate = random.Next(4) == 0;
@@ -199,7 +198,7 @@ public sealed class RfbViewOnlyServerTests
 
             var cut = random.Next(5) == 0 ? random.Next(input.Length + 1) : input.Length;
 
-            var (result, forwarded) = await RunAsync(input[..cut], Session(8, 1), random.Next(1, 64), run);
+            var (result, forwarded) = await RunAsync(input[..cut], Session(8, 1), random.Next(1, 64), random.Next());
 
             result.BytesForwarded.Should().Be(forwarded.Length);
             if (!mutate)
@@ -211,7 +210,7 @@ public sealed class RfbViewOnlyServerTests
                     forwarded.Should().Equal(expected);
                 }
             }
-        }
+        });
     }
 
     private static RfbViewOnlySession Session(int minorVersion, int securityType) => new() { MinorVersion = minorVersion, SecurityType = securityType };

@@ -40,27 +40,61 @@ public sealed class ControlChannelTests
         parse.Should().Throw<ControlProtocolException>().Which.Status.Should().Be(expected);
     }
 
-    [Fact]
-    public void Parse_WhenFedRandomBytes_OnlyEverThrowsControlProtocolException()
-    {
-        var random = new Random(20261123);
-        var seeds = new[] { """{"type":"session.request","version":1,"sessionId":"s","supporter":"a","supporterDisplayName":"A","permissions":["view"],"consent":"ask"}""" };
-        for (var i = 0; i < 3000; i++)
-        {
-            var bytes = Encoding.UTF8.GetBytes(seeds[0]);
-            for (var flips = random.Next(1, 6); flips > 0; flips--)
-            {
-                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
-            }
+    private static readonly string[] FuzzSeeds =
+    [
+        """{"type":"session.request","version":1,"sessionId":"s","supporter":"a","supporterDisplayName":"A","permissions":["view"],"consent":"ask"}""",
+        """{"type":"session.connect","version":1,"host":"pc","permissions":["view","control"],"optional":["chat"],"session":"se-AbCdEfGhIjKlMnOpQrSt"}""",
+        """{"type":"stream.request","version":1,"requestId":"screen-1","service":"screen"}""",
+        """{"type":"chat.message","version":1,"sessionId":"se-1","from":"alice","text":"hello","at":"2026-11-29T10:00:00Z"}""",
+        """{"type":"file.transferred","version":1,"sessionId":"se-1","direction":"to-host","path":"a/b.txt","size":12,"sha256":"00"}""",
+        """{"type":"session.answer","version":1,"sessionId":"se-1","accepted":true,"granted":["view","tunnel:screen"],"termsSha256":"ab"}""",
+        """{"type":"script.result","version":1,"sessionId":"se-1","runId":"sr-1","ran":true,"exitCode":0,"stdout":"x","stderr":"","timedOut":false,"truncated":false}""",
+    ];
 
+    [Fact]
+    [Trait("Category", "Fuzz")]
+    public void Parse_WhenFedMutatedMessages_OnlyEverThrowsControlProtocolException()
+    {
+        Fuzz.Run(20261123, 5000, random =>
+        {
+            var bytes = Mutate(random, Encoding.UTF8.GetBytes(FuzzSeeds[random.Next(FuzzSeeds.Length)]));
             try
             {
                 ControlChannel.Parse(bytes);
             }
             catch (ControlProtocolException)
             {
-                // Expected for most mutations.
+                // The answer to garbage: the channel closes with a status, nothing else breaks.
             }
+        });
+    }
+
+    /// <summary>Byte flips, cuts, repeated slices, deep nesting and long numbers: what a broken or hostile peer sends.</summary>
+    private static byte[] Mutate(Random random, byte[] bytes)
+    {
+        switch (random.Next(5))
+        {
+            case 0:
+                for (var flips = random.Next(1, 6); flips > 0; flips--)
+                {
+                    bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+                }
+
+                return bytes;
+            case 1:
+                return bytes[..random.Next(bytes.Length)];
+            case 2:
+                var at = random.Next(bytes.Length);
+                var slice = bytes[at..Math.Min(bytes.Length, at + random.Next(1, 40))];
+                return [.. bytes[..at], .. slice, .. slice, .. bytes[at..]];
+            case 3:
+                var depth = random.Next(1, 200);
+                var nested = Encoding.UTF8.GetBytes(new string('[', depth) + new string(']', depth));
+                var field = Encoding.UTF8.GetBytes(",\"pad\":");
+                return [.. bytes[..^1], .. field, .. nested, (byte)'}'];
+            default:
+                var number = Encoding.UTF8.GetBytes(",\"size\":" + new string('9', random.Next(1, 400)));
+                return [.. bytes[..^1], .. number, (byte)'}'];
         }
     }
 
