@@ -92,8 +92,9 @@ public static partial class ConsoleEndpoints
         }
 
         await using (var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false))
+        await using (var graceful = new GracefulWebSocketStream(socket, stream))
         {
-            await SupporterHalf.RunAsync(half.Stream, stream, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
+            await SupporterHalf.RunAsync(half.Stream, graceful, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
         }
 
         await CloseAsync(socket, WebSocketCloseStatus.NormalClosure, half.Stream.FailureReason is null ? "stream closed" : "stream not opened");
