@@ -14,8 +14,7 @@ public sealed class ClipboardTests
         using var deadline = TestDeadline.Start(120);
         await using var display = await XDisplay.StartAsync(deadline.Token);
         await using var rig = await SupportRig.StartAsync(deadline.Token);
-        var state = await rig.EnrollHostAsync("desk-clip", deadline.Token);
-        await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await StartScreenHostAsync(rig, display, "desk-clip", deadline.Token);
 
         var sent = await ChildProcess.RunAsync(Programs.Supporter, ["clip", "desk-clip", "ticket 4711: restart the spooler", "--state", rig.SupporterState], deadline.Token);
 
@@ -38,8 +37,7 @@ public sealed class ClipboardTests
         using var deadline = TestDeadline.Start(120);
         await using var display = await XDisplay.StartAsync(deadline.Token);
         await using var rig = await SupportRig.StartAsync(deadline.Token);
-        var state = await rig.EnrollHostAsync("desk-quiet", deadline.Token);
-        await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await StartScreenHostAsync(rig, display, "desk-quiet", deadline.Token);
 
         var result = await ChildProcess.RunAsync(Programs.Supporter, ["clip", "desk-quiet", "--timeout", "2", "--state", rig.SupporterState], deadline.Token);
 
@@ -54,8 +52,7 @@ public sealed class ClipboardTests
         using var deadline = TestDeadline.Start(120);
         await using var display = await XDisplay.StartAsync(deadline.Token);
         await using var rig = await SupportRig.StartAsync(deadline.Token);
-        var state = await rig.EnrollHostAsync("desk-watch", deadline.Token);
-        await rig.StartHostAsync(state, deadline.Token, "--service", $"screen=127.0.0.1:{display.VncPort}");
+        await StartScreenHostAsync(rig, display, "desk-watch", deadline.Token);
         await display.PaintAsync("#3060a0", deadline.Token);
 
         var watching = rig.StartConnect("desk-watch", "--forward", "screen=0", "--view-only");
@@ -80,4 +77,8 @@ public sealed class ClipboardTests
         after.Should().Be(((byte)0xa0, (byte)0x60, (byte)0x30), "watching goes on");
         watcher.CutTexts.Should().BeEmpty("the host module drops the host's clipboard for a supporter who only watches");
     }
+
+    /// <summary>An enrolled host module sharing <paramref name="display"/>'s x11vnc as its screen.</summary>
+    private static async Task StartScreenHostAsync(SupportRig rig, XDisplay display, string host, CancellationToken cancellationToken) =>
+        await rig.StartHostAsync(await rig.EnrollHostAsync(host, cancellationToken), cancellationToken, "--service", $"screen=127.0.0.1:{display.VncPort}");
 }

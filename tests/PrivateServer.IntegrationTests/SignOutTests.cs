@@ -12,9 +12,7 @@ public sealed class SignOutTests
         using var deadline = TestDeadline.Start(120);
         await using var rig = await SupportRig.StartAsync(deadline.Token);
         await using var echo = EchoServer.Start();
-        await rig.StartHostAsync(await rig.EnrollHostAsync("pc-9", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
-        var connect = rig.StartConnect("pc-9", "--forward", "echo=0");
-        await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+        var connect = await StartSessionAsync(rig, echo, "pc-9", deadline.Token);
         using var here = rig.Appliance.CreateClient();
         using var elsewhere = rig.Appliance.CreateClient();
         (await WebLogin.PostAsync(here, SupportRig.Supporter, SupportRig.SupporterPassword, deadline.Token)).Dispose();
@@ -51,9 +49,7 @@ public sealed class SignOutTests
         using var deadline = TestDeadline.Start(120);
         await using var rig = await SupportRig.StartAsync(deadline.Token);
         await using var echo = EchoServer.Start();
-        await rig.StartHostAsync(await rig.EnrollHostAsync("pc-10", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
-        var connect = rig.StartConnect("pc-10", "--forward", "echo=0");
-        await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+        var connect = await StartSessionAsync(rig, echo, "pc-10", deadline.Token);
 
         var signedOut = await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "user", "sign-out", SupportRig.Supporter));
         var ended = await connect.WaitForExitAsync(deadline.Token);
@@ -63,5 +59,14 @@ public sealed class SignOutTests
         ended.Stderr.Should().Contain("the session ended: an admin signed the user out");
         hosts.ExitCode.Should().Be(1);
         hosts.Stderr.Should().Contain("sign in");
+    }
+
+    /// <summary>An enrolled host serving <paramref name="echo"/>, and a running <c>connect</c> session to it that forwards the echo service.</summary>
+    private static async Task<ChildProcess> StartSessionAsync(SupportRig rig, EchoServer echo, string host, CancellationToken cancellationToken)
+    {
+        await rig.StartHostAsync(await rig.EnrollHostAsync(host, cancellationToken), cancellationToken, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var connect = rig.StartConnect(host, "--forward", "echo=0");
+        await SupportRig.ForwardPortAsync(connect, "echo", cancellationToken);
+        return connect;
     }
 }

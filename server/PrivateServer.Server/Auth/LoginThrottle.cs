@@ -218,8 +218,11 @@ public sealed class LoginThrottle(TimeProvider time)
     private static LoginVerdict Later(LoginVerdict a, LoginVerdict b) =>
         (a.WaitFor ?? TimeSpan.Zero) >= (b.WaitFor ?? TimeSpan.Zero) ? a : b;
 
-    private static string? AccountKey(string? account) =>
-        string.IsNullOrWhiteSpace(account) ? null : AccountKind + ":" + account.Trim().ToLowerInvariant()[..Math.Min(account.Trim().Length, 128)];
+    private static string? AccountKey(string? account)
+    {
+        var name = account?.Trim().ToLowerInvariant();
+        return string.IsNullOrEmpty(name) ? null : AccountKind + ":" + name[..Math.Min(name.Length, 128)];
+    }
 
     /// <summary>An IPv4 address, or an IPv6 address's /64 (one subscriber's prefix), as the session-code limiter counts them.</summary>
     private static string? AddressKey(IPAddress? source) =>
