@@ -10,6 +10,7 @@ packages=(
   x11vnc             # the real VNC (RFB 3.8) server on that display, loopback only
   x11-xserver-utils  # xsetroot: paints the root window a known colour
   x11-utils          # xprop: copies text on the host (the X cut buffer x11vnc watches) and reads it back
+  zbar-tools         # zbarimg: reads the two-factor QR code off a screenshot, as a phone would
   xdotool            # reads and moves the X pointer
   tinyproxy          # a real HTTP CONNECT proxy between a module and the appliance
   chromium           # the browser Playwright drives for the web console tests (never its own download)

@@ -218,7 +218,7 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         (await appliance.WaitForExitAsync(cancellationToken)).ExitCode.Should().Be(0);
     }
 
-    /// <summary>Runs the installed unit's command as its user until it serves, logs in as the first admin, stops it with SIGTERM; returns the CA fingerprint.</summary>
+    /// <summary>Runs the installed unit's command as its user until it serves, checks the first admin's password (and that a second factor is required of them), stops it with SIGTERM; returns the CA fingerprint.</summary>
     private static async Task<string> ServeAndLogInAsync(DebianRoot root, int port, string password, CancellationToken cancellationToken)
     {
         var unit = SystemdUnit.Read(root.Outside(ApplianceUnit));
@@ -233,10 +233,14 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
 
         using var supporter = Tool.TemporaryFolder();
         await File.WriteAllTextAsync(supporter.File("password"), password + "\n", cancellationToken);
-        await Tool.CheckAsync(
+        // The password is right (a wrong one reads "wrong user name or password"), and the installed appliance requires a
+        // second factor of admins by default: the module is sent to the web console to set one up first.
+        var login = await ChildProcess.RunAsync(
             Packages.Supporter,
             ["login", "--server", $"https://127.0.0.1:{port}", "--user", "admin", "--password-file", supporter.File("password"), "--ca-fingerprint", fingerprint, "--state", supporter.File("state")],
             cancellationToken);
+        login.ExitCode.Should().NotBe(0);
+        login.Stderr.Should().Contain("must sign in with a second factor and has none yet");
         service.Terminate();
         (await service.WaitForExitAsync(cancellationToken)).ExitCode.Should().Be(0, "the service ends cleanly on SIGTERM");
         return fingerprint;

@@ -47,6 +47,9 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<UserView>> SignOutUserAsync(string name, CancellationToken cancellationToken) =>
         PostAsync<object, UserView>("users/" + Uri.EscapeDataString(name) + "/sign-out", new { }, cancellationToken);
 
+    public Task<AdminOutcome<UserView>> ResetTwoFactorAsync(string name, CancellationToken cancellationToken) =>
+        PostAsync<object, UserView>("users/" + Uri.EscapeDataString(name) + "/reset-two-factor", new { }, cancellationToken);
+
     public Task<IReadOnlyList<LoginLockView>> ListLoginLocksAsync(CancellationToken cancellationToken) =>
         GetListAsync<LoginLockView>("login-locks", cancellationToken);
 

@@ -33,7 +33,8 @@ internal static class GroupVerbs
             Description = "The largest file a session on the group's hosts may send or fetch: bytes or 500M, 2G … (1M to 1T; default 1G).",
             HelpName = "SIZE",
         };
-        var command = new Command("add", "Adds a group.") { name, consent, recording, maxFileSize };
+        var twoFactor = new Option<bool>("--require-two-factor") { Description = "The group's members must sign in with a second factor (an authenticator app), whatever their role." };
+        var command = new Command("add", "Adds a group.") { name, consent, recording, maxFileSize, twoFactor };
         context.SetAction(command, async (parse, cancellationToken) =>
         {
             long? limit = null;
@@ -42,13 +43,13 @@ internal static class GroupVerbs
                 limit = SizeText.TryParse(size, out var bytes) ? bytes : throw new CommandFailedException($"--max-file-size: '{size}' is not a size (bytes, or 500M, 2G …)");
             }
 
-            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent), parse.GetValue(recording) == "on", limit);
+            var request = new AddGroupRequest(parse.GetValue(name)!, parse.GetValue(consent), parse.GetValue(recording) == "on", limit, parse.GetValue(twoFactor));
             var created = await AdminAccess.WithAdministrationAsync(
                 context.DataFolder(parse),
                 async (administration, token) => AdminAccess.Unwrap(await administration.AddGroupAsync(request, token)),
                 cancellationToken);
             context.Error.WriteLine(
-                $"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}, recording: {(created.Recording ? "on" : "off")}, largest file: {created.MaxFileSize} bytes).");
+                $"Added group '{created.Name}' (unattended consent: {created.UnattendedConsent}, recording: {(created.Recording ? "on" : "off")}, two-factor: {(created.RequireTwoFactor ? "required" : "optional")}, largest file: {created.MaxFileSize} bytes).");
             return 0;
         });
         return command;

@@ -4,7 +4,7 @@ using PrivateServer.Server.Admin;
 
 namespace PrivateServer.Appliance.Cli;
 
-/// <summary><c>privateserver user add|invite|list|locks|unlock|sign-out</c>.</summary>
+/// <summary><c>privateserver user add|invite|list|locks|unlock|sign-out|reset-two-factor</c>.</summary>
 internal static class UserVerbs
 {
     public static Command Create(CliContext context) => new("user", "Manages user accounts (works while the server runs).")
@@ -15,6 +15,7 @@ internal static class UserVerbs
         Locks(context),
         Unlock(context),
         SignOut(context),
+        ResetTwoFactor(context),
     };
 
     private static Option<string?> LanguageOption()
@@ -99,7 +100,7 @@ internal static class UserVerbs
 
     private static Command List(CliContext context)
     {
-        var command = new Command("list", "Lists users, one per line: name, role, groups, e-mail, state (tab-separated).");
+        var command = new Command("list", "Lists users, one per line: name, role, groups, e-mail, state, created, two-factor on|off (tab-separated).");
         context.SetAction(command, async (parse, cancellationToken) =>
         {
             var users = await AdminAccess.WithAdministrationAsync(
@@ -107,7 +108,7 @@ internal static class UserVerbs
             foreach (var user in users)
             {
                 context.Out.WriteLine(string.Join('\t', user.Name, user.Role, string.Join(',', user.Groups), user.Email ?? "-",
-                    user.Disabled ? "disabled" : "active", user.CreatedAt.ToString("u", CultureInfo.InvariantCulture)));
+                    user.Disabled ? "disabled" : "active", user.CreatedAt.ToString("u", CultureInfo.InvariantCulture), user.TwoFactor ? "two-factor:on" : "two-factor:off"));
             }
 
             return 0;
@@ -169,6 +170,26 @@ internal static class UserVerbs
                 async (administration, token) => AdminAccess.Unwrap(await administration.SignOutUserAsync(parse.GetValue(name)!, token)),
                 cancellationToken);
             context.Error.WriteLine($"Signed {user.Name} out everywhere.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ResetTwoFactor(CliContext context)
+    {
+        var name = new Argument<string>("NAME") { Description = "The user name." };
+        var command = new Command(
+            "reset-two-factor", "Removes a user's two-factor sign-in (lost phone and recovery codes); where it is required they set up a new authenticator at their next sign-in.")
+        {
+            name,
+        };
+        context.SetAction(command, async (parse, cancellationToken) =>
+        {
+            var user = await AdminAccess.WithAdministrationAsync(
+                context.DataFolder(parse),
+                async (administration, token) => AdminAccess.Unwrap(await administration.ResetTwoFactorAsync(parse.GetValue(name)!, token)),
+                cancellationToken);
+            context.Error.WriteLine($"Removed the two-factor sign-in of {user.Name}.");
             return 0;
         });
         return command;

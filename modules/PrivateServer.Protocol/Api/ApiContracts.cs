@@ -9,7 +9,10 @@ public sealed record EnrollRequest(string Token, string Name, string Certificate
 public sealed record EnrollResponse(string HostId, string Name, string Group, string CertificatePem, string CaCertificatePem);
 
 /// <summary>A supporter signs in with name and password.</summary>
-public sealed record TokenRequest(string User, string Password);
+/// <param name="User">The account name.</param>
+/// <param name="Password">The account's password.</param>
+/// <param name="Totp">The current code of the user's authenticator app, or one of their recovery codes (accounts with a second factor).</param>
+public sealed record TokenRequest(string User, string Password, string? Totp = null);
 
 /// <summary>A short-lived bearer token for the module API.</summary>
 public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt, string User, string Role);

@@ -33,10 +33,15 @@ internal static class SupporterVerbs
         var server = new Option<string>("--server") { Description = "The appliance, https://HOST[:PORT].", Required = true, HelpName = "URL" };
         var user = new Option<string>("--user") { Description = "Your user name.", Required = true, HelpName = "NAME" };
         var passwordFile = new Option<string?>("--password-file") { Description = "Read the password from this file (else from standard input).", HelpName = "F" };
+        var totp = new Option<string?>("--totp")
+        {
+            Description = "For accounts with two-factor sign-in: the code your authenticator app shows now, or one of your recovery codes.",
+            HelpName = "CODE",
+        };
         var fingerprint = new Option<string>("--ca-fingerprint") { Description = "SHA-256 of the appliance CA ('privateserver ca fingerprint').", Required = true, HelpName = "HEX" };
         var state = StateOption();
         var proxy = ProxyOption();
-        var command = new Command("login", "Signs in and keeps a short-lived token (mode 0600) for the other verbs.") { server, user, passwordFile, fingerprint, state, proxy };
+        var command = new Command("login", "Signs in and keeps a short-lived token (mode 0600) for the other verbs.") { server, user, passwordFile, totp, fingerprint, state, proxy };
         command.SetAction((parse, cancellationToken) => ModuleCommandLine.RunAsync(Program, error, async () =>
         {
             var serverUri = ModuleClient.ParseServer(parse.GetValue(server)!);
@@ -56,7 +61,7 @@ internal static class SupporterVerbs
             using var ca = await ModuleClient.FetchCaAsync(serverUri, pin, proxyUri, cancellationToken);
             using var client = new ModuleClient(serverUri, pin, ca, null, proxyUri);
             var issued = await client.PostAsync(
-                "api/v1/auth/token", new TokenRequest(parse.GetValue(user)!, password),
+                "api/v1/auth/token", new TokenRequest(parse.GetValue(user)!, password, parse.GetValue(totp)),
                 ProtocolJson.Default.TokenRequest, ProtocolJson.Default.TokenResponse, bearer: null, cancellationToken);
             var folder = new SupporterState(parse.GetValue(state)!);
             folder.Save(new SupporterLogin(serverUri.GetLeftPart(UriPartial.Authority), pin.Hex, ca.ExportCertificatePem(), issued.User, issued.Token, issued.ExpiresAt));

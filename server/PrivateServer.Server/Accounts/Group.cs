@@ -13,6 +13,9 @@ public sealed record Group(string Name, UnattendedConsent UnattendedConsent, Dat
     /// <summary>Whether the screen streams of sessions on this group's hosts are recorded on the server (Recording/ScreenRecordings).</summary>
     public bool Recording { get; init; }
 
+    /// <summary>Whether the group's members must sign in with a second factor (TOTP), whatever their role.</summary>
+    public bool RequireTwoFactor { get; init; }
+
     /// <summary>The largest file a session on this group's hosts may send or fetch (the host enforces it).</summary>
     public long MaxFileSize { get; init; } = GroupFeatures.DefaultMaxFileSize;
 }

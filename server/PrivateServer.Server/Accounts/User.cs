@@ -8,4 +8,15 @@ public sealed record User(
     string? Email,
     string PasswordHash,
     bool Disabled,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>The user's authenticator (TOTP) and recovery codes, or null when they sign in with a password alone.</summary>
+    public TwoFactorEnrolment? TwoFactor { get; init; }
+}
+
+/// <summary>
+/// A second sign-in factor: the TOTP secret (Base32, as the authenticator app holds it), the last
+/// 30-second step a code was accepted for (a code works once), and the PBKDF2 hashes of the unused
+/// recovery codes (the codes themselves are shown once and never stored).
+/// </summary>
+public sealed record TwoFactorEnrolment(string Secret, DateTimeOffset EnrolledAt, long LastStep, IReadOnlyList<string> RecoveryCodeHashes);

@@ -16,7 +16,8 @@ public sealed partial class AccountAdministration(
     TimeProvider time,
     ILogger<AccountAdministration> logger,
     PasswordLinks? links = null,
-    UserRevocation? revocation = null)
+    UserRevocation? revocation = null,
+    TwoFactor? twoFactor = null)
 {
     public async Task<AdminOutcome<AddUserResponse>> AddUserAsync(AddUserRequest request, CancellationToken cancellationToken)
     {
@@ -128,6 +129,7 @@ public sealed partial class AccountAdministration(
         var group = new Group(request.Name, consent, time.GetUtcNow())
         {
             Recording = request.Recording,
+            RequireTwoFactor = request.RequireTwoFactor,
             MaxFileSize = request.MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
         };
         if (!await groups.TryAddAsync(group, cancellationToken))
@@ -139,7 +141,7 @@ public sealed partial class AccountAdministration(
         await audit.RecordChangeAsync(
             "group.added", group.Name,
             AuditTrail.Details(
-                ("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off"),
+                ("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off"), ("two-factor", group.RequireTwoFactor ? "required" : "optional"),
                 ("max-file-size", group.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
             CancellationToken.None);
         return AdminOutcome.Success(ToView(group));
@@ -226,6 +228,23 @@ public sealed partial class AccountAdministration(
         return AdminOutcome.Success(ToView(user));
     }
 
+    /// <summary>Removes a user's second factor (a lost phone and lost recovery codes); they set up a new one at their next sign-in if it is required.</summary>
+    public async Task<AdminOutcome<UserView>> ResetTwoFactorAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = AccountName.IsValid(name) ? await users.FindAsync(name, cancellationToken) : null;
+        if (user is null)
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.NotFound, $"no user '{name}'");
+        }
+
+        if (twoFactor is null || !await twoFactor.RemoveAsync(user.Name, null, null, CancellationToken.None))
+        {
+            return AdminOutcome.Fail<UserView>(AdminFailureKind.NotFound, $"'{user.Name}' has no two-factor sign-in set up");
+        }
+
+        return AdminOutcome.Success(ToView(user with { TwoFactor = null }));
+    }
+
     /// <summary>Gives the user a new generated password, returned once.</summary>
     public async Task<AdminOutcome<AddUserResponse>> ResetPasswordAsync(string name, CancellationToken cancellationToken)
     {
@@ -279,6 +298,7 @@ public sealed partial class AccountAdministration(
             UnattendedConsent = consent,
             Features = GroupFeatures.All.Where(f => request.Features.Contains(f, StringComparer.Ordinal)).ToList(),
             Recording = request.Recording,
+            RequireTwoFactor = request.RequireTwoFactor,
         };
         await groups.UpdateAsync(updated, cancellationToken);
         var features = string.Join(", ", updated.Features);
@@ -287,7 +307,7 @@ public sealed partial class AccountAdministration(
             "group.policy-changed", updated.Name,
             AuditTrail.Details(
                 ("unattended-consent", consent.ToString().ToLowerInvariant()), ("features", string.Join(' ', updated.Features)),
-                ("recording", updated.Recording ? "on" : "off"), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
+                ("recording", updated.Recording ? "on" : "off"), ("two-factor", updated.RequireTwoFactor ? "required" : "optional"), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
             CancellationToken.None);
         return AdminOutcome.Success(ToView(updated));
     }
@@ -306,10 +326,12 @@ public sealed partial class AccountAdministration(
         {
             Features = group.Features,
             Recording = group.Recording,
+            RequireTwoFactor = group.RequireTwoFactor,
             MaxFileSize = group.MaxFileSize,
         };
 
-    private static UserView ToView(User user) => new(user.Name, RoleName(user.Role), user.Groups, user.Email, user.Disabled, user.CreatedAt);
+    private static UserView ToView(User user) =>
+        new(user.Name, RoleName(user.Role), user.Groups, user.Email, user.Disabled, user.CreatedAt) { TwoFactor = user.TwoFactor is not null };
 
     private static string InvalidName(string kind, string? name) =>
         $"'{name}' is not a valid {kind} name (1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit)";

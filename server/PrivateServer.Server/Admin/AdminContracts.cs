@@ -12,15 +12,22 @@ public sealed record InviteUserRequest(string Name, string? Language);
 public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword, string? InvitationMail = null);
 
 /// <summary>A new group; <see cref="Recording"/> switches on server-side screen recording for its hosts' sessions.</summary>
-public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false, long? MaxFileSize = null);
+public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false, long? MaxFileSize = null, bool RequireTwoFactor = false);
 
-public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt);
+public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt)
+{
+    /// <summary>Whether the user has set up two-factor sign-in (an authenticator app).</summary>
+    public bool TwoFactor { get; init; }
+}
 
 public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOffset CreatedAt)
 {
     public IReadOnlyList<string> Features { get; init; } = [];
 
     public bool Recording { get; init; }
+
+    /// <summary>Whether the group's members must sign in with a second factor.</summary>
+    public bool RequireTwoFactor { get; init; }
 
     /// <summary>The largest file a session on the group's hosts may move, in bytes.</summary>
     public long MaxFileSize { get; init; }
@@ -30,7 +37,7 @@ public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOf
 public sealed record UpdateUserRequest(string Name, string? Role, IReadOnlyList<string>? Groups, string? Email, bool? Disabled);
 
 /// <summary>A group's new policy.</summary>
-public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording, long? MaxFileSize = null);
+public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording, long? MaxFileSize = null, bool RequireTwoFactor = false);
 
 /// <summary>An enrolment token as listed: only a prefix of its hash identifies it; the token itself was shown once.</summary>
 public sealed record EnrollmentTokenListing(

@@ -23,7 +23,7 @@ public static class AdminEndpoints
 
     public static IServiceCollection AddAdministration(this IServiceCollection services)
     {
-        services.TryAddSingleton<PasswordService>();
+        services.AddSignIn();
         services.TryAddSingleton<PasswordLinks>();
         services.AddSingleton<AccountAdministration>();
         services.TryAddSingleton<HostPresence>();
@@ -38,7 +38,6 @@ public static class AdminEndpoints
         services.TryAddSingleton<AcmeCertificates>();
         services.TryAddSingleton<ApplianceDoctor>();
         services.TryAddSingleton<Scripts.ScriptAdministration>();
-        services.TryAddSingleton<Auth.LoginThrottle>();
         services.TryAddSingleton<Auth.UserRevocation>();
         services.AddSingleton<IApplianceAdministration, ApplianceAdministration>();
         return services;
@@ -63,6 +62,9 @@ public static class AdminEndpoints
         admin.MapPost("/users/{name}/sign-out", async Task<Results<Ok<UserView>, ProblemHttpResult>> (
             string name, IApplianceAdministration administration, CancellationToken cancellationToken) =>
             Answer(await administration.SignOutUserAsync(name, cancellationToken)));
+        admin.MapPost("/users/{name}/reset-two-factor", async Task<Results<Ok<UserView>, ProblemHttpResult>> (
+            string name, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            Answer(await administration.ResetTwoFactorAsync(name, cancellationToken)));
         admin.MapGet("/login-locks", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListLoginLocksAsync(cancellationToken)));
         admin.MapPost("/login-locks/{subject}/unlock", async Task<Results<Ok<LoginLockView>, ProblemHttpResult>> (

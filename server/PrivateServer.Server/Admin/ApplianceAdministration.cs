@@ -8,6 +8,8 @@ public sealed class ApplianceAdministration(
 {
     public Task<AdminOutcome<UserView>> SignOutUserAsync(string name, CancellationToken cancellationToken) => accounts.SignOutAsync(name, cancellationToken);
 
+    public Task<AdminOutcome<UserView>> ResetTwoFactorAsync(string name, CancellationToken cancellationToken) => accounts.ResetTwoFactorAsync(name, cancellationToken);
+
     public Task<IReadOnlyList<LoginLockView>> ListLoginLocksAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LoginLockView>>([.. throttle.Locks().Select(View)]);
 

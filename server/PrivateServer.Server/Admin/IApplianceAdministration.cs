@@ -13,6 +13,9 @@ public interface IApplianceAdministration
     /// <summary>Signs a user out everywhere: every supporter-module token and every live session.</summary>
     Task<AdminOutcome<UserView>> SignOutUserAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Removes a user's second factor (audited); not found when they have none.</summary>
+    Task<AdminOutcome<UserView>> ResetTwoFactorAsync(string name, CancellationToken cancellationToken);
+
     /// <summary>Account names and source addresses slowed down or blocked after failed sign-ins.</summary>
     Task<IReadOnlyList<LoginLockView>> ListLoginLocksAsync(CancellationToken cancellationToken);
 

@@ -58,9 +58,7 @@ public static partial class ModuleApiEndpoints
         services.AddOptions<RecordingOptions>().BindConfiguration(RecordingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<RecordingRetention>();
         services.AddSingleton<AdHocDesk>();
-        services.TryAddSingleton<LoginService>();
-        services.TryAddSingleton<LoginThrottle>();
-        services.TryAddSingleton<PasswordService>();
+        services.AddSignIn();
         return services;
     }
 
@@ -92,13 +90,30 @@ public static partial class ModuleApiEndpoints
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
         TokenRequest request, LoginService login, ModuleIdentity identity, HttpContext context, CancellationToken cancellationToken)
     {
-        var (user, wait) = await login.SignInAsync(request.User, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        var outcome = await login.SignInAsync(request.User, request.Password, request.Totp, context.Connection.RemoteIpAddress, cancellationToken);
+        var (user, wait) = outcome;
         if (wait is { } retry)
         {
             context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(
                 detail: $"too many failed sign-ins from this address or for this name; try again in {LoginThrottle.WaitText(retry)}",
                 statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
+        if (outcome.SecondFactor is { Step: SecondFactorStep.Enrol })
+        {
+            return TypedResults.Problem(
+                detail: "this account must sign in with a second factor and has none yet: sign in to the web console once to set up an authenticator app, then use --totp CODE",
+                statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        if (outcome.SecondFactor is not null)
+        {
+            return TypedResults.Problem(
+                detail: request.Totp is null
+                    ? "this account signs in with a second factor: give the code of your authenticator app (or a recovery code) with --totp CODE"
+                    : "wrong or already used second-factor code",
+                statusCode: StatusCodes.Status401Unauthorized);
         }
 
         if (user is null)

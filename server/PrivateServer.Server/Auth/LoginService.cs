@@ -5,33 +5,46 @@ using PrivateServer.Server.Audit;
 
 namespace PrivateServer.Server.Auth;
 
-/// <summary>How a sign-in went: the user, or null; <see cref="WaitFor"/> when it was refused unchecked (too many failures).</summary>
-public sealed record LoginOutcome(User? User, TimeSpan? WaitFor = null);
+/// <summary>
+/// How a sign-in went: the signed-in user, or null; <see cref="WaitFor"/> when it was refused unchecked (too many
+/// failures); <see cref="SecondFactor"/> when the password was right and a second factor has to follow.
+/// </summary>
+public sealed record LoginOutcome(User? User, TimeSpan? WaitFor = null)
+{
+    /// <summary>Password right, second factor still to come: whose password it was and what they have to do.</summary>
+    public PendingSecondFactor? SecondFactor { get; init; }
+}
+
+/// <summary>A user whose password was right and who still has to give a code (<see cref="SecondFactorStep.Code"/>) or set up an authenticator (<see cref="SecondFactorStep.Enrol"/>).</summary>
+public sealed record PendingSecondFactor(User User, SecondFactorStep Step);
 
 /// <summary>
-/// Checks a user's password and records the outcome, behind the brute-force throttle (<see cref="LoginThrottle"/>).
-/// Never tells whether an account exists: unknown names are checked, counted and throttled the same way.
+/// Checks a user's password (and second factor) and records the outcome, behind the brute-force throttle
+/// (<see cref="LoginThrottle"/>). Never tells whether an account exists: unknown names are checked, counted and throttled
+/// the same way. A wrong second-factor code counts as a failed sign-in like a wrong password.
 /// </summary>
-public sealed partial class LoginService(IUserStore users, PasswordService passwords, AuditTrail audit, LoginThrottle throttle, ILogger<LoginService> logger)
+public sealed partial class LoginService(
+    IUserStore users, PasswordService passwords, AuditTrail audit, LoginThrottle throttle, TwoFactor twoFactor, ILogger<LoginService> logger)
 {
-    public async Task<User?> CheckPasswordAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken) =>
-        (await SignInAsync(name, password, source, cancellationToken)).User;
+    /// <summary>Checks the password alone (a signed-in user confirming a change): no second factor, no sign-in.</summary>
+    public async Task<User?> CheckPasswordAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken)
+    {
+        var outcome = await SignInAsync(name, password, source, cancellationToken);
+        return outcome.User ?? outcome.SecondFactor?.User;
+    }
 
-    public async Task<LoginOutcome> SignInAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken)
+    /// <summary>The first step: the password. A user with a second factor gets <see cref="LoginOutcome.SecondFactor"/> instead of a sign-in.</summary>
+    public Task<LoginOutcome> SignInAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken) =>
+        SignInAsync(name, password, null, source, cancellationToken);
+
+    /// <summary>Password and, when given, the second-factor code at once (the supporter module's <c>login --totp</c>).</summary>
+    public async Task<LoginOutcome> SignInAsync(string? name, string? password, string? secondFactor, IPAddress? source, CancellationToken cancellationToken)
     {
         password ??= string.Empty;
         var from = source?.ToString() ?? "local";
-        var verdict = throttle.Check(name, source);
-        if (verdict.WaitFor is { } wait)
+        if (await RefusedAsync(name, source, from, cancellationToken) is { } refused)
         {
-            // Refused without looking at the password; fail2ban matches "Login refused ... from ADDRESS".
-            LogLoginThrottled(logger, from, verdict.Blocked ? "blocked" : "too early", LoginThrottle.WaitText(wait));
-            if (verdict.BlockStarted)
-            {
-                await RecordBlockAsync("unknown", from, cancellationToken);
-            }
-
-            return new LoginOutcome(null, wait);
+            return refused;
         }
 
         var user = AccountName.IsValid(name) ? await users.FindAsync(name!, cancellationToken) : null;
@@ -48,11 +61,7 @@ public sealed partial class LoginService(IUserStore users, PasswordService passw
         var check = passwords.Verify(user.PasswordHash, password);
         if (check == PasswordCheck.Invalid || user.Disabled)
         {
-            var reason = user.Disabled ? "account disabled" : "wrong password";
-            LogLoginFailed(logger, user.Name, from, reason);
-            await audit.RecordAsync(user.Name, "login.failed", user.Name, source: from, details: Reason(reason), cancellationToken: cancellationToken);
-            await CountFailureAsync(name, source, from, user.Name, cancellationToken);
-            return new LoginOutcome(null);
+            return await FailAsync(user, user.Disabled ? "account disabled" : "wrong password", source, from, cancellationToken);
         }
 
         if (check == PasswordCheck.ValidRehashNeeded)
@@ -61,9 +70,118 @@ public sealed partial class LoginService(IUserStore users, PasswordService passw
             await users.UpdateAsync(user, cancellationToken);
         }
 
+        var step = await twoFactor.NextStepAsync(user, cancellationToken);
+        if (step == SecondFactorStep.None)
+        {
+            return await SucceedAsync(user, "none", from, cancellationToken);
+        }
+
+        if (step == SecondFactorStep.Code && !string.IsNullOrWhiteSpace(secondFactor))
+        {
+            return await CheckSecondFactorAsync(user, secondFactor, source, from, cancellationToken);
+        }
+
+        return new LoginOutcome(null) { SecondFactor = new PendingSecondFactor(user, step) };
+    }
+
+    /// <summary>
+    /// The second step, after <see cref="SignInAsync(string?, string?, IPAddress?, CancellationToken)"/> asked for a code:
+    /// <paramref name="credential"/> is the fingerprint of the password hash the first step checked (a password changed
+    /// in between sends the user back to the first step).
+    /// </summary>
+    public async Task<LoginOutcome> SecondStepAsync(string name, string credential, string? code, IPAddress? source, CancellationToken cancellationToken)
+    {
+        var from = source?.ToString() ?? "local";
+        if (await RefusedAsync(name, source, from, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        var user = await PendingUserAsync(name, credential, cancellationToken);
+        return user is null ? new LoginOutcome(null) : await CheckSecondFactorAsync(user, code, source, from, cancellationToken);
+    }
+
+    /// <summary>
+    /// Forced set-up at sign-in: the user's password was right, a second factor is required and they had none. The code
+    /// from the new authenticator signs them in; returns the recovery codes to show once (null: wrong code, nothing kept).
+    /// </summary>
+    public async Task<(LoginOutcome Outcome, IReadOnlyList<string>? RecoveryCodes)> EnrolAsync(
+        string name, string credential, string secret, string? code, IPAddress? source, CancellationToken cancellationToken)
+    {
+        var from = source?.ToString() ?? "local";
+        if (await RefusedAsync(name, source, from, cancellationToken) is { } refused)
+        {
+            return (refused, null);
+        }
+
+        var user = await PendingUserAsync(name, credential, cancellationToken);
+        if (user is null || user.TwoFactor is not null)
+        {
+            return (new LoginOutcome(null), null);
+        }
+
+        // A wrong code here is a typo with the user's own new secret, not a guess: it does not count as a failure.
+        var codes = await twoFactor.EnrolAsync(user.Name, secret, code, from, cancellationToken);
+        return codes is null ? (new LoginOutcome(null) { SecondFactor = new PendingSecondFactor(user, SecondFactorStep.Enrol) }, null)
+            : (await SucceedAsync(user, "totp (set up now)", from, cancellationToken), codes);
+    }
+
+    private async Task<User?> PendingUserAsync(string name, string credential, CancellationToken cancellationToken)
+    {
+        var user = AccountName.IsValid(name) ? await users.FindAsync(name, cancellationToken) : null;
+        return user is null || user.Disabled || !string.Equals(Credential(user), credential, StringComparison.Ordinal) ? null : user;
+    }
+
+    /// <summary>A fingerprint of the user's password hash (never the hash itself): changes with every new password (cookies and pending sign-ins carry it).</summary>
+    public static string Credential(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return SecretToken.Hash("credential:" + user.PasswordHash)[..24];
+    }
+
+    private async Task<LoginOutcome> CheckSecondFactorAsync(User user, string? code, IPAddress? source, string from, CancellationToken cancellationToken)
+    {
+        var check = await twoFactor.VerifyAsync(user.Name, code, cancellationToken);
+        return check == SecondFactorCheck.Invalid
+            ? await FailAsync(user, "wrong second-factor code", source, from, cancellationToken) with
+            {
+                SecondFactor = new PendingSecondFactor(user, SecondFactorStep.Code),
+            }
+            : await SucceedAsync(user, check == SecondFactorCheck.Totp ? "totp" : "recovery code", from, cancellationToken);
+    }
+
+    private async Task<LoginOutcome?> RefusedAsync(string? name, IPAddress? source, string from, CancellationToken cancellationToken)
+    {
+        var verdict = throttle.Check(name, source);
+        if (verdict.WaitFor is not { } wait)
+        {
+            return null;
+        }
+
+        // Refused without looking at the password; fail2ban matches "Login refused ... from ADDRESS".
+        LogLoginThrottled(logger, from, verdict.Blocked ? "blocked" : "too early", LoginThrottle.WaitText(wait));
+        if (verdict.BlockStarted)
+        {
+            await RecordBlockAsync("unknown", from, cancellationToken);
+        }
+
+        return new LoginOutcome(null, wait);
+    }
+
+    private async Task<LoginOutcome> FailAsync(User user, string reason, IPAddress? source, string from, CancellationToken cancellationToken)
+    {
+        LogLoginFailed(logger, user.Name, from, reason);
+        await audit.RecordAsync(user.Name, "login.failed", user.Name, source: from, details: Reason(reason), cancellationToken: cancellationToken);
+        await CountFailureAsync(user.Name, source, from, user.Name, cancellationToken);
+        return new LoginOutcome(null);
+    }
+
+    private async Task<LoginOutcome> SucceedAsync(User user, string secondFactor, string from, CancellationToken cancellationToken)
+    {
         throttle.Succeeded(user.Name);
         LogLoginSucceeded(logger, user.Name, from);
-        await audit.RecordAsync(user.Name, "login.ok", user.Name, source: from, cancellationToken: cancellationToken);
+        await audit.RecordAsync(
+            user.Name, "login.ok", user.Name, source: from, details: AuditTrail.Details(("second-factor", secondFactor)), cancellationToken: cancellationToken);
         return new LoginOutcome(user);
     }
 

@@ -59,6 +59,8 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
 
         public bool Recording { get; set; }
 
+        public bool RequireTwoFactor { get; set; }
+
         /// <summary>Null in groups written before the file-size limit: the default.</summary>
         public long? MaxFileSize { get; set; }
 
@@ -70,6 +72,7 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
             CreatedAt = group.CreatedAt.UtcDateTime,
             Features = group.Features.ToList(),
             Recording = group.Recording,
+            RequireTwoFactor = group.RequireTwoFactor,
             MaxFileSize = group.MaxFileSize,
         };
 
@@ -77,6 +80,7 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
         {
             Features = Features ?? [.. GroupFeatures.Default],
             Recording = Recording,
+            RequireTwoFactor = RequireTwoFactor,
             MaxFileSize = MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
         };
     }

@@ -67,6 +67,14 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
 
         public DateTime CreatedAt { get; set; }
 
+        public string? TotpSecret { get; set; }
+
+        public DateTime? TotpEnrolledAt { get; set; }
+
+        public long TotpLastStep { get; set; }
+
+        public List<string> RecoveryCodeHashes { get; set; } = [];
+
         public static UserDocument From(User user) => new()
         {
             Id = AccountName.Normalize(user.Name),
@@ -77,8 +85,17 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
             PasswordHash = user.PasswordHash,
             Disabled = user.Disabled,
             CreatedAt = user.CreatedAt.UtcDateTime,
+            TotpSecret = user.TwoFactor?.Secret,
+            TotpEnrolledAt = user.TwoFactor?.EnrolledAt.UtcDateTime,
+            TotpLastStep = user.TwoFactor?.LastStep ?? 0,
+            RecoveryCodeHashes = [.. user.TwoFactor?.RecoveryCodeHashes ?? []],
         };
 
-        public User ToUser() => new(Name, Role, Groups, Email, PasswordHash, Disabled, StorageMapper.Utc(CreatedAt));
+        public User ToUser() => new(Name, Role, Groups, Email, PasswordHash, Disabled, StorageMapper.Utc(CreatedAt))
+        {
+            TwoFactor = TotpSecret is null
+                ? null
+                : new TwoFactorEnrolment(TotpSecret, StorageMapper.Utc(TotpEnrolledAt ?? CreatedAt), TotpLastStep, RecoveryCodeHashes),
+        };
     }
 }

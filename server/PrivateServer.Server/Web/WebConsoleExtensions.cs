@@ -30,11 +30,10 @@ public static class WebConsoleExtensions
     public static IServiceCollection AddWebConsole(this IServiceCollection services, DataFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        services.TryAddSingleton<PasswordService>();
-        services.AddSingleton<LoginService>();
-        services.TryAddSingleton<LoginThrottle>();
+        services.AddSignIn();
         services.TryAddSingleton<UserRevocation>();
         services.AddSingleton<WebUsers>();
+        services.AddSingleton<SignIn.PendingSignIns>();
         services.AddSingleton<ProfilePictures>();
         services.AddLocalization();
         services.AddRouting(options => options.LowercaseUrls = true);

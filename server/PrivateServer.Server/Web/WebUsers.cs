@@ -37,11 +37,7 @@ public sealed class WebUsers(IUserStore users)
     public const string CredentialClaim = "ps:credential";
 
     /// <summary>A fingerprint of the user's password hash (never the hash itself): changes with every new password.</summary>
-    public static string CredentialOf(User user)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        return SecretToken.Hash("credential:" + user.PasswordHash)[..24];
-    }
+    public static string CredentialOf(User user) => LoginService.Credential(user);
 
     /// <summary>
     /// Checks the principal of a request once (the cookie handler calls this on every request) and

@@ -38,6 +38,13 @@ public sealed class ApplianceProcess : IAsyncDisposable
     /// <summary>Extra settings (<c>PRIVATESERVER__Section__Key</c>) for the next <see cref="RunAsync"/>.</summary>
     public IDictionary<string, string>? Settings { get; set; }
 
+    /// <summary>
+    /// <c>Auth:TwoFactorRequiredFor</c> for the next run. The product requires a second factor of admins; tests that are
+    /// not about two-factor sign-in sign the admin in with the password, so they say "none" explicitly. Null keeps the
+    /// product's default (TwoFactorTests checks it).
+    /// </summary>
+    public string? TwoFactorRequiredFor { get; set; } = "none";
+
     /// <summary>Initialises a new data folder and starts the server on it, with extra settings (<c>PRIVATESERVER__Section__Key</c>) if given.</summary>
     public static async Task<ApplianceProcess> StartAsync(CancellationToken cancellationToken, IDictionary<string, string>? environment = null)
     {
@@ -100,8 +107,16 @@ public sealed class ApplianceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts another <c>run</c> on this data folder without waiting for it (for refusal tests).</summary>
-    public ChildProcess StartServer(int port) =>
-        ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"], Settings);
+    public ChildProcess StartServer(int port)
+    {
+        var settings = new Dictionary<string, string>(Settings ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (TwoFactorRequiredFor is { } roles)
+        {
+            settings.TryAdd("PRIVATESERVER__Auth__TwoFactorRequiredFor", roles);
+        }
+
+        return ChildProcess.Start(Programs.Appliance, ["run", "--data", DataDirectory, "--urls", $"https://127.0.0.1:{port}"], settings);
+    }
 
     /// <summary>Stops the server with SIGTERM and returns how it ended.</summary>
     public async Task<ProcessResult> StopAsync(CancellationToken cancellationToken)

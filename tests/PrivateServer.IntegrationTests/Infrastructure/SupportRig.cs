@@ -55,13 +55,15 @@ public sealed class SupportRig : IAsyncDisposable
         await MustAsync(Appliance.CliAsync(cancellationToken, "user", "add", name, "--role", "supporter", "--group", group, "--password-file", file));
     }
 
-    public async Task<ProcessResult> LoginAsync(string user, string password, string state, CancellationToken cancellationToken)
+    /// <summary>Runs the supporter module's <c>login</c>, with <c>--totp</c> when a code is given.</summary>
+    public async Task<ProcessResult> LoginAsync(string user, string password, string state, CancellationToken cancellationToken, string? totp = null)
     {
         var file = Path.Combine(Root, user + ".pw");
         await File.WriteAllTextAsync(file, password + "\n", cancellationToken);
+        string[] code = totp is null ? [] : ["--totp", totp];
         return await ChildProcess.RunAsync(
             Programs.Supporter,
-            ["login", "--server", ServerUrl, "--user", user, "--password-file", file, "--ca-fingerprint", Fingerprint, "--state", state],
+            ["login", "--server", ServerUrl, "--user", user, "--password-file", file, "--ca-fingerprint", Fingerprint, "--state", state, .. code],
             cancellationToken);
     }
 

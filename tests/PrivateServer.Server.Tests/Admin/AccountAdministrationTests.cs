@@ -46,7 +46,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         outcome.Failure.Should().BeNull();
         outcome.Value!.GeneratedPassword.Should().HaveLength(20);
         outcome.Value.Groups.Should().Equal("Helpdesk");
-        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), _audit!, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+        var login = TestSignIn.Create(_database!, _audit!).Login;
         (await login.CheckPasswordAsync("BOB", outcome.Value.GeneratedPassword, null, CancellationToken.None))!.Name.Should().Be("bob");
         (await login.CheckPasswordAsync("bob", "not-the-password", null, CancellationToken.None)).Should().BeNull();
     }
@@ -150,7 +150,7 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
 
         var reset = await _administration.ResetPasswordAsync("bob", CancellationToken.None);
 
-        var login = new LoginService(new LiteDbUserStore(_database!), new PasswordService(), _audit!, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+        var login = TestSignIn.Create(_database!, _audit!).Login;
         (await login.CheckPasswordAsync("bob", reset.Value!.GeneratedPassword, null, CancellationToken.None)).Should().NotBeNull();
         (await login.CheckPasswordAsync("bob", "Old-Password-2026", null, CancellationToken.None)).Should().BeNull();
     }

@@ -1,15 +1,14 @@
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Web.SignIn;
 
 namespace PrivateServer.Server.Web.Pages;
 
 [AllowAnonymous]
-public sealed class LoginModel(LoginService logins) : PageModel
+public sealed class LoginModel(LoginService logins, PendingSignIns pending) : PageModel
 {
     [BindProperty]
     public string UserName { get; set; } = string.Empty;
@@ -27,8 +26,16 @@ public sealed class LoginModel(LoginService logins) : PageModel
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var (user, wait) = await logins.SignInAsync(UserName, Password, HttpContext.Connection.RemoteIpAddress, cancellationToken);
+        var outcome = await logins.SignInAsync(UserName, Password, HttpContext.Connection.RemoteIpAddress, cancellationToken);
+        var (user, wait) = outcome;
         Password = string.Empty;
+        if (outcome.SecondFactor is { } second)
+        {
+            // The password was right; the second factor (or setting one up) follows on its own page.
+            pending.Start(HttpContext, second.User, ReturnUrl);
+            return Redirect(second.Step == SecondFactorStep.Enrol ? "/login/enrol" : "/login/code");
+        }
+
         if (user is null)
         {
             Failed = true;
@@ -37,8 +44,6 @@ public sealed class LoginModel(LoginService logins) : PageModel
             return Page();
         }
 
-        await HttpContext.SignInAsync(
-            CookieAuthenticationDefaults.AuthenticationScheme, WebUsers.Principal(user, CookieAuthenticationDefaults.AuthenticationScheme));
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
+        return LocalRedirect(await PendingSignIns.FinishAsync(HttpContext, user, ReturnUrl, Url));
     }
 }

@@ -5,13 +5,19 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Mail;
+using PrivateServer.Server.Web.SignIn;
 using PrivateServer.Server.Web.Profile;
 
 namespace PrivateServer.Server.Web.Pages;
 
-/// <summary>The signed-in user's own profile: picture (upload, remove; initials otherwise) and password.</summary>
-public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictures pictures, PasswordService passwords, UserRevocation revocation) : PageModel
+/// <summary>The signed-in user's own profile: picture (upload, remove; initials otherwise), password and two-factor sign-in.</summary>
+public sealed class ProfileModel(
+    WebUsers users, IUserStore store, ProfilePictures pictures, PasswordService passwords, UserRevocation revocation,
+    TwoFactor twoFactor, LoginThrottle throttle, PendingSignIns pending, PublicAddress address) : PageModel
 {
+    private const string ConfirmHandler = "TwoFactorConfirm";
+
     /// <summary>Resource key of what was done.</summary>
     public string? Message { get; private set; }
 
@@ -21,6 +27,18 @@ public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictur
     public bool HasPicture { get; private set; }
 
     public long PictureVersion { get; private set; }
+
+    public bool TwoFactorEnrolled { get; private set; }
+
+    public bool TwoFactorRequired { get; private set; }
+
+    public int RecoveryCodesLeft { get; private set; }
+
+    /// <summary>Set while an authenticator is being set up: the QR code and the form that confirms it.</summary>
+    public TotpSetupForm? Setup { get; private set; }
+
+    /// <summary>New recovery codes, shown once.</summary>
+    public IReadOnlyList<string>? RecoveryCodes { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
         await RenderAsync(null, null, cancellationToken);
@@ -84,9 +102,96 @@ public sealed class ProfileModel(WebUsers users, IUserStore store, ProfilePictur
         return await RenderAsync(problem is null ? "PasswordChanged" : null, problem, cancellationToken);
     }
 
+    /// <summary>Starts setting up an authenticator (a new one replaces the old only once confirmed).</summary>
+    public async Task<IActionResult> OnPostTwoFactorSetupAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        var setup = TwoFactor.NewSetup(user.Name, PendingSignIns.Issuer(address));
+        Setup = new TotpSetupForm(setup, pending.ProtectSecret(user.Name, setup.Secret), ConfirmHandler);
+        return await RenderAsync(null, null, cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostTwoFactorConfirmAsync(string? setupToken, string? code, CancellationToken cancellationToken)
+    {
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        if (pending.UnprotectSecret(user.Name, setupToken) is not { } secret)
+        {
+            return await RenderAsync(null, "TwoFactorSetupExpired", cancellationToken);
+        }
+
+        RecoveryCodes = await twoFactor.EnrolAsync(user.Name, secret, code, Source, cancellationToken);
+        if (RecoveryCodes is null)
+        {
+            Setup = new TotpSetupForm(TwoFactor.Setup(user.Name, PendingSignIns.Issuer(address), secret), setupToken!, ConfirmHandler);
+            return await RenderAsync(null, "TwoFactorSetupWrong", cancellationToken);
+        }
+
+        return await RenderAsync("TwoFactorEnabled", null, cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        RecoveryCodes = await twoFactor.NewRecoveryCodesAsync(user.Name, Source, cancellationToken);
+        return await RenderAsync(RecoveryCodes is null ? null : "RecoveryCodesNew", RecoveryCodes is null ? "TwoFactorNotEnrolled" : null, cancellationToken);
+    }
+
+    /// <summary>Turns two-factor sign-in off, with a current code (counted like a sign-in, so a left-open browser cannot guess one); not when it is required.</summary>
+    public async Task<IActionResult> OnPostTwoFactorRemoveAsync(string? code, CancellationToken cancellationToken)
+    {
+        var user = await users.CurrentAsync(HttpContext, cancellationToken);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        if (await twoFactor.IsRequiredAsync(user, cancellationToken))
+        {
+            return await RenderAsync(null, "TwoFactorCannotRemove", cancellationToken);
+        }
+
+        var source = HttpContext.Connection.RemoteIpAddress;
+        if (throttle.Check(user.Name, source).WaitFor is not null)
+        {
+            return await RenderAsync(null, "TwoFactorTooManyTries", cancellationToken);
+        }
+
+        if (await twoFactor.VerifyAsync(user.Name, code, cancellationToken) == SecondFactorCheck.Invalid)
+        {
+            throttle.Failed(user.Name, source);
+            return await RenderAsync(null, "SecondFactorWrong", cancellationToken);
+        }
+
+        await twoFactor.RemoveAsync(user.Name, user.Name, Source, cancellationToken);
+        return await RenderAsync("TwoFactorRemoved", null, cancellationToken);
+    }
+
+    private string? Source => HttpContext.Connection.RemoteIpAddress?.ToString();
+
     private async Task<IActionResult> RenderAsync(string? message, string? problem, CancellationToken cancellationToken)
     {
         var name = User.Identity?.Name ?? string.Empty;
+        if (await store.FindAsync(name, cancellationToken) is { } current)
+        {
+            (TwoFactorEnrolled, RecoveryCodesLeft) = (current.TwoFactor is not null, current.TwoFactor?.RecoveryCodeHashes.Count ?? 0);
+            TwoFactorRequired = await twoFactor.IsRequiredAsync(current, cancellationToken);
+        }
+
         var picture = await pictures.FindAsync(name, cancellationToken);
         (Message, Problem, HasPicture, PictureVersion) = (message, problem, picture is not null, picture?.UpdatedAt.ToUnixTimeSeconds() ?? 0);
         if (problem is not null)

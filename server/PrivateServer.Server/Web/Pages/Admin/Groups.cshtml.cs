@@ -3,7 +3,7 @@ using PrivateServer.Server.Admin;
 
 namespace PrivateServer.Server.Web.Pages.Admin;
 
-/// <summary>Groups: create, members, hosts, policy (unattended consent, allowed features, recording).</summary>
+/// <summary>Groups: create, members, hosts, policy (unattended consent, allowed features, recording, two-factor sign-in).</summary>
 public sealed class AdminGroupsModel(AccountAdministration accounts, HostAdministration hosts) : AdminPage
 {
     private IReadOnlyList<UserView> _users = [];
@@ -26,10 +26,10 @@ public sealed class AdminGroupsModel(AccountAdministration accounts, HostAdminis
     }
 
     public async Task<IActionResult> OnPostPolicyAsync(
-        string name, string consent, string[]? features, bool recording, long? maxFileSizeMiB, CancellationToken cancellationToken)
+        string name, string consent, string[]? features, bool recording, long? maxFileSizeMiB, bool requireTwoFactor, CancellationToken cancellationToken)
     {
         var maxFileSize = maxFileSizeMiB is { } mib and > 0 and <= long.MaxValue >> 20 ? mib << 20 : (long?)null;
-        Apply(await accounts.UpdateGroupAsync(new UpdateGroupRequest(name, consent, features ?? [], recording, maxFileSize), cancellationToken), "GroupSaved", name);
+        Apply(await accounts.UpdateGroupAsync(new UpdateGroupRequest(name, consent, features ?? [], recording, maxFileSize, requireTwoFactor), cancellationToken), "GroupSaved", name);
         await LoadAsync(cancellationToken);
         return Page();
     }

@@ -68,6 +68,13 @@ public sealed class AdminUsersModel(AccountAdministration accounts, IApplianceAd
         return Page();
     }
 
+    public async Task<IActionResult> OnPostResetTwoFactorAsync(string name, CancellationToken cancellationToken)
+    {
+        Apply(await accounts.ResetTwoFactorAsync(name, cancellationToken), "TwoFactorReset", name);
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
     public async Task<IActionResult> OnPostUnlockAsync(string subject, CancellationToken cancellationToken)
     {
         Apply(await administration.UnlockLoginAsync(subject ?? string.Empty, cancellationToken), "LoginUnlocked", subject ?? string.Empty);

@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Auth;
+
+namespace PrivateServer.Server.Web.SignIn;
+
+/// <summary>A browser between the password and the second factor: whose password was right, which password it was, and where to go after.</summary>
+public sealed record PendingSignIn(string Name, string Credential, string? ReturnUrl);
+
+/// <summary>
+/// The state of a sign-in that still needs its second factor, kept in the browser in an encrypted, time-limited cookie
+/// (Data Protection, 10 minutes, Secure, HttpOnly, SameSite=Strict): no server-side state, and nothing in it signs
+/// anyone in. A new authenticator's secret travels between the set-up page and its confirmation the same way, in a
+/// protected form field bound to the user's name.
+/// </summary>
+public sealed class PendingSignIns(IDataProtectionProvider protection)
+{
+    // Not __Host-: the cookie is scoped to /login, where the second step lives.
+    public const string CookieName = "__Secure-ps-signin";
+
+    /// <summary>How long the second step may take (setting up an app included).</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+
+    private const char Separator = '\n';
+
+    private readonly ITimeLimitedDataProtector _cookies = protection.CreateProtector("PrivateServer.Web.PendingSignIn").ToTimeLimitedDataProtector();
+    private readonly ITimeLimitedDataProtector _secrets = protection.CreateProtector("PrivateServer.Web.TotpSecret").ToTimeLimitedDataProtector();
+
+    public void Start(HttpContext context, User user, string? returnUrl)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var value = _cookies.Protect(string.Join(Separator, user.Name, LoginService.Credential(user), returnUrl ?? string.Empty), Lifetime);
+        context.Response.Cookies.Append(CookieName, value, Options(context));
+    }
+
+    /// <summary>The pending sign-in of this browser, or null when there is none (or it expired or was tampered with).</summary>
+    public PendingSignIn? Read(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var value) || string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        try
+        {
+            var parts = _cookies.Unprotect(value).Split(Separator);
+            return parts.Length == 3 ? new PendingSignIn(parts[0], parts[1], parts[2].Length == 0 ? null : parts[2]) : null;
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    public static void End(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.Cookies.Delete(CookieName, Options(context));
+    }
+
+    /// <summary>Signs the browser in (the console's cookie) and ends its pending sign-in; returns where to go next (a local address).</summary>
+    public static async Task<string> FinishAsync(HttpContext context, User user, string? returnUrl, Microsoft.AspNetCore.Mvc.IUrlHelper url)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(url);
+        End(context);
+        await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignInAsync(
+            context, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.AuthenticationScheme,
+            WebUsers.Principal(user, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.AuthenticationScheme));
+        return url.IsLocalUrl(returnUrl) ? returnUrl! : "/";
+    }
+
+    /// <summary>The name authenticator apps show above the code: the appliance and its host name.</summary>
+    public static string Issuer(Mail.PublicAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return $"PrivateServer ({address.Host})";
+    }
+
+    /// <summary>A new authenticator's secret for the confirmation form, readable only by this appliance and only for <paramref name="userName"/>.</summary>
+    public string ProtectSecret(string userName, string secret) => _secrets.Protect(userName + Separator + secret, Lifetime);
+
+    /// <summary>The secret of <see cref="ProtectSecret"/>, or null when the field is not one for this user (or expired).</summary>
+    public string? UnprotectSecret(string userName, string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        try
+        {
+            var parts = _secrets.Unprotect(token).Split(Separator);
+            return parts.Length == 2 && AccountName.Normalize(parts[0]) == AccountName.Normalize(userName) && TwoFactor.IsSecret(parts[1]) ? parts[1] : null;
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    private static CookieOptions Options(HttpContext context) => new()
+    {
+        HttpOnly = true,
+        Secure = true,
+        SameSite = SameSiteMode.Strict,
+        Path = "/login",
+        MaxAge = Lifetime,
+        IsEssential = true,
+    };
+}
