@@ -10,6 +10,7 @@ using PrivateServer.Appliance.Hosting;
 using PrivateServer.Server.Admin;
 using PrivateServer.Server.Api;
 using PrivateServer.Server.Audit;
+using PrivateServer.Server.Auth;
 using PrivateServer.Server.Mail;
 using PrivateServer.Server.Storage;
 using PrivateServer.Server.Tls;
@@ -91,6 +92,8 @@ public static class ApplianceApp
         });
 
         var app = builder.Build();
+        // First: every later part (logs, sign-in throttle, network rules) sees the real client address.
+        NetworkRules.UseTrustedProxies(app, configuration.GetSection(NetworkOptions.SectionName).Get<NetworkOptions>() ?? new NetworkOptions());
         app.UseSerilogRequestLogging(options =>
         {
             options.Logger = logger;

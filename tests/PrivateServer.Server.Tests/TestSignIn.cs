@@ -10,7 +10,7 @@ namespace PrivateServer.Server.Tests;
 internal static class TestSignIn
 {
     public static (LoginService Login, TwoFactor TwoFactor, LoginThrottle Throttle) Create(
-        ApplianceDatabase database, AuditTrail audit, TimeProvider? clock = null, string twoFactorRequiredFor = "none")
+        ApplianceDatabase database, AuditTrail audit, TimeProvider? clock = null, string twoFactorRequiredFor = "none", NetworkOptions? networkOptions = null)
     {
         clock ??= TimeProvider.System;
         var users = new LiteDbUserStore(database);
@@ -19,6 +19,7 @@ internal static class TestSignIn
             users, new LiteDbGroupStore(database), passwords, audit, Options.Create(new TwoFactorOptions { TwoFactorRequiredFor = twoFactorRequiredFor }),
             clock, NullLogger<TwoFactor>.Instance);
         var throttle = new LoginThrottle(clock);
-        return (new LoginService(users, passwords, audit, throttle, twoFactor, NullLogger<LoginService>.Instance), twoFactor, throttle);
+        var networks = new NetworkRules(new LiteDbGroupStore(database), Options.Create(networkOptions ?? new NetworkOptions()), NullLogger<NetworkRules>.Instance);
+        return (new LoginService(users, passwords, audit, throttle, twoFactor, networks, NullLogger<LoginService>.Instance), twoFactor, throttle);
     }
 }

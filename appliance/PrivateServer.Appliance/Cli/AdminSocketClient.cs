@@ -59,6 +59,9 @@ internal sealed class AdminSocketClient : IApplianceAdministration, IDisposable
     public Task<AdminOutcome<GroupView>> AddGroupAsync(AddGroupRequest request, CancellationToken cancellationToken) =>
         PostAsync<AddGroupRequest, GroupView>("groups", request, cancellationToken);
 
+    public Task<AdminOutcome<GroupView>> UpdateGroupAsync(UpdateGroupRequest request, CancellationToken cancellationToken) =>
+        PostAsync<UpdateGroupRequest, GroupView>("groups/" + Uri.EscapeDataString(request.Name) + "/policy", request, cancellationToken);
+
     public Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken) =>
         GetListAsync<GroupView>("groups", cancellationToken);
 

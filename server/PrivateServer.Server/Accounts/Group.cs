@@ -16,6 +16,12 @@ public sealed record Group(string Name, UnattendedConsent UnattendedConsent, Dat
     /// <summary>Whether the group's members must sign in with a second factor (TOTP), whatever their role.</summary>
     public bool RequireTwoFactor { get; init; }
 
+    /// <summary>The networks (CIDR) the group's members may sign in from; empty: anywhere (Auth/NetworkRules).</summary>
+    public IReadOnlyList<string> SignInFrom { get; init; } = [];
+
+    /// <summary>The networks (CIDR) the group's hosts may connect from; empty: anywhere.</summary>
+    public IReadOnlyList<string> HostsFrom { get; init; } = [];
+
     /// <summary>The largest file a session on this group's hosts may send or fetch (the host enforces it).</summary>
     public long MaxFileSize { get; init; } = GroupFeatures.DefaultMaxFileSize;
 }

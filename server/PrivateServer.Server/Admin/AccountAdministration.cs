@@ -126,10 +126,17 @@ public sealed partial class AccountAdministration(
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, tooBig);
         }
 
+        if (NetworksProblem(request.SignInFrom, request.HostsFrom, out var signInFrom, out var hostsFrom) is { } badNetwork)
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, badNetwork);
+        }
+
         var group = new Group(request.Name, consent, time.GetUtcNow())
         {
             Recording = request.Recording,
             RequireTwoFactor = request.RequireTwoFactor,
+            SignInFrom = signInFrom,
+            HostsFrom = hostsFrom,
             MaxFileSize = request.MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
         };
         if (!await groups.TryAddAsync(group, cancellationToken))
@@ -142,6 +149,7 @@ public sealed partial class AccountAdministration(
             "group.added", group.Name,
             AuditTrail.Details(
                 ("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off"), ("two-factor", group.RequireTwoFactor ? "required" : "optional"),
+                ("sign-in-from", Networks(group.SignInFrom)), ("hosts-from", Networks(group.HostsFrom)),
                 ("max-file-size", group.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
             CancellationToken.None);
         return AdminOutcome.Success(ToView(group));
@@ -292,8 +300,15 @@ public sealed partial class AccountAdministration(
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, tooBig);
         }
 
+        if (NetworksProblem(request.SignInFrom, request.HostsFrom, out var signInFrom, out var hostsFrom) is { } badNetwork)
+        {
+            return AdminOutcome.Fail<GroupView>(AdminFailureKind.Invalid, badNetwork);
+        }
+
         var updated = group with
         {
+            SignInFrom = signInFrom,
+            HostsFrom = hostsFrom,
             MaxFileSize = request.MaxFileSize ?? group.MaxFileSize,
             UnattendedConsent = consent,
             Features = GroupFeatures.All.Where(f => request.Features.Contains(f, StringComparer.Ordinal)).ToList(),
@@ -307,10 +322,32 @@ public sealed partial class AccountAdministration(
             "group.policy-changed", updated.Name,
             AuditTrail.Details(
                 ("unattended-consent", consent.ToString().ToLowerInvariant()), ("features", string.Join(' ', updated.Features)),
-                ("recording", updated.Recording ? "on" : "off"), ("two-factor", updated.RequireTwoFactor ? "required" : "optional"), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
+                ("recording", updated.Recording ? "on" : "off"), ("two-factor", updated.RequireTwoFactor ? "required" : "optional"),
+                ("sign-in-from", Networks(updated.SignInFrom)), ("hosts-from", Networks(updated.HostsFrom)), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
             CancellationToken.None);
         return AdminOutcome.Success(ToView(updated));
     }
+
+    /// <summary>Checks and normalises a group's network lists; the problem names the first entry that is not an address or network.</summary>
+    private static string? NetworksProblem(
+        IReadOnlyList<string>? signIn, IReadOnlyList<string>? hosts, out IReadOnlyList<string> signInFrom, out IReadOnlyList<string> hostsFrom)
+    {
+        (signInFrom, hostsFrom) = ([], []);
+        if (!NetworkList.TryParse(signIn ?? [], out var members, out var problem))
+        {
+            return "sign-in networks: " + problem;
+        }
+
+        if (!NetworkList.TryParse(hosts ?? [], out var machines, out problem))
+        {
+            return "host networks: " + problem;
+        }
+
+        (signInFrom, hostsFrom) = (NetworkList.Format(members), NetworkList.Format(machines));
+        return null;
+    }
+
+    private static string Networks(IReadOnlyList<string> networks) => networks.Count == 0 ? "anywhere" : string.Join(' ', networks);
 
     private static string? MaxFileSizeProblem(long? size) =>
         size is null or (>= GroupFeatures.SmallestMaxFileSize and <= GroupFeatures.LargestMaxFileSize)
@@ -327,6 +364,8 @@ public sealed partial class AccountAdministration(
             Features = group.Features,
             Recording = group.Recording,
             RequireTwoFactor = group.RequireTwoFactor,
+            SignInFrom = group.SignInFrom,
+            HostsFrom = group.HostsFrom,
             MaxFileSize = group.MaxFileSize,
         };
 

@@ -12,7 +12,14 @@ public sealed record InviteUserRequest(string Name, string? Language);
 public sealed record AddUserResponse(string Name, string Role, IReadOnlyList<string> Groups, string? GeneratedPassword, string? InvitationMail = null);
 
 /// <summary>A new group; <see cref="Recording"/> switches on server-side screen recording for its hosts' sessions.</summary>
-public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false, long? MaxFileSize = null, bool RequireTwoFactor = false);
+public sealed record AddGroupRequest(string Name, string? UnattendedConsent, bool Recording = false, long? MaxFileSize = null, bool RequireTwoFactor = false)
+{
+    /// <summary>The networks the group's members may sign in from (addresses or CIDR); empty: anywhere.</summary>
+    public IReadOnlyList<string> SignInFrom { get; init; } = [];
+
+    /// <summary>The networks the group's hosts may connect from; empty: anywhere.</summary>
+    public IReadOnlyList<string> HostsFrom { get; init; } = [];
+}
 
 public sealed record UserView(string Name, string Role, IReadOnlyList<string> Groups, string? Email, bool Disabled, DateTimeOffset CreatedAt)
 {
@@ -29,6 +36,10 @@ public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOf
     /// <summary>Whether the group's members must sign in with a second factor.</summary>
     public bool RequireTwoFactor { get; init; }
 
+    public IReadOnlyList<string> SignInFrom { get; init; } = [];
+
+    public IReadOnlyList<string> HostsFrom { get; init; } = [];
+
     /// <summary>The largest file a session on the group's hosts may move, in bytes.</summary>
     public long MaxFileSize { get; init; }
 }
@@ -37,7 +48,14 @@ public sealed record GroupView(string Name, string UnattendedConsent, DateTimeOf
 public sealed record UpdateUserRequest(string Name, string? Role, IReadOnlyList<string>? Groups, string? Email, bool? Disabled);
 
 /// <summary>A group's new policy.</summary>
-public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording, long? MaxFileSize = null, bool RequireTwoFactor = false);
+public sealed record UpdateGroupRequest(string Name, string UnattendedConsent, IReadOnlyList<string> Features, bool Recording, long? MaxFileSize = null, bool RequireTwoFactor = false)
+{
+    /// <summary>The networks the group's members may sign in from (addresses or CIDR); empty: anywhere.</summary>
+    public IReadOnlyList<string> SignInFrom { get; init; } = [];
+
+    /// <summary>The networks the group's hosts may connect from; empty: anywhere.</summary>
+    public IReadOnlyList<string> HostsFrom { get; init; } = [];
+}
 
 /// <summary>An enrolment token as listed: only a prefix of its hash identifies it; the token itself was shown once.</summary>
 public sealed record EnrollmentTokenListing(

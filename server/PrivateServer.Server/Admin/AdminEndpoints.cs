@@ -79,6 +79,9 @@ public static class AdminEndpoints
         });
         admin.MapGet("/groups", async (IApplianceAdministration administration, CancellationToken cancellationToken) =>
             TypedResults.Ok(await administration.ListGroupsAsync(cancellationToken)));
+        admin.MapPost("/groups/{name}/policy", async Task<Results<Ok<GroupView>, ProblemHttpResult>> (
+            string name, UpdateGroupRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>
+            Answer(await administration.UpdateGroupAsync(request with { Name = name }, cancellationToken)));
 
         admin.MapPost("/enrollment-tokens", async Task<Results<Created<EnrollmentTokenView>, ProblemHttpResult>> (
             CreateEnrollmentTokenRequest request, IApplianceAdministration administration, CancellationToken cancellationToken) =>

@@ -48,6 +48,9 @@ public sealed class ApplianceAdministration(
 
     public Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken) => accounts.ListGroupsAsync(cancellationToken);
 
+    public Task<AdminOutcome<GroupView>> UpdateGroupAsync(UpdateGroupRequest request, CancellationToken cancellationToken) =>
+        accounts.UpdateGroupAsync(request, cancellationToken);
+
     public Task<AdminOutcome<EnrollmentTokenView>> CreateEnrollmentTokenAsync(CreateEnrollmentTokenRequest request, CancellationToken cancellationToken) =>
         hosts.CreateEnrollmentTokenAsync(request, cancellationToken);
 

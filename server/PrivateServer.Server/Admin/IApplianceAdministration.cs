@@ -29,6 +29,9 @@ public interface IApplianceAdministration
 
     Task<IReadOnlyList<GroupView>> ListGroupsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Replaces a group's policy (audited).</summary>
+    Task<AdminOutcome<GroupView>> UpdateGroupAsync(UpdateGroupRequest request, CancellationToken cancellationToken);
+
     /// <summary>Creates a one-time enrolment token for a group; the token is in the answer, and only there.</summary>
     Task<AdminOutcome<EnrollmentTokenView>> CreateEnrollmentTokenAsync(CreateEnrollmentTokenRequest request, CancellationToken cancellationToken);
 

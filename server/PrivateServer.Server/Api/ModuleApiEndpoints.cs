@@ -18,6 +18,7 @@ using PrivateServer.Protocol.Relay;
 using PrivateServer.Protocol.Transport;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
@@ -159,12 +160,19 @@ public static partial class ModuleApiEndpoints
     }
 
     private static async Task<IResult> HostConnectAsync(
-        HttpContext context, ModuleIdentity identity, HostChannels channels, CancellationToken cancellationToken)
+        HttpContext context, ModuleIdentity identity, HostChannels channels, NetworkRules networks, AuditTrail audit, CancellationToken cancellationToken)
     {
         var host = await identity.AuthenticateHostAsync(context, cancellationToken);
         if (host is null)
         {
             return TypedResults.Problem(detail: "this host is not enrolled here, or it was revoked", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        if (await networks.HostRefusalAsync(host.Group, context.Connection.RemoteIpAddress, cancellationToken) is { } outside)
+        {
+            networks.LogRefused($"host {host.Name} ({host.Id})", outside);
+            await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: Source(context), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
+            return TypedResults.Problem(detail: "this host may not connect from " + Source(context), statusCode: StatusCodes.Status403Forbidden);
         }
 
         if (!context.WebSockets.IsWebSocketRequest)

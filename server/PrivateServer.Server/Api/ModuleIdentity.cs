@@ -16,7 +16,7 @@ namespace PrivateServer.Server.Api;
 /// or an ad-hoc customer's relay half (the relay key it was given for its one session).
 /// </summary>
 public sealed class ModuleIdentity(
-    IHostStore hosts, IApiTokenStore tokens, IUserStore users, AdHocDesk desk, IOptions<BrokerOptions> options, TimeProvider time)
+    IHostStore hosts, IApiTokenStore tokens, IUserStore users, AdHocDesk desk, IOptions<BrokerOptions> options, TimeProvider time, NetworkRules? networks = null)
 {
     private const string Scheme = "Bearer ";
 
@@ -49,7 +49,7 @@ public sealed class ModuleIdentity(
         return host is { Revoked: false } && string.Equals(host.CertificateThumbprint, thumbprint, StringComparison.OrdinalIgnoreCase) ? host : null;
     }
 
-    /// <summary>The signed-in supporter (or admin) behind the bearer token; null when missing, unknown, expired or disabled.</summary>
+    /// <summary>The signed-in supporter (or admin) behind the bearer token; null when missing, unknown, expired, disabled or from a network the user may not sign in from.</summary>
     public async Task<User?> AuthenticateSupporterAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -66,7 +66,19 @@ public sealed class ModuleIdentity(
         }
 
         var user = await users.FindAsync(token.User, cancellationToken);
-        return user is { Disabled: false, Role: Role.Supporter or Role.Admin } ? user : null;
+        if (user is not { Disabled: false, Role: Role.Supporter or Role.Admin })
+        {
+            return null;
+        }
+
+        // A token carried to a network its user may not sign in from is worth nothing there.
+        if (networks is not null && await networks.SignInRefusalAsync(user, context.Connection.RemoteIpAddress, cancellationToken) is { } refusal)
+        {
+            networks.LogRefused("a supporter-module token of " + user.Name, refusal);
+            return null;
+        }
+
+        return user;
     }
 
     private static string? Bearer(HttpContext context)

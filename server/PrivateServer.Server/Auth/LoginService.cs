@@ -24,7 +24,7 @@ public sealed record PendingSecondFactor(User User, SecondFactorStep Step);
 /// the same way. A wrong second-factor code counts as a failed sign-in like a wrong password.
 /// </summary>
 public sealed partial class LoginService(
-    IUserStore users, PasswordService passwords, AuditTrail audit, LoginThrottle throttle, TwoFactor twoFactor, ILogger<LoginService> logger)
+    IUserStore users, PasswordService passwords, AuditTrail audit, LoginThrottle throttle, TwoFactor twoFactor, NetworkRules networks, ILogger<LoginService> logger)
 {
     /// <summary>Checks the password alone (a signed-in user confirming a change): no second factor, no sign-in.</summary>
     public async Task<User?> CheckPasswordAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken)
@@ -64,6 +64,12 @@ public sealed partial class LoginService(
             return await FailAsync(user, user.Disabled ? "account disabled" : "wrong password", source, from, cancellationToken);
         }
 
+        if (await networks.SignInRefusalAsync(user, source, cancellationToken) is { } outside)
+        {
+            // Answered like a wrong password (the address must not learn that the password was right); the trail and log say why.
+            return await FailAsync(user, "address not allowed: " + outside, source, from, cancellationToken);
+        }
+
         if (check == PasswordCheck.ValidRehashNeeded)
         {
             user = user with { PasswordHash = passwords.Hash(password) };
@@ -97,7 +103,7 @@ public sealed partial class LoginService(
             return refused;
         }
 
-        var user = await PendingUserAsync(name, credential, cancellationToken);
+        var user = await PendingUserAsync(name, credential, source, cancellationToken);
         return user is null ? new LoginOutcome(null) : await CheckSecondFactorAsync(user, code, source, from, cancellationToken);
     }
 
@@ -114,7 +120,7 @@ public sealed partial class LoginService(
             return (refused, null);
         }
 
-        var user = await PendingUserAsync(name, credential, cancellationToken);
+        var user = await PendingUserAsync(name, credential, source, cancellationToken);
         if (user is null || user.TwoFactor is not null)
         {
             return (new LoginOutcome(null), null);
@@ -126,10 +132,11 @@ public sealed partial class LoginService(
             : (await SucceedAsync(user, "totp (set up now)", from, cancellationToken), codes);
     }
 
-    private async Task<User?> PendingUserAsync(string name, string credential, CancellationToken cancellationToken)
+    private async Task<User?> PendingUserAsync(string name, string credential, IPAddress? source, CancellationToken cancellationToken)
     {
         var user = AccountName.IsValid(name) ? await users.FindAsync(name, cancellationToken) : null;
-        return user is null || user.Disabled || !string.Equals(Credential(user), credential, StringComparison.Ordinal) ? null : user;
+        return user is null || user.Disabled || !string.Equals(Credential(user), credential, StringComparison.Ordinal)
+            || await networks.SignInRefusalAsync(user, source, cancellationToken) is not null ? null : user;
     }
 
     /// <summary>A fingerprint of the user's password hash (never the hash itself): changes with every new password (cookies and pending sign-ins carry it).</summary>

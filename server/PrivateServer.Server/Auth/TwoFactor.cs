@@ -330,7 +330,7 @@ public sealed partial class TwoFactor(
     private static partial void LogRemoved(ILogger logger, string userName, string actor);
 }
 
-/// <summary>Registers sign-in checking (password, throttle, second factor) once, whichever part of the appliance asks first.</summary>
+/// <summary>Registers sign-in checking (password, throttle, second factor, network rules) once, whichever part of the appliance asks first.</summary>
 public static class SignInServices
 {
     public static IServiceCollection AddSignIn(this IServiceCollection services)
@@ -341,6 +341,10 @@ public static class SignInServices
         services.TryAddSingleton<LoginService>();
         if (services.All(d => d.ServiceType != typeof(TwoFactor)))
         {
+            services.AddSingleton<NetworkRules>();
+            services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName)
+                .Validate(o => NetworkRules.Validate(o, out _), "Network:SignInFrom or Network:TrustedProxies names a role that does not exist or a network that does not parse")
+                .ValidateOnStart();
             services.AddSingleton<TwoFactor>();
             services.AddOptions<TwoFactorOptions>().BindConfiguration(TwoFactorOptions.SectionName)
                 .Validate(o => TwoFactor.TryParseRoles(o.TwoFactorRequiredFor, out _), "Auth:TwoFactorRequiredFor names a role that does not exist; use admin, supporter, auditor or none")

@@ -61,6 +61,10 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
 
         public bool RequireTwoFactor { get; set; }
 
+        public List<string>? SignInFrom { get; set; }
+
+        public List<string>? HostsFrom { get; set; }
+
         /// <summary>Null in groups written before the file-size limit: the default.</summary>
         public long? MaxFileSize { get; set; }
 
@@ -73,6 +77,8 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
             Features = group.Features.ToList(),
             Recording = group.Recording,
             RequireTwoFactor = group.RequireTwoFactor,
+            SignInFrom = [.. group.SignInFrom],
+            HostsFrom = [.. group.HostsFrom],
             MaxFileSize = group.MaxFileSize,
         };
 
@@ -81,6 +87,8 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
             Features = Features ?? [.. GroupFeatures.Default],
             Recording = Recording,
             RequireTwoFactor = RequireTwoFactor,
+            SignInFrom = SignInFrom ?? [],
+            HostsFrom = HostsFrom ?? [],
             MaxFileSize = MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
         };
     }

@@ -10,7 +10,7 @@ namespace PrivateServer.Server.Web;
 /// The authorisation policies of the web console and the user behind a browser's cookie, read
 /// fresh from the store: a disabled user or a changed role ends the cookie at its next request.
 /// </summary>
-public sealed class WebUsers(IUserStore users)
+public sealed class WebUsers(IUserStore users, NetworkRules? networks = null)
 {
     /// <summary>Supporters (and admins) open sessions, create codes, take customers.</summary>
     public const string SupporterPolicy = "supporter";
@@ -42,7 +42,7 @@ public sealed class WebUsers(IUserStore users)
     /// <summary>
     /// Checks the principal of a request once (the cookie handler calls this on every request) and
     /// keeps the user for the rest of the request: the enabled user it names, when its role is
-    /// still the one it signed in with; null otherwise.
+    /// still the one it signed in with and the request comes from a network it may sign in from; null otherwise.
     /// </summary>
     public async Task<User?> ValidateAsync(HttpContext context, ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
@@ -53,6 +53,13 @@ public sealed class WebUsers(IUserStore users)
         var user = name is null || role is null ? null : await users.FindAsync(name, cancellationToken);
         user = user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role
             && string.Equals(principal.FindFirstValue(CredentialClaim), CredentialOf(user), StringComparison.Ordinal) ? user : null;
+        // A cookie carried to a network its user may not sign in from is worth nothing there.
+        if (user is not null && networks is not null && await networks.SignInRefusalAsync(user, context.Connection.RemoteIpAddress, cancellationToken) is { } refusal)
+        {
+            networks.LogRefused("a signed-in browser of " + user.Name, refusal);
+            user = null;
+        }
+
         context.Items[typeof(WebUsers)] = user;
         return user;
     }

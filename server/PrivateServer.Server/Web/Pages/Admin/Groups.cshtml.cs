@@ -26,10 +26,15 @@ public sealed class AdminGroupsModel(AccountAdministration accounts, HostAdminis
     }
 
     public async Task<IActionResult> OnPostPolicyAsync(
-        string name, string consent, string[]? features, bool recording, long? maxFileSizeMiB, bool requireTwoFactor, CancellationToken cancellationToken)
+        string name, string consent, string[]? features, bool recording, long? maxFileSizeMiB, bool requireTwoFactor, string? signInFrom, string? hostsFrom,
+        CancellationToken cancellationToken)
     {
         var maxFileSize = maxFileSizeMiB is { } mib and > 0 and <= long.MaxValue >> 20 ? mib << 20 : (long?)null;
-        Apply(await accounts.UpdateGroupAsync(new UpdateGroupRequest(name, consent, features ?? [], recording, maxFileSize, requireTwoFactor), cancellationToken), "GroupSaved", name);
+        Apply(await accounts.UpdateGroupAsync(new UpdateGroupRequest(name, consent, features ?? [], recording, maxFileSize, requireTwoFactor)
+        {
+            SignInFrom = List(signInFrom),
+            HostsFrom = List(hostsFrom),
+        }, cancellationToken), "GroupSaved", name);
         await LoadAsync(cancellationToken);
         return Page();
     }
@@ -40,4 +45,7 @@ public sealed class AdminGroupsModel(AccountAdministration accounts, HostAdminis
         _users = await accounts.ListUsersAsync(cancellationToken);
         _hosts = await hosts.ListHostsAsync(cancellationToken);
     }
+
+    private static string[] List(string? text) =>
+        (text ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
