@@ -169,6 +169,7 @@ public sealed partial class TwoFactorSignInTests
         var token = SetupTokenPattern().Match(setup).Groups[1].Value;
         var wrong = await ProfilePostAsync(browser, "TwoFactorConfirm", [("setupToken", token), ("code", app.WrongCode())], deadline.Token);
         var confirmed = await ProfilePostAsync(browser, "TwoFactorConfirm", [("setupToken", token), ("code", await app.NextCodeAsync(deadline.Token))], deadline.Token);
+        var replaceWithoutCode = await ProfilePostAsync(browser, "TwoFactorSetup", [], deadline.Token);
         using var other = appliance.CreateClient(new CookieContainer());
         using var nowWithCode = await WebLogin.PostAsync(other, "carol", "Carol-Password-2026", deadline.Token);
         var notOff = await ProfilePostAsync(browser, "TwoFactorRemove", [("code", app.WrongCode())], deadline.Token);
@@ -180,6 +181,8 @@ public sealed partial class TwoFactorSignInTests
         wrong.Should().Contain("The code does not match.").And.Contain(app.Secret[..4], "the same key is shown again");
         confirmed.Should().Contain("Two-factor sign-in is on.").And.Contain("id=\"recovery-codes\"");
         nowWithCode.Headers.Location!.OriginalString.Should().Be("/login/code");
+        replaceWithoutCode.Should().Contain("This code is wrong or was already used.", "a browser left open cannot swap in another app")
+            .And.NotContain("id=\"totp-secret\"");
         notOff.Should().Contain("This code is wrong or was already used.");
         off.Should().Contain("Two-factor sign-in is off.");
         passwordAgain.Headers.Location!.OriginalString.Should().Be("/");

@@ -38,7 +38,7 @@ public sealed class WebLoginTests
         using var home = await client.GetAsync("/", deadline.Token);
 
         login.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        body.Should().Contain("Wrong user name or password.");
+        body.Should().Contain("Wrong user name or password, or signing in from this network is not allowed.");
         home.StatusCode.Should().Be(HttpStatusCode.Redirect);
         var log = await LogText(appliance, deadline.Token);
         log.Should().Contain("Login failed for user admin from 127.0.0.1: wrong password");

@@ -27,7 +27,7 @@ internal static class GroupVerbs
     };
 
     private static string[] Split(string? list) =>
-        (list ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        (list ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Command Add(CliContext context)
     {

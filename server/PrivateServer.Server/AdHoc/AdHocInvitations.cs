@@ -34,10 +34,13 @@ public sealed class AdHocInvitations(Mailer mailer, SettingsService settings, Se
             content.Paragraph("AdHocTerms").Verbatim(terms);
         }
 
-        var mail = await mailer.QueueAsync(content.To("adhoc-invitation", email, mailer.Address.Base.AbsoluteUri), cancellationToken);
-        await audit.RecordAsync(
-            supporter.Name, "code.mailed", email, details: AuditTrail.Details(("mail", mail.Id), ("expires", expires.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))),
-            cancellationToken: cancellationToken);
+        var mail = mailer.Prepare(content.To("adhoc-invitation", email, mailer.Address.Base.AbsoluteUri));
+        var change = new AtomicChange();
+        change.Mails.Add(mail);
+        change.Audit.Add(audit.Entry(
+            supporter.Name, "code.mailed", email, details: AuditTrail.Details(("mail", mail.Id), ("expires", expires.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)))));
+        await audit.WriteAsync(change, cancellationToken);
+        mailer.Queued(mail);
         return mail;
     }
 }

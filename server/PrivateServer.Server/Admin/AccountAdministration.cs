@@ -64,18 +64,26 @@ public sealed partial class AccountAdministration(
         }
 
         var user = new User(request.Name, role, memberOf, request.Email, passwords.Hash(password), Disabled: false, time.GetUtcNow());
-        if (!await users.TryAddAsync(user, cancellationToken))
+        // The user, the event that records it and (when invited) the link, the mail and its event: together or not at all.
+        var change = new AtomicChange();
+        change.NewUsers.Add(user);
+        change.Audit.Add(audit.ChangeEntry(
+            "user.added", user.Name, AuditTrail.Details(("role", RoleName(role)), ("groups", string.Join(' ', memberOf)), ("email", user.Email))));
+        var invitation = request.Invite ? Links.Invitation(user, request.Language, change) : null;
+        try
+        {
+            await audit.WriteAsync(change, CancellationToken.None);
+        }
+        catch (AtomicConflictException)
         {
             return AdminOutcome.Fail<AddUserResponse>(AdminFailureKind.Conflict, $"user '{request.Name}' already exists");
         }
 
         LogUserAdded(logger, user.Name, role);
-        await audit.RecordChangeAsync(
-            "user.added", user.Name, AuditTrail.Details(("role", RoleName(role)), ("groups", string.Join(' ', memberOf)), ("email", user.Email)), CancellationToken.None);
-        if (request.Invite)
+        if (invitation is not null)
         {
-            var invitation = await Links.InviteAsync(user, request.Language, CancellationToken.None);
-            return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(role), memberOf, null, invitation!.Id));
+            Links.Queued(invitation);
+            return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(role), memberOf, null, invitation.Id));
         }
 
         return AdminOutcome.Success(new AddUserResponse(user.Name, RoleName(role), memberOf, generated));
@@ -139,19 +147,23 @@ public sealed partial class AccountAdministration(
             HostsFrom = hostsFrom,
             MaxFileSize = request.MaxFileSize ?? GroupFeatures.DefaultMaxFileSize,
         };
-        if (!await groups.TryAddAsync(group, cancellationToken))
+        var change = new AtomicChange();
+        change.NewGroups.Add(group);
+        try
+        {
+            await WriteAsync(
+                change, "group.added", group.Name,
+                AuditTrail.Details(
+                    ("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off"), ("two-factor", group.RequireTwoFactor ? "required" : "optional"),
+                    ("sign-in-from", Networks(group.SignInFrom)), ("hosts-from", Networks(group.HostsFrom)),
+                    ("max-file-size", group.MaxFileSize.ToString(CultureInfo.InvariantCulture))));
+        }
+        catch (AtomicConflictException)
         {
             return AdminOutcome.Fail<GroupView>(AdminFailureKind.Conflict, $"group '{request.Name}' already exists");
         }
 
         LogGroupAdded(logger, group.Name, consent);
-        await audit.RecordChangeAsync(
-            "group.added", group.Name,
-            AuditTrail.Details(
-                ("unattended-consent", consent.ToString().ToLowerInvariant()), ("recording", group.Recording ? "on" : "off"), ("two-factor", group.RequireTwoFactor ? "required" : "optional"),
-                ("sign-in-from", Networks(group.SignInFrom)), ("hosts-from", Networks(group.HostsFrom)),
-                ("max-file-size", group.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
-            CancellationToken.None);
         return AdminOutcome.Success(ToView(group));
     }
 
@@ -203,14 +215,14 @@ public sealed partial class AccountAdministration(
             return AdminOutcome.Fail<UserView>(AdminFailureKind.Invalid, $"'{user.Name}' is the last enabled admin; make another admin first");
         }
 
-        await users.UpdateAsync(updated, cancellationToken);
-        LogUserChanged(logger, updated.Name, updated.Role, updated.Disabled);
-        await audit.RecordChangeAsync(
-            "user.changed", updated.Name,
+        var change = new AtomicChange();
+        change.ChangedUsers.Add(updated);
+        await WriteAsync(
+            change, "user.changed", updated.Name,
             AuditTrail.Details(
                 ("role", RoleName(updated.Role)), ("groups", string.Join(' ', updated.Groups)), ("email", updated.Email),
-                ("disabled", updated.Disabled ? "yes" : "no")),
-            CancellationToken.None);
+                ("disabled", updated.Disabled ? "yes" : "no")));
+        LogUserChanged(logger, updated.Name, updated.Role, updated.Disabled);
         if (revocation is not null && ((updated.Disabled && !user.Disabled) || updated.Role != user.Role))
         {
             await revocation.RevokeAsync(updated.Name, updated.Disabled && !user.Disabled ? "the account was disabled" : "the account's role changed", CancellationToken.None);
@@ -263,9 +275,10 @@ public sealed partial class AccountAdministration(
         }
 
         var password = PasswordService.Generate();
-        await users.UpdateAsync(user with { PasswordHash = passwords.Hash(password) }, cancellationToken);
+        var change = new AtomicChange();
+        change.ChangedUsers.Add(user with { PasswordHash = passwords.Hash(password) });
+        await WriteAsync(change, "user.password-reset", user.Name, null);
         LogPasswordReset(logger, user.Name);
-        await audit.RecordChangeAsync("user.password-reset", user.Name, null, CancellationToken.None);
         if (revocation is not null)
         {
             await revocation.RevokeAsync(user.Name, "an admin reset the password", CancellationToken.None);
@@ -315,17 +328,24 @@ public sealed partial class AccountAdministration(
             Recording = request.Recording,
             RequireTwoFactor = request.RequireTwoFactor,
         };
-        await groups.UpdateAsync(updated, cancellationToken);
-        var features = string.Join(", ", updated.Features);
-        LogGroupChanged(logger, updated.Name, consent, features, updated.Recording);
-        await audit.RecordChangeAsync(
-            "group.policy-changed", updated.Name,
+        var change = new AtomicChange();
+        change.ChangedGroups.Add(updated);
+        await WriteAsync(
+            change, "group.policy-changed", updated.Name,
             AuditTrail.Details(
                 ("unattended-consent", consent.ToString().ToLowerInvariant()), ("features", string.Join(' ', updated.Features)),
                 ("recording", updated.Recording ? "on" : "off"), ("two-factor", updated.RequireTwoFactor ? "required" : "optional"),
-                ("sign-in-from", Networks(updated.SignInFrom)), ("hosts-from", Networks(updated.HostsFrom)), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))),
-            CancellationToken.None);
+                ("sign-in-from", Networks(updated.SignInFrom)), ("hosts-from", Networks(updated.HostsFrom)), ("max-file-size", updated.MaxFileSize.ToString(CultureInfo.InvariantCulture))));
+        var features = string.Join(", ", updated.Features);
+        LogGroupChanged(logger, updated.Name, consent, features, updated.Recording);
         return AdminOutcome.Success(ToView(updated));
+    }
+
+    /// <summary>Writes a change with the event of whoever acts now, together or not at all (once begun, it is not cancelled).</summary>
+    private Task WriteAsync(AtomicChange change, string action, string target, IReadOnlyDictionary<string, string>? details)
+    {
+        change.Audit.Add(audit.ChangeEntry(action, target, details));
+        return audit.WriteAsync(change, CancellationToken.None);
     }
 
     /// <summary>Checks and normalises a group's network lists; the problem names the first entry that is not an address or network.</summary>

@@ -111,7 +111,7 @@ public static partial class ModuleApiEndpoints
         if (outcome.SecondFactor is not null)
         {
             return TypedResults.Problem(
-                detail: request.Totp is null
+                detail: string.IsNullOrWhiteSpace(request.Totp)
                     ? "this account signs in with a second factor: give the code of your authenticator app (or a recovery code) with --totp CODE"
                     : "wrong or already used second-factor code",
                 statusCode: StatusCodes.Status401Unauthorized);
@@ -119,7 +119,8 @@ public static partial class ModuleApiEndpoints
 
         if (user is null)
         {
-            return TypedResults.Problem(detail: "wrong user name or password", statusCode: StatusCodes.Status401Unauthorized);
+            // The same words for every refusal: a right password from a network the account may not use is not told apart.
+            return TypedResults.Problem(detail: "wrong user name or password, or not allowed from this network", statusCode: StatusCodes.Status401Unauthorized);
         }
 
         if (user.Role is not (Accounts.Role.Supporter or Accounts.Role.Admin))
@@ -171,7 +172,11 @@ public static partial class ModuleApiEndpoints
         if (await networks.HostRefusalAsync(host.Group, context.Connection.RemoteIpAddress, cancellationToken) is { } outside)
         {
             networks.LogRefused($"host {host.Name} ({host.Id})", outside);
-            await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: Source(context), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
+            if (networks.AuditRefusal(host.Id))
+            {
+                await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: Source(context), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
+            }
+
             return TypedResults.Problem(detail: "this host may not connect from " + Source(context), statusCode: StatusCodes.Status403Forbidden);
         }
 

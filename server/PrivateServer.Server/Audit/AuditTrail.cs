@@ -21,6 +21,26 @@ public sealed partial class AuditTrail(IAuditLog log, TimeProvider time, ILogger
     public Task RecordChangeAsync(string action, string? target, IReadOnlyDictionary<string, string>? details, CancellationToken cancellationToken) =>
         RecordAsync(actor?.Current ?? AuditActor.LocalAdmin, action, target, null, actor?.Source, details, cancellationToken);
 
+    /// <summary>An entry stamped now, to be written with the change it records (<see cref="WriteAsync"/>).</summary>
+    public AuditEntry Entry(
+        string actor, string action, string? target = null, string? sessionId = null, string? source = null, IReadOnlyDictionary<string, string>? details = null) =>
+        new(time.GetUtcNow(), actor, action, target, sessionId, source, details);
+
+    /// <summary>An entry of whoever acts now (<see cref="AuditActor"/>), stamped now.</summary>
+    public AuditEntry ChangeEntry(string action, string? target, IReadOnlyDictionary<string, string>? details) =>
+        Entry(actor?.Current ?? AuditActor.LocalAdmin, action, target, null, actor?.Source, details);
+
+    /// <summary>Writes a change and the events recording it in one transaction: all of it, or nothing.</summary>
+    public async Task WriteAsync(AtomicChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var writer = log as IAtomicWriter ?? throw new InvalidOperationException("this audit storage cannot write a change with its events atomically");
+        foreach (var appended in await writer.WriteAsync(change, cancellationToken))
+        {
+            LogAppended(logger, appended.Sequence, appended.Entry.Action, appended.Entry.Actor);
+        }
+    }
+
     /// <summary>Audit details from name/value pairs, leaving out the values that are not there.</summary>
     public static Dictionary<string, string> Details(params (string Name, string? Value)[] details) =>
         details.Where(d => d.Value is not null).ToDictionary(d => d.Name, d => d.Value!, StringComparer.Ordinal);

@@ -26,13 +26,6 @@ public sealed record PendingSecondFactor(User User, SecondFactorStep Step);
 public sealed partial class LoginService(
     IUserStore users, PasswordService passwords, AuditTrail audit, LoginThrottle throttle, TwoFactor twoFactor, NetworkRules networks, ILogger<LoginService> logger)
 {
-    /// <summary>Checks the password alone (a signed-in user confirming a change): no second factor, no sign-in.</summary>
-    public async Task<User?> CheckPasswordAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken)
-    {
-        var outcome = await SignInAsync(name, password, source, cancellationToken);
-        return outcome.User ?? outcome.SecondFactor?.User;
-    }
-
     /// <summary>The first step: the password. A user with a second factor gets <see cref="LoginOutcome.SecondFactor"/> instead of a sign-in.</summary>
     public Task<LoginOutcome> SignInAsync(string? name, string? password, IPAddress? source, CancellationToken cancellationToken) =>
         SignInAsync(name, password, null, source, cancellationToken);
@@ -104,7 +97,18 @@ public sealed partial class LoginService(
         }
 
         var user = await PendingUserAsync(name, credential, source, cancellationToken);
-        return user is null ? new LoginOutcome(null) : await CheckSecondFactorAsync(user, code, source, from, cancellationToken);
+        if (user is null)
+        {
+            return new LoginOutcome(null);
+        }
+
+        // An admin may have reset the second factor (or the requirement changed) since the password step.
+        return await twoFactor.NextStepAsync(user, cancellationToken) switch
+        {
+            SecondFactorStep.Code => await CheckSecondFactorAsync(user, code, source, from, cancellationToken),
+            SecondFactorStep.Enrol => new LoginOutcome(null) { SecondFactor = new PendingSecondFactor(user, SecondFactorStep.Enrol) },
+            _ => await SucceedAsync(user, "none", from, cancellationToken),
+        };
     }
 
     /// <summary>
@@ -127,9 +131,9 @@ public sealed partial class LoginService(
         }
 
         // A wrong code here is a typo with the user's own new secret, not a guess: it does not count as a failure.
-        var codes = await twoFactor.EnrolAsync(user.Name, secret, code, from, cancellationToken);
+        var codes = await twoFactor.EnrolAsync(user.Name, secret, code, from, cancellationToken, onlyIfNone: true);
         return codes is null ? (new LoginOutcome(null) { SecondFactor = new PendingSecondFactor(user, SecondFactorStep.Enrol) }, null)
-            : (await SucceedAsync(user, "totp (set up now)", from, cancellationToken), codes);
+            : (await SucceedAsync(await users.FindAsync(user.Name, cancellationToken) ?? user, "totp (set up now)", from, cancellationToken), codes);
     }
 
     private async Task<User?> PendingUserAsync(string name, string credential, IPAddress? source, CancellationToken cancellationToken)

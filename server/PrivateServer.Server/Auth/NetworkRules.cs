@@ -50,9 +50,9 @@ public static class NetworkList
     }
 
     /// <summary>
-    /// One address or network, strictly: IPv4 as four decimal parts (the legacy "10.1" forms .NET also accepts are
-    /// refused), no zone, a prefix within the family, and no host bits under the prefix (10.1.0.1/24 is refused with the
-    /// network it probably means), so what the admin reads is exactly what is enforced.
+    /// One address or network, strictly: IPv4 as four plain decimal parts (the legacy "10.1" and octal "010" forms .NET
+    /// also accepts are refused), no zone, no IPv4-mapped IPv6, a prefix within the family, and no host bits under the
+    /// prefix (10.1.0.1/24 is refused with the network it probably means), so what the admin reads is what is enforced.
     /// </summary>
     private static bool TryParseOne(string entry, out IPNetwork network, out string? problem)
     {
@@ -62,8 +62,16 @@ public static class NetworkList
         var text = slash < 0 ? entry : entry[..slash];
         var ipv4 = text.All(c => char.IsAsciiDigit(c) || c == '.') && text.Count(c => c == '.') == 3;
         var ipv6 = text.Contains(':', StringComparison.Ordinal) && !text.Contains('%', StringComparison.Ordinal);
-        if (!(ipv4 || ipv6) || !IPAddress.TryParse(text, out var address))
+        // .NET reads "010" as octal (8): IPv4 parts must be plain decimal, as the address prints.
+        if (!(ipv4 || ipv6) || !IPAddress.TryParse(text, out var address) || (ipv4 && address.ToString() != text))
         {
+            return false;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            // Clients are matched as IPv4 (Contains maps them), so a mapped rule could never match.
+            problem = $"'{entry}' is an IPv4 network written as IPv6; write it as IPv4";
             return false;
         }
 
@@ -116,9 +124,33 @@ public static class NetworkList
 /// must allow the address. Checked on the real client address: the connection's, or the one a trusted proxy forwarded
 /// (<see cref="UseTrustedProxies"/>).
 /// </summary>
-public sealed partial class NetworkRules(IGroupStore groups, IOptions<NetworkOptions> options, ILogger<NetworkRules> logger)
+public sealed partial class NetworkRules(IGroupStore groups, IOptions<NetworkOptions> options, ILogger<NetworkRules> logger, TimeProvider? time = null)
 {
+    private static readonly TimeSpan AuditEvery = TimeSpan.FromHours(1);
+
     private readonly Dictionary<Role, IReadOnlyList<IPNetwork>> _roles = ParseRoles(options.Value);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _audited = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether a refusal of <paramref name="subject"/> (a host retrying from the wrong network) should be audited now: the
+    /// first one, then at most once an hour — the log has every one, the trail does not fill up with a misplaced host.
+    /// </summary>
+    public bool AuditRefusal(string subject)
+    {
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        if (_audited.TryGetValue(subject, out var last) && now - last < AuditEvery)
+        {
+            return false;
+        }
+
+        if (_audited.Count > 100_000)
+        {
+            _audited.Clear();
+        }
+
+        _audited[subject] = now;
+        return true;
+    }
 
     /// <summary>Why <paramref name="user"/> may not sign in (or keep using a sign-in) from <paramref name="source"/>; null when they may.</summary>
     public async Task<string?> SignInRefusalAsync(User user, IPAddress? source, CancellationToken cancellationToken)

@@ -61,17 +61,44 @@ public sealed partial class PasswordLinks(
             return null;
         }
 
-        var (token, expires) = await IssueAsync(user, PasswordLinkPurpose.Invitation, cancellationToken);
+        // The link, the mail carrying it and the event recording it: together or not at all.
+        var change = new AtomicChange();
+        var mail = Invitation(user, language, change)!;
+        await audit.WriteAsync(change, cancellationToken);
+        mailer.Queued(mail);
+        return mail;
+    }
+
+    /// <summary>
+    /// Adds an invitation to <paramref name="change"/>: a new link (older ones stop working once it is written), the mail
+    /// carrying it and the event recording it. Returns the mail (call <see cref="Queued"/> once the change is written),
+    /// or null when the user has no address.
+    /// </summary>
+    public OutboxMail? Invitation(User user, string? language, AtomicChange change)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(change);
+        if (user.Email is null)
+        {
+            return null;
+        }
+
+        var (token, link) = Issue(user, PasswordLinkPurpose.Invitation);
         var content = MailContent.Start(language, "InvitationSubject");
         var draft = content
             .Paragraph("InvitationBody", user.Name, content.T("Role" + user.Role))
             .Link("LinkSetPassword", mailer.Address.Link($"{SetPasswordPath}?token={token}"))
-            .Paragraph("InvitationExpiry", Utc(expires))
+            .Paragraph("InvitationExpiry", Utc(link.ExpiresAt))
             .To("invitation", user.Email, mailer.Address.Base.AbsoluteUri);
-        var mail = await mailer.QueueAsync(draft, cancellationToken);
-        await audit.RecordChangeAsync("user.invited", user.Name, AuditTrail.Details(("email", user.Email), ("mail", mail.Id)), cancellationToken);
+        var mail = mailer.Prepare(draft);
+        change.PasswordLinks.Add(link);
+        change.Mails.Add(mail);
+        change.Audit.Add(audit.ChangeEntry("user.invited", user.Name, AuditTrail.Details(("email", user.Email), ("mail", mail.Id))));
         return mail;
     }
+
+    /// <summary>A mail of a written change is in the outbox: wakes the sender.</summary>
+    public void Queued(OutboxMail mail) => mailer.Queued(mail);
 
     /// <summary>
     /// Mails a reset link to the account named (by user name or e-mail address) if it exists, is enabled and has an
@@ -105,15 +132,20 @@ public sealed partial class PasswordLinks(
             return;
         }
 
-        var (token, _) = await IssueAsync(user, PasswordLinkPurpose.Reset, cancellationToken);
+        var (token, link) = Issue(user, PasswordLinkPurpose.Reset);
         var draft = MailContent.Start(language, "ResetSubject")
             .Paragraph("ResetBody", user.Name, source ?? "-")
             .Link("LinkSetPassword", mailer.Address.Link($"{SetPasswordPath}?token={token}"))
             .Paragraph("ResetExpiry")
             .To("password-reset", user.Email, mailer.Address.Base.AbsoluteUri);
-        var mail = await mailer.QueueAsync(draft, cancellationToken);
+        var mail = mailer.Prepare(draft);
+        var change = new AtomicChange();
+        change.PasswordLinks.Add(link);
+        change.Mails.Add(mail);
+        change.Audit.Add(audit.Entry(user.Name, "password.reset-requested", user.Name, null, source, AuditTrail.Details(("mail", mail.Id))));
+        await audit.WriteAsync(change, cancellationToken);
+        mailer.Queued(mail);
         LogResetSent(logger, user.Name, source ?? "-");
-        await audit.RecordAsync(user.Name, "password.reset-requested", user.Name, null, source, AuditTrail.Details(("mail", mail.Id)), cancellationToken);
     }
 
     /// <summary>The user a live link is for, or null.</summary>
@@ -154,10 +186,12 @@ public sealed partial class PasswordLinks(
             return PasswordLinkOutcome.InvalidLink;
         }
 
-        await users.UpdateAsync(user with { PasswordHash = passwords.Hash(password!) }, cancellationToken);
+        // The link is used up first (only one request ever gets it); the new password and its event go together.
+        var change = new AtomicChange();
+        change.ChangedUsers.Add(user with { PasswordHash = passwords.Hash(password!) });
+        change.Audit.Add(audit.Entry(user.Name, "user.password-set", user.Name, null, source, AuditTrail.Details(("through", link.Purpose.ToString().ToLowerInvariant()))));
+        await audit.WriteAsync(change, CancellationToken.None);
         LogPasswordSet(logger, user.Name, link.Purpose);
-        await audit.RecordAsync(
-            user.Name, "user.password-set", user.Name, null, source, AuditTrail.Details(("through", link.Purpose.ToString().ToLowerInvariant())), cancellationToken);
         if (revocation is not null)
         {
             await revocation.RevokeAsync(user.Name, "the password was changed", CancellationToken.None);
@@ -166,15 +200,13 @@ public sealed partial class PasswordLinks(
         return PasswordLinkOutcome.Set;
     }
 
-    private async Task<(string Token, DateTimeOffset Expires)> IssueAsync(User user, PasswordLinkPurpose purpose, CancellationToken cancellationToken)
+    /// <summary>A new link (not stored yet) and the token its mail carries; only the token's hash is ever stored.</summary>
+    private (string Token, PasswordLink Link) Issue(User user, PasswordLinkPurpose purpose)
     {
         var token = SecretToken.New();
         var now = time.GetUtcNow();
         var expires = now + (purpose == PasswordLinkPurpose.Invitation ? InvitationLifetime : ResetLifetime);
-        await links.AddAsync(
-            new PasswordLink("pl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), SecretToken.Hash(token), user.Name, purpose, now, expires, null),
-            cancellationToken);
-        return (token, expires);
+        return (token, new PasswordLink("pl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), SecretToken.Hash(token), user.Name, purpose, now, expires, null));
     }
 
     /// <summary>Counts a reset request of a source address in its hour; false once the address is over the limit.</summary>

@@ -158,9 +158,11 @@ public sealed partial class TwoFactor(
 
     /// <summary>
     /// Sets up the user's authenticator once a code from it proves it works; returns the ten recovery codes (shown once),
-    /// or null when the code is wrong. Replaces an earlier authenticator and its recovery codes.
+    /// or null when the code is wrong. Replaces an earlier authenticator and its recovery codes — unless
+    /// <paramref name="onlyIfNone"/> (the forced set-up at sign-in), which never replaces one set up meanwhile.
     /// </summary>
-    public async Task<IReadOnlyList<string>?> EnrolAsync(string userName, string secret, string? code, string? source, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>?> EnrolAsync(
+        string userName, string secret, string? code, string? source, CancellationToken cancellationToken, bool onlyIfNone = false)
     {
         if (!IsSecret(secret) || NormaliseTotp(code) is not { } digits)
         {
@@ -171,16 +173,16 @@ public sealed partial class TwoFactor(
         try
         {
             var user = await users.FindAsync(userName, cancellationToken);
-            if (user is null || !new Totp(Base32Encoding.ToBytes(secret)).VerifyTotp(time.GetUtcNow().UtcDateTime, digits, out var step, VerificationWindow.RfcSpecifiedNetworkDelay))
+            if (user is null || (onlyIfNone && user.TwoFactor is not null)
+                || !new Totp(Base32Encoding.ToBytes(secret)).VerifyTotp(time.GetUtcNow().UtcDateTime, digits, out var step, VerificationWindow.RfcSpecifiedNetworkDelay))
             {
                 return null;
             }
 
             var codes = Enumerable.Range(0, RecoveryCodeCount).Select(_ => NewRecoveryCode()).ToList();
             var enrolment = new TwoFactorEnrolment(secret, time.GetUtcNow(), step, codes.Select(c => passwords.Hash(Normalise(c))).ToList());
-            await users.UpdateAsync(user with { TwoFactor = enrolment }, cancellationToken);
+            await WriteAsync(user.Name, enrolment, audit.Entry(user.Name, "user.two-factor.enrolled", user.Name, source: source), cancellationToken);
             LogEnrolled(logger, user.Name);
-            await audit.RecordAsync(user.Name, "user.two-factor.enrolled", user.Name, source: source, cancellationToken: cancellationToken);
             return codes;
         }
         finally
@@ -209,7 +211,7 @@ public sealed partial class TwoFactor(
                     return SecondFactorCheck.Invalid;
                 }
 
-                await users.UpdateAsync(user with { TwoFactor = enrolment with { LastStep = step } }, cancellationToken);
+                await users.SetTwoFactorAsync(user.Name, enrolment with { LastStep = step }, cancellationToken);
                 return SecondFactorCheck.Totp;
             }
 
@@ -227,11 +229,11 @@ public sealed partial class TwoFactor(
             }
 
             var left = hashes.Where((_, i) => i != match).ToList();
-            await users.UpdateAsync(user with { TwoFactor = enrolment with { RecoveryCodeHashes = left } }, cancellationToken);
+            await WriteAsync(
+                user.Name, enrolment with { RecoveryCodeHashes = left },
+                audit.Entry(user.Name, "user.two-factor.recovery-code-used", user.Name, details: AuditTrail.Details(("left", left.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)))),
+                cancellationToken);
             LogRecoveryCodeUsed(logger, user.Name, left.Count);
-            await audit.RecordAsync(
-                user.Name, "user.two-factor.recovery-code-used", user.Name, details: AuditTrail.Details(("left", left.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-                cancellationToken: cancellationToken);
             return SecondFactorCheck.RecoveryCode;
         }
         finally
@@ -253,8 +255,10 @@ public sealed partial class TwoFactor(
             }
 
             var codes = Enumerable.Range(0, RecoveryCodeCount).Select(_ => NewRecoveryCode()).ToList();
-            await users.UpdateAsync(user with { TwoFactor = enrolment with { RecoveryCodeHashes = codes.Select(c => passwords.Hash(Normalise(c))).ToList() } }, cancellationToken);
-            await audit.RecordAsync(user.Name, "user.two-factor.recovery-codes", user.Name, source: source, cancellationToken: cancellationToken);
+            await WriteAsync(
+                user.Name, enrolment with { RecoveryCodeHashes = codes.Select(c => passwords.Hash(Normalise(c))).ToList() },
+                audit.Entry(user.Name, "user.two-factor.recovery-codes", user.Name, source: source),
+                cancellationToken);
             return codes;
         }
         finally
@@ -278,16 +282,9 @@ public sealed partial class TwoFactor(
                 return false;
             }
 
-            await users.UpdateAsync(user with { TwoFactor = null }, cancellationToken);
+            var entry = actor is null ? audit.ChangeEntry("user.two-factor.removed", user.Name, null) : audit.Entry(actor, "user.two-factor.removed", user.Name, source: source);
+            await WriteAsync(user.Name, null, entry, cancellationToken);
             LogRemoved(logger, user.Name, actor ?? "an admin");
-            if (actor is null)
-            {
-                await audit.RecordChangeAsync("user.two-factor.removed", user.Name, null, cancellationToken);
-            }
-            else
-            {
-                await audit.RecordAsync(actor, "user.two-factor.removed", user.Name, source: source, cancellationToken: cancellationToken);
-            }
             return true;
         }
         finally
@@ -297,6 +294,15 @@ public sealed partial class TwoFactor(
     }
 
     public void Dispose() => _changing.Dispose();
+
+    /// <summary>The user's new (or removed) second factor and the event recording it, together or not at all.</summary>
+    private Task WriteAsync(string userName, TwoFactorEnrolment? enrolment, AuditEntry entry, CancellationToken cancellationToken)
+    {
+        var change = new AtomicChange();
+        change.TwoFactors.Add(new TwoFactorChange(userName, enrolment));
+        change.Audit.Add(entry);
+        return audit.WriteAsync(change, cancellationToken);
+    }
 
     /// <summary>A recovery code as shown: two groups of five, e.g. <c>K7QXM-2HWPA</c>.</summary>
     private static string NewRecoveryCode()

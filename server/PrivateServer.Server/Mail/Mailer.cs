@@ -24,6 +24,15 @@ public sealed partial class Mailer(
     /// <summary>Stores the mail in the outbox; from here on it is not lost. Wakes the sender.</summary>
     public async Task<OutboxMail> QueueAsync(MailDraft draft, CancellationToken cancellationToken)
     {
+        var mail = Prepare(draft);
+        await outbox.AddAsync(mail, cancellationToken);
+        Queued(mail);
+        return mail;
+    }
+
+    /// <summary>The outbox entry of a draft, not stored yet: for an <see cref="Audit.AtomicChange"/> that queues it with its cause; then call <see cref="Queued"/>.</summary>
+    public OutboxMail Prepare(MailDraft draft)
+    {
         ArgumentNullException.ThrowIfNull(draft);
         if (!IsAddress(draft.To))
         {
@@ -32,13 +41,17 @@ public sealed partial class Mailer(
 
         var now = time.GetUtcNow();
         var id = "ml-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var mail = new OutboxMail(
+        return new OutboxMail(
             id, $"{id}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}@{address.Host}", draft.Kind, draft.To, draft.Language,
             draft.Subject, draft.Text, draft.Html, now, now, MailState.Queued, 0, now, null, null, null, draft.Key);
-        await outbox.AddAsync(mail, cancellationToken);
+    }
+
+    /// <summary>A prepared mail was stored: logs it and wakes the sender.</summary>
+    public void Queued(OutboxMail mail)
+    {
+        ArgumentNullException.ThrowIfNull(mail);
         LogQueued(logger, mail.Id, mail.Kind, mail.To);
         wakeup.Wake();
-        return mail;
     }
 
     public Task<IReadOnlyList<OutboxMail>> ListAsync(bool includeSent, CancellationToken cancellationToken) =>
@@ -82,8 +95,12 @@ public sealed partial class Mailer(
         var smarthost = (await settings.CurrentAsync(cancellationToken)).Options;
         var content = MailContent.Start(language, "TestSubject")
             .Paragraph("TestBody", address.Base.AbsoluteUri, smarthost.Host ?? "-", smarthost.EffectivePort, smarthost.Security);
-        var mail = await QueueAsync(content.To("test", to, address.Base.AbsoluteUri), cancellationToken);
-        await audit.RecordChangeAsync("mail.test-queued", mail.Id, AuditTrail.Details(("to", to)), cancellationToken);
+        var mail = Prepare(content.To("test", to, address.Base.AbsoluteUri));
+        var change = new AtomicChange();
+        change.Mails.Add(mail);
+        change.Audit.Add(audit.ChangeEntry("mail.test-queued", mail.Id, AuditTrail.Details(("to", to))));
+        await audit.WriteAsync(change, cancellationToken);
+        Queued(mail);
         return AdminOutcome.Success(mail);
     }
 

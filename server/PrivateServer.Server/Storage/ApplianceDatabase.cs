@@ -23,6 +23,41 @@ public sealed class ApplianceDatabase : IDisposable
 
     internal LiteDatabase Lite { get; }
 
+    /// <summary>
+    /// Held by every audit append and every multi-collection transaction (<see cref="InTransaction{T}"/>): the audit
+    /// chain's head never moves while a transaction that appends to it may still roll back.
+    /// </summary>
+    internal SemaphoreSlim WriteGate { get; } = new(1, 1);
+
+    /// <summary>Raised after a transaction rolled back, so caches of what it wrote (the audit chain's head) are dropped.</summary>
+    internal event Action? RolledBack;
+
+    /// <summary>
+    /// Runs synchronous writes to several collections as one LiteDB transaction: all of them or none. The caller holds
+    /// <see cref="WriteGate"/>; <paramref name="work"/> must not await (LiteDB binds a transaction to its thread).
+    /// </summary>
+    internal T InTransaction<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!Lite.BeginTrans())
+        {
+            throw new InvalidOperationException("a database transaction is already open on this thread");
+        }
+
+        try
+        {
+            var result = work();
+            Lite.Commit();
+            return result;
+        }
+        catch
+        {
+            Lite.Rollback();
+            RolledBack?.Invoke();
+            throw;
+        }
+    }
+
     /// <summary>Opens the database of an initialised data folder, or throws one clear <see cref="DataFolderException"/>.</summary>
     public static ApplianceDatabase Open(DataFolder folder)
     {
@@ -69,6 +104,7 @@ public sealed class ApplianceDatabase : IDisposable
 
     public void Dispose()
     {
+        WriteGate.Dispose();
         Lite.Dispose();
         _ownership.Dispose();
     }

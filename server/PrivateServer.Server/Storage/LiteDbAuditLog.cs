@@ -9,12 +9,11 @@ namespace PrivateServer.Server.Storage;
 /// the last event (kept in memory after the first read; one process owns the database). Times are
 /// kept as UTC ticks: BSON dates hold milliseconds only, and the hash covers the full time.
 /// </summary>
-internal sealed class LiteDbAuditLog : IAuditLog, IDisposable
+internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
 {
     private const int PageSize = 1000;
 
     private readonly ApplianceDatabase _database;
-    private readonly SemaphoreSlim _appending = new(1, 1);
     private AuditEvent? _last;
     private bool _lastKnown;
 
@@ -23,32 +22,101 @@ internal sealed class LiteDbAuditLog : IAuditLog, IDisposable
         _database = database;
         Events.EnsureIndex(e => e.AtTicks);
         Events.EnsureIndex(e => e.SessionId);
+        // A rolled-back transaction may have moved the head in memory: read it again from what was committed.
+        _database.RolledBack += ForgetHead;
     }
 
     private ILiteCollection<AuditDocument> Events => _database.Lite.GetCollection<AuditDocument>("audit");
 
-    public async Task<AuditEvent> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    public Task<AuditEvent> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await _appending.WaitAsync(cancellationToken);
-        try
+        return UnderWriteGateAsync(() => Append(entry), cancellationToken);
+    }
+
+    /// <summary>Users, groups, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
+    public Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return UnderWriteGateAsync(() => _database.InTransaction<IReadOnlyList<AuditEvent>>(() =>
         {
-            if (!_lastKnown)
+            // Events first: a failure in any later write rolls them back too, and the head is read again.
+            var appended = change.Audit.Select(Append).ToList();
+            foreach (var user in change.NewUsers)
             {
-                _last = ReadLast();
-                _lastKnown = true;
+                if (!LiteDbUserStore.TryInsert(_database, user))
+                {
+                    throw new AtomicConflictException($"user '{user.Name}' already exists");
+                }
             }
 
-            var appended = AuditChain.Append(_last, entry);
-            Events.Insert(AuditDocument.From(appended));
-            _last = appended;
+            foreach (var user in change.ChangedUsers)
+            {
+                LiteDbUserStore.Replace(_database, user);
+            }
+
+            foreach (var twoFactor in change.TwoFactors)
+            {
+                LiteDbUserStore.SetTwoFactor(_database, twoFactor.User, twoFactor.Enrolment);
+            }
+
+            foreach (var group in change.NewGroups)
+            {
+                if (!LiteDbGroupStore.TryInsert(_database, group))
+                {
+                    throw new AtomicConflictException($"group '{group.Name}' already exists");
+                }
+            }
+
+            foreach (var group in change.ChangedGroups)
+            {
+                LiteDbGroupStore.Replace(_database, group);
+            }
+
+            foreach (var link in change.PasswordLinks)
+            {
+                LiteDbPasswordLinkStore.Write(_database, link);
+            }
+
+            foreach (var mail in change.Mails)
+            {
+                LiteDbOutbox.Write(_database, mail);
+            }
+
             return appended;
+        }), cancellationToken);
+    }
+
+    /// <summary>Runs synchronous writes while holding the database's write gate (appends and transactions never interleave).</summary>
+    private async Task<T> UnderWriteGateAsync<T>(Func<T> write, CancellationToken cancellationToken)
+    {
+        await _database.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            return write();
         }
         finally
         {
-            _appending.Release();
+            _database.WriteGate.Release();
         }
     }
+
+    /// <summary>Chains and inserts one event; the caller holds the write gate.</summary>
+    private AuditEvent Append(AuditEntry entry)
+    {
+        if (!_lastKnown)
+        {
+            _last = ReadLast();
+            _lastKnown = true;
+        }
+
+        var appended = AuditChain.Append(_last, entry);
+        Events.Insert(AuditDocument.From(appended));
+        _last = appended;
+        return appended;
+    }
+
+    private void ForgetHead() => _lastKnown = false;
 
     public async IAsyncEnumerable<AuditEvent> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -118,7 +186,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IDisposable
         return Task.FromResult(head is null ? null : new SignedHead(head.Sequence, head.Hash, new DateTimeOffset(head.AtTicks, TimeSpan.Zero), head.Signature));
     }
 
-    public void Dispose() => _appending.Dispose();
+    public void Dispose() => _database.RolledBack -= ForgetHead;
 
     private ILiteCollection<HeadDocument> Heads => _database.Lite.GetCollection<HeadDocument>("audit_heads");
 

@@ -17,14 +17,29 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
     public Task<bool> TryAddAsync(Group group, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(TryInsert(database, group));
+    }
+
+    /// <summary>Inserts a group (inside the caller's transaction, if any); false when the name exists in any case.</summary>
+    internal static bool TryInsert(ApplianceDatabase database, Group group)
+    {
         try
         {
-            Groups.Insert(GroupDocument.From(group));
-            return Task.FromResult(true);
+            database.Lite.GetCollection<GroupDocument>("groups").Insert(GroupDocument.From(group));
+            return true;
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
-            return Task.FromResult(false);
+            return false;
+        }
+    }
+
+    /// <summary>Replaces a stored group (inside the caller's transaction, if any).</summary>
+    internal static void Replace(ApplianceDatabase database, Group group)
+    {
+        if (!database.Lite.GetCollection<GroupDocument>("groups").Update(GroupDocument.From(group)))
+        {
+            throw new InvalidOperationException($"Group '{group.Name}' does not exist.");
         }
     }
 

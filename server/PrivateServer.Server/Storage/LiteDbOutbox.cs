@@ -6,24 +6,26 @@ namespace PrivateServer.Server.Storage;
 /// <summary>The mail outbox in <c>outbox</c> (by mail id, indexed by state and due time).</summary>
 internal sealed class LiteDbOutbox(ApplianceDatabase database) : IOutbox
 {
-    private ILiteCollection<MailDocument> Mails
-    {
-        get
-        {
-            var mails = database.Lite.GetCollection<MailDocument>("outbox");
-            mails.EnsureIndex(m => m.State);
-            mails.EnsureIndex(m => m.NextAttemptAt);
-            mails.EnsureIndex(m => m.Key);
-            return mails;
-        }
-    }
+    private ILiteCollection<MailDocument> Mails => Open(database);
 
     public Task AddAsync(OutboxMail mail, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mail);
         cancellationToken.ThrowIfCancellationRequested();
-        Mails.Insert(MailDocument.From(mail));
+        Write(database, mail);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Puts a mail in the outbox (inside the caller's transaction, if any); a second mail with the same id fails.</summary>
+    internal static void Write(ApplianceDatabase database, OutboxMail mail) => Open(database).Insert(MailDocument.From(mail));
+
+    private static ILiteCollection<MailDocument> Open(ApplianceDatabase database)
+    {
+        var mails = database.Lite.GetCollection<MailDocument>("outbox");
+        mails.EnsureIndex(m => m.State);
+        mails.EnsureIndex(m => m.NextAttemptAt);
+        mails.EnsureIndex(m => m.Key);
+        return mails;
     }
 
     public Task<OutboxMail?> FindAsync(string id, CancellationToken cancellationToken)

@@ -8,15 +8,14 @@ internal sealed class LiteDbPasswordLinkStore(ApplianceDatabase database) : IPas
 {
     private readonly SemaphoreSlim _write = new(1, 1);
 
-    private ILiteCollection<LinkDocument> Links
+    private ILiteCollection<LinkDocument> Links => Open(database);
+
+    private static ILiteCollection<LinkDocument> Open(ApplianceDatabase database)
     {
-        get
-        {
-            var links = database.Lite.GetCollection<LinkDocument>("passwordLinks");
-            links.EnsureIndex(l => l.Hash);
-            links.EnsureIndex(l => l.User);
-            return links;
-        }
+        var links = database.Lite.GetCollection<LinkDocument>("passwordLinks");
+        links.EnsureIndex(l => l.Hash);
+        links.EnsureIndex(l => l.User);
+        return links;
     }
 
     public async Task AddAsync(PasswordLink link, CancellationToken cancellationToken)
@@ -25,15 +24,21 @@ internal sealed class LiteDbPasswordLinkStore(ApplianceDatabase database) : IPas
         await _write.WaitAsync(cancellationToken);
         try
         {
-            var links = Links;
-            var purpose = link.Purpose.ToString();
-            links.DeleteMany(l => l.User == link.User && l.Purpose == purpose && l.UsedAt == null);
-            links.Insert(LinkDocument.From(link));
+            Write(database, link);
         }
         finally
         {
             _write.Release();
         }
+    }
+
+    /// <summary>Adds a link and ends the older unused ones of its user and purpose; inside the caller's transaction.</summary>
+    internal static void Write(ApplianceDatabase database, PasswordLink link)
+    {
+        var links = Open(database);
+        var purpose = link.Purpose.ToString();
+        links.DeleteMany(l => l.User == link.User && l.Purpose == purpose && l.UsedAt == null);
+        links.Insert(LinkDocument.From(link));
     }
 
     public Task<PasswordLink?> FindAsync(string hash, CancellationToken cancellationToken)

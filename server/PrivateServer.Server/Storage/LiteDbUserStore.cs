@@ -3,48 +3,97 @@ using PrivateServer.Server.Accounts;
 
 namespace PrivateServer.Server.Storage;
 
-/// <summary>Users in the <c>users</c> collection, keyed by normalised name.</summary>
+/// <summary>
+/// Users in the <c>users</c> collection, keyed by normalised name; their second factor in <c>twoFactor</c> under the same
+/// key. Kept apart so that writing a user back (role, groups, password) can never undo a second-factor change made in
+/// between — a used code or recovery code stays used, a removed authenticator stays removed.
+/// </summary>
 internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
 {
-    private ILiteCollection<UserDocument> Users => database.Lite.GetCollection<UserDocument>("users");
+    private const string UsersCollection = "users";
+    private const string TwoFactorCollection = "twoFactor";
+
+    private ILiteCollection<UserDocument> Users => database.Lite.GetCollection<UserDocument>(UsersCollection);
+
+    private ILiteCollection<TwoFactorDocument> TwoFactors => database.Lite.GetCollection<TwoFactorDocument>(TwoFactorCollection);
 
     public Task<User?> FindAsync(string name, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Users.FindById(AccountName.Normalize(name))?.ToUser());
+        var id = AccountName.Normalize(name);
+        return Task.FromResult(Users.FindById(id)?.ToUser(TwoFactors.FindById(id)));
     }
 
     public Task<bool> TryAddAsync(User user, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var document = UserDocument.From(user);
-        // Insert fails on a duplicate key; the unique _id makes check-and-insert atomic.
+        return Task.FromResult(TryInsert(database, user));
+    }
+
+    /// <summary>Inserts a user (inside the caller's transaction, if any); false when the name exists in any case.</summary>
+    internal static bool TryInsert(ApplianceDatabase database, User user)
+    {
+        // Insert fails on a duplicate key; the unique _id (the normalised name) makes check-and-insert atomic.
         try
         {
-            Users.Insert(document);
-            return Task.FromResult(true);
+            database.Lite.GetCollection<UserDocument>(UsersCollection).Insert(UserDocument.From(user));
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
-            return Task.FromResult(false);
+            return false;
         }
+
+        SetTwoFactor(database, user.Name, user.TwoFactor);
+        return true;
     }
 
+    /// <summary>Writes role, groups, e-mail, password and state back; the second factor is not touched (<see cref="SetTwoFactorAsync"/>).</summary>
     public Task UpdateAsync(User user, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (!Users.Update(UserDocument.From(user)))
+        Replace(database, user);
+        return Task.CompletedTask;
+    }
+
+    public Task SetTwoFactorAsync(string name, TwoFactorEnrolment? enrolment, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        SetTwoFactor(database, name, enrolment);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Replaces a stored user but its second factor (inside the caller's transaction, if any).</summary>
+    internal static void Replace(ApplianceDatabase database, User user)
+    {
+        if (!database.Lite.GetCollection<UserDocument>(UsersCollection).Update(UserDocument.From(user)))
         {
             throw new InvalidOperationException($"User '{user.Name}' does not exist.");
         }
+    }
 
-        return Task.CompletedTask;
+    /// <summary>Stores or (null) removes a user's second factor (inside the caller's transaction, if any).</summary>
+    internal static void SetTwoFactor(ApplianceDatabase database, string name, TwoFactorEnrolment? enrolment)
+    {
+        var twoFactors = database.Lite.GetCollection<TwoFactorDocument>(TwoFactorCollection);
+        var id = AccountName.Normalize(name);
+        if (enrolment is null)
+        {
+            twoFactors.Delete(id);
+        }
+        else
+        {
+            twoFactors.Upsert(TwoFactorDocument.From(id, enrolment));
+        }
     }
 
     public Task<IReadOnlyList<User>> ListAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        IReadOnlyList<User> users = Users.FindAll().Select(d => d.ToUser()).OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        var twoFactors = TwoFactors.FindAll().ToDictionary(d => d.Id, StringComparer.Ordinal);
+        IReadOnlyList<User> users = Users.FindAll()
+            .Select(d => d.ToUser(twoFactors.GetValueOrDefault(d.Id)))
+            .OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase)
+            .ToList();
         return Task.FromResult(users);
     }
 
@@ -67,14 +116,6 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
 
         public DateTime CreatedAt { get; set; }
 
-        public string? TotpSecret { get; set; }
-
-        public DateTime? TotpEnrolledAt { get; set; }
-
-        public long TotpLastStep { get; set; }
-
-        public List<string> RecoveryCodeHashes { get; set; } = [];
-
         public static UserDocument From(User user) => new()
         {
             Id = AccountName.Normalize(user.Name),
@@ -85,17 +126,37 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
             PasswordHash = user.PasswordHash,
             Disabled = user.Disabled,
             CreatedAt = user.CreatedAt.UtcDateTime,
-            TotpSecret = user.TwoFactor?.Secret,
-            TotpEnrolledAt = user.TwoFactor?.EnrolledAt.UtcDateTime,
-            TotpLastStep = user.TwoFactor?.LastStep ?? 0,
-            RecoveryCodeHashes = [.. user.TwoFactor?.RecoveryCodeHashes ?? []],
         };
 
-        public User ToUser() => new(Name, Role, Groups, Email, PasswordHash, Disabled, StorageMapper.Utc(CreatedAt))
+        public User ToUser(TwoFactorDocument? twoFactor) => new(Name, Role, Groups, Email, PasswordHash, Disabled, StorageMapper.Utc(CreatedAt))
         {
-            TwoFactor = TotpSecret is null
-                ? null
-                : new TwoFactorEnrolment(TotpSecret, StorageMapper.Utc(TotpEnrolledAt ?? CreatedAt), TotpLastStep, RecoveryCodeHashes),
+            TwoFactor = twoFactor?.ToEnrolment(),
         };
+    }
+
+    /// <summary>A user's authenticator secret (the database is encrypted), the last step used and the hashes of the unused recovery codes.</summary>
+    internal sealed class TwoFactorDocument
+    {
+        [BsonId]
+        public string Id { get; set; } = string.Empty;
+
+        public string Secret { get; set; } = string.Empty;
+
+        public DateTime EnrolledAt { get; set; }
+
+        public long LastStep { get; set; }
+
+        public List<string> RecoveryCodeHashes { get; set; } = [];
+
+        public static TwoFactorDocument From(string id, TwoFactorEnrolment enrolment) => new()
+        {
+            Id = id,
+            Secret = enrolment.Secret,
+            EnrolledAt = enrolment.EnrolledAt.UtcDateTime,
+            LastStep = enrolment.LastStep,
+            RecoveryCodeHashes = [.. enrolment.RecoveryCodeHashes],
+        };
+
+        public TwoFactorEnrolment ToEnrolment() => new(Secret, StorageMapper.Utc(EnrolledAt), LastStep, RecoveryCodeHashes);
     }
 }

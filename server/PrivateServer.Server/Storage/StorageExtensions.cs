@@ -26,7 +26,10 @@ public static class StorageExtensions
         services.AddSingleton<IPictureStore, LiteDbPictureStore>();
         services.AddSingleton<ISessionLog, LiteDbSessionLog>();
         services.AddSingleton<ISettingsStore, LiteDbSettingsStore>();
-        services.AddSingleton<IAuditLog, LiteDbAuditLog>();
+        // One instance: it keeps the chain's head, and writes atomic changes with their events.
+        services.AddSingleton<LiteDbAuditLog>();
+        services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<LiteDbAuditLog>());
+        services.AddSingleton<IAtomicWriter>(sp => sp.GetRequiredService<LiteDbAuditLog>());
         services.AddSingleton<IOutbox, LiteDbOutbox>();
         services.AddSingleton<IPasswordLinkStore, LiteDbPasswordLinkStore>();
         services.AddSingleton<IMailSettingsStore, LiteDbMailSettingsStore>();

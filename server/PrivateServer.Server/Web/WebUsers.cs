@@ -10,7 +10,7 @@ namespace PrivateServer.Server.Web;
 /// The authorisation policies of the web console and the user behind a browser's cookie, read
 /// fresh from the store: a disabled user or a changed role ends the cookie at its next request.
 /// </summary>
-public sealed class WebUsers(IUserStore users, NetworkRules? networks = null)
+public sealed class WebUsers(IUserStore users, NetworkRules? networks = null, TwoFactor? twoFactor = null)
 {
     /// <summary>Supporters (and admins) open sessions, create codes, take customers.</summary>
     public const string SupporterPolicy = "supporter";
@@ -29,12 +29,16 @@ public sealed class WebUsers(IUserStore users, NetworkRules? networks = null)
                 new Claim(ClaimTypes.Name, user.Name),
                 new Claim(ClaimTypes.Role, AccountAdministration.RoleName(user.Role)),
                 new Claim(CredentialClaim, CredentialOf(user)),
+                new Claim(SecondFactorClaim, user.TwoFactor is null ? "no" : "yes"),
             ],
             authenticationType));
     }
 
     /// <summary>The claim that ties a cookie to the password it was signed in with: a new password ends every other cookie.</summary>
     public const string CredentialClaim = "ps:credential";
+
+    /// <summary>Whether the cookie was signed in with a second factor: one without it ends once a second factor is required of its user.</summary>
+    public const string SecondFactorClaim = "ps:second-factor";
 
     /// <summary>A fingerprint of the user's password hash (never the hash itself): changes with every new password.</summary>
     public static string CredentialOf(User user) => LoginService.Credential(user);
@@ -53,6 +57,12 @@ public sealed class WebUsers(IUserStore users, NetworkRules? networks = null)
         var user = name is null || role is null ? null : await users.FindAsync(name, cancellationToken);
         user = user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role
             && string.Equals(principal.FindFirstValue(CredentialClaim), CredentialOf(user), StringComparison.Ordinal) ? user : null;
+        // A cookie from before a second factor was required of its user ends: the next sign-in sets one up.
+        if (user is not null && twoFactor is not null && principal.FindFirstValue(SecondFactorClaim) != "yes" && await twoFactor.IsRequiredAsync(user, cancellationToken))
+        {
+            user = null;
+        }
+
         // A cookie carried to a network its user may not sign in from is worth nothing there.
         if (user is not null && networks is not null && await networks.SignInRefusalAsync(user, context.Connection.RemoteIpAddress, cancellationToken) is { } refusal)
         {

@@ -47,8 +47,8 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         outcome.Value!.GeneratedPassword.Should().HaveLength(20);
         outcome.Value.Groups.Should().Equal("Helpdesk");
         var login = TestSignIn.Create(_database!, _audit!).Login;
-        (await login.CheckPasswordAsync("BOB", outcome.Value.GeneratedPassword, null, CancellationToken.None))!.Name.Should().Be("bob");
-        (await login.CheckPasswordAsync("bob", "not-the-password", null, CancellationToken.None)).Should().BeNull();
+        (await login.SignInAsync("BOB", outcome.Value.GeneratedPassword, null, CancellationToken.None)).User!.Name.Should().Be("bob");
+        (await login.SignInAsync("bob", "not-the-password", null, CancellationToken.None)).User.Should().BeNull();
     }
 
     [Fact]
@@ -151,8 +151,8 @@ public sealed class AccountAdministrationTests : IAsyncLifetime, IDisposable
         var reset = await _administration.ResetPasswordAsync("bob", CancellationToken.None);
 
         var login = TestSignIn.Create(_database!, _audit!).Login;
-        (await login.CheckPasswordAsync("bob", reset.Value!.GeneratedPassword, null, CancellationToken.None)).Should().NotBeNull();
-        (await login.CheckPasswordAsync("bob", "Old-Password-2026", null, CancellationToken.None)).Should().BeNull();
+        (await login.SignInAsync("bob", reset.Value!.GeneratedPassword, null, CancellationToken.None)).User.Should().NotBeNull();
+        (await login.SignInAsync("bob", "Old-Password-2026", null, CancellationToken.None)).User.Should().BeNull();
     }
 
     [Fact]

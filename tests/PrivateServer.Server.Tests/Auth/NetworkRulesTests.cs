@@ -37,6 +37,8 @@ public sealed class NetworkRulesTests : IAsyncLifetime, IDisposable
     [InlineData("10.1", "'10.1' is not an address or network")]
     [InlineData("fe80::1%eth0", "'fe80::1%eth0' is not an address or network")]
     [InlineData("10.0.0.0/", "'10.0.0.0/' is not an address or network")]
+    [InlineData("192.168.010.0/24", "'192.168.010.0/24' is not an address or network")]
+    [InlineData("::ffff:10.0.0.0/104", "'::ffff:10.0.0.0/104' is an IPv4 network written as IPv6; write it as IPv4")]
     [InlineData("intranet", "'intranet' is not an address or network")]
     public void Lists_NameTheEntryThatIsNotANetwork(string list, string problem)
     {

@@ -48,13 +48,27 @@ public sealed class TwoFactorTests : IAsyncLifetime, IDisposable
         codes.Should().HaveCount(10).And.OnlyHaveUniqueItems().And.AllSatisfy(c => c.Should().MatchRegex("^[A-Z2-9]{5}-[A-Z2-9]{5}$"));
         setup.Address.AbsoluteUri.Should().StartWith("otpauth://totp/").And.Contain("secret=" + setup.Secret).And.Contain("issuer=PrivateServer");
         setup.QrSvg.Should().StartWith("<svg").And.NotContain("style=", "the console's CSP forbids inline styles");
-        var raw = _temp.Database.Lite.GetCollection("users").FindById("alice");
-        raw["TotpSecret"].AsString.Should().Be(setup.Secret);
+        var raw = _temp.Database.Lite.GetCollection("twoFactor").FindById("alice");
+        raw["Secret"].AsString.Should().Be(setup.Secret);
         var stored = raw.ToString();
         foreach (var code in codes!)
         {
             stored.Should().NotContain(code).And.NotContain(code.Replace("-", string.Empty, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task WritingAUserBack_NeverUndoesASecondFactorChangeMadeMeanwhile()
+    {
+        var stale = (await _users.FindAsync("alice", default))!;
+        var secret = await EnrolAsync("alice");
+        await _users.UpdateAsync(stale with { Email = "alice@example.internal" }, default);
+
+        var now = (await _users.FindAsync("alice", default))!;
+
+        now.Email.Should().Be("alice@example.internal");
+        now.TwoFactor!.Secret.Should().Be(secret, "an admin saving an old copy of the user keeps her authenticator");
+        (await _users.ListAsync(default)).Single(u => u.Name == "alice").TwoFactor.Should().NotBeNull();
     }
 
     [Fact]
@@ -118,6 +132,20 @@ public sealed class TwoFactorTests : IAsyncLifetime, IDisposable
         (await _login.SignInAsync("alice", Password, Code(secret), Office, default)).User.Should().BeNull("the code was used");
         _clock.Advance(TimeSpan.FromSeconds(30));
         (await _login.SignInAsync("alice", Password, Code(secret), Office, default)).User!.Name.Should().Be("alice", "password and code at once (the supporter module)");
+    }
+
+    [Fact]
+    public async Task SecondStep_AfterAnAdminResetTheSecondFactor_SendsToSetUp_NotToEndlessWrongCodes()
+    {
+        var secret = await EnrolAsync("root");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var first = await _login.SignInAsync("root", Password, Office, default);
+        await _twoFactor.RemoveAsync("root", null, null, default);
+
+        var second = await _login.SecondStepAsync("root", LoginService.Credential(first.SecondFactor!.User), Code(secret), Office, default);
+
+        second.User.Should().BeNull();
+        second.SecondFactor!.Step.Should().Be(SecondFactorStep.Enrol, "admins must have one here, and the old one is gone");
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Mail;
 using PrivateServer.Server.Web.SignIn;
@@ -14,7 +15,7 @@ namespace PrivateServer.Server.Web.Pages;
 /// <summary>The signed-in user's own profile: picture (upload, remove; initials otherwise), password and two-factor sign-in.</summary>
 public sealed class ProfileModel(
     WebUsers users, IUserStore store, ProfilePictures pictures, PasswordService passwords, UserRevocation revocation,
-    TwoFactor twoFactor, LoginThrottle throttle, PendingSignIns pending, PublicAddress address) : PageModel
+    TwoFactor twoFactor, LoginThrottle throttle, PendingSignIns pending, PublicAddress address, AuditTrail audit) : PageModel
 {
     private const string ConfirmHandler = "TwoFactorConfirm";
 
@@ -92,7 +93,10 @@ public sealed class ProfileModel(
         if (problem is null)
         {
             var changed = user with { PasswordHash = passwords.Hash(next!) };
-            await store.UpdateAsync(changed, cancellationToken);
+            var change = new AtomicChange();
+            change.ChangedUsers.Add(changed);
+            change.Audit.Add(audit.Entry(user.Name, "user.password-changed", user.Name, source: Source));
+            await audit.WriteAsync(change, cancellationToken);
             // Everything signed in with the old password ends (other browsers, supporter-module tokens, live sessions);
             // this browser gets a cookie for the new one.
             await revocation.RevokeAsync(user.Name, "the password was changed", cancellationToken);
@@ -102,13 +106,18 @@ public sealed class ProfileModel(
         return await RenderAsync(problem is null ? "PasswordChanged" : null, problem, cancellationToken);
     }
 
-    /// <summary>Starts setting up an authenticator (a new one replaces the old only once confirmed).</summary>
-    public async Task<IActionResult> OnPostTwoFactorSetupAsync(CancellationToken cancellationToken)
+    /// <summary>Starts setting up an authenticator (a new one replaces the old only once confirmed; replacing takes a current code).</summary>
+    public async Task<IActionResult> OnPostTwoFactorSetupAsync(string? code, CancellationToken cancellationToken)
     {
         var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();
+        }
+
+        if (await ProofProblemAsync(user, code, cancellationToken) is { } problem)
+        {
+            return await RenderAsync(null, problem, cancellationToken);
         }
 
         var setup = TwoFactor.NewSetup(user.Name, PendingSignIns.Issuer(address));
@@ -139,12 +148,22 @@ public sealed class ProfileModel(
         return await RenderAsync("TwoFactorEnabled", null, cancellationToken);
     }
 
-    public async Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRecoveryCodesAsync(string? code, CancellationToken cancellationToken)
     {
         var user = await users.CurrentAsync(HttpContext, cancellationToken);
         if (user is null)
         {
             return Challenge();
+        }
+
+        if (user.TwoFactor is null)
+        {
+            return await RenderAsync(null, "TwoFactorNotEnrolled", cancellationToken);
+        }
+
+        if (await ProofProblemAsync(user, code, cancellationToken) is { } problem)
+        {
+            return await RenderAsync(null, problem, cancellationToken);
         }
 
         RecoveryCodes = await twoFactor.NewRecoveryCodesAsync(user.Name, Source, cancellationToken);
@@ -165,16 +184,14 @@ public sealed class ProfileModel(
             return await RenderAsync(null, "TwoFactorCannotRemove", cancellationToken);
         }
 
-        var source = HttpContext.Connection.RemoteIpAddress;
-        if (throttle.Check(user.Name, source).WaitFor is not null)
+        if (user.TwoFactor is null)
         {
-            return await RenderAsync(null, "TwoFactorTooManyTries", cancellationToken);
+            return await RenderAsync(null, "TwoFactorNotEnrolled", cancellationToken);
         }
 
-        if (await twoFactor.VerifyAsync(user.Name, code, cancellationToken) == SecondFactorCheck.Invalid)
+        if (await ProofProblemAsync(user, code, cancellationToken) is { } problem)
         {
-            throttle.Failed(user.Name, source);
-            return await RenderAsync(null, "SecondFactorWrong", cancellationToken);
+            return await RenderAsync(null, problem, cancellationToken);
         }
 
         await twoFactor.RemoveAsync(user.Name, user.Name, Source, cancellationToken);
@@ -182,6 +199,32 @@ public sealed class ProfileModel(
     }
 
     private string? Source => HttpContext.Connection.RemoteIpAddress?.ToString();
+
+    /// <summary>
+    /// A user with a second factor proves it (a current code or a recovery code, used up) before changing it; counted
+    /// like a sign-in, so a browser left open cannot guess one. Returns the problem's resource key, or null.
+    /// </summary>
+    private async Task<string?> ProofProblemAsync(User user, string? code, CancellationToken cancellationToken)
+    {
+        if (user.TwoFactor is null)
+        {
+            return null;
+        }
+
+        var source = HttpContext.Connection.RemoteIpAddress;
+        if (throttle.Check(user.Name, source).WaitFor is not null)
+        {
+            return "TwoFactorTooManyTries";
+        }
+
+        if (await twoFactor.VerifyAsync(user.Name, code, cancellationToken) == SecondFactorCheck.Invalid)
+        {
+            throttle.Failed(user.Name, source);
+            return "SecondFactorWrong";
+        }
+
+        return null;
+    }
 
     private async Task<IActionResult> RenderAsync(string? message, string? problem, CancellationToken cancellationToken)
     {

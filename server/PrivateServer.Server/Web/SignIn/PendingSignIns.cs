@@ -46,7 +46,7 @@ public sealed class PendingSignIns(IDataProtectionProvider protection)
 
         try
         {
-            var parts = _cookies.Unprotect(value).Split(Separator);
+            var parts = _cookies.Unprotect(value).Split(Separator, 3);
             return parts.Length == 3 ? new PendingSignIn(parts[0], parts[1], parts[2].Length == 0 ? null : parts[2]) : null;
         }
         catch (CryptographicException)
@@ -93,7 +93,7 @@ public sealed class PendingSignIns(IDataProtectionProvider protection)
 
         try
         {
-            var parts = _secrets.Unprotect(token).Split(Separator);
+            var parts = _secrets.Unprotect(token).Split(Separator, 2);
             return parts.Length == 2 && AccountName.Normalize(parts[0]) == AccountName.Normalize(userName) && TwoFactor.IsSecret(parts[1]) ? parts[1] : null;
         }
         catch (CryptographicException)

@@ -42,6 +42,12 @@ public sealed class CodeModel(LoginService logins, PendingSignIns pending) : Pag
             return Page();
         }
 
+        if (outcome.SecondFactor is { Step: SecondFactorStep.Enrol })
+        {
+            // The second factor was reset meanwhile and is required: set up a new one.
+            return Redirect("/login/enrol");
+        }
+
         if (outcome.SecondFactor is null)
         {
             // The password changed or the account was disabled since the first step: start over.

@@ -1,0 +1,65 @@
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Mail;
+
+namespace PrivateServer.Server.Audit;
+
+/// <summary>
+/// Writes that happen together or not at all, with the audit events that record them: a user and the event that says
+/// it was added, a set-password link, the mail that carries it and the event that says so are one database transaction,
+/// so a crash or an error between them leaves neither a change without its record nor a record of a change that never
+/// happened (nor a mail without its cause).
+/// </summary>
+public sealed class AtomicChange
+{
+    /// <summary>Users to add; a name that exists (in any case) fails the whole change with <see cref="AtomicConflictException"/>.</summary>
+    public List<User> NewUsers { get; } = [];
+
+    /// <summary>Stored users to replace (by name), all but their second factor.</summary>
+    public List<User> ChangedUsers { get; } = [];
+
+    /// <summary>Second factors to store, or (null) to remove, by user name.</summary>
+    public List<TwoFactorChange> TwoFactors { get; } = [];
+
+    /// <summary>Groups to add; a name that exists fails the whole change with <see cref="AtomicConflictException"/>.</summary>
+    public List<Group> NewGroups { get; } = [];
+
+    /// <summary>Stored groups to replace (by name).</summary>
+    public List<Group> ChangedGroups { get; } = [];
+
+    /// <summary>Set-password links to add (older unused links of the same user and purpose stop working, as <see cref="IPasswordLinkStore.AddAsync"/>).</summary>
+    public List<PasswordLink> PasswordLinks { get; } = [];
+
+    /// <summary>Mails to put in the outbox.</summary>
+    public List<OutboxMail> Mails { get; } = [];
+
+    /// <summary>The audit entries that record the change, appended in this order.</summary>
+    public List<AuditEntry> Audit { get; } = [];
+}
+
+/// <summary>A user's new second factor, or null to remove it.</summary>
+public sealed record TwoFactorChange(string User, TwoFactorEnrolment? Enrolment);
+
+/// <summary>Stores an <see cref="AtomicChange"/> in one transaction (the audit log's storage, which chains the events).</summary>
+public interface IAtomicWriter
+{
+    /// <summary>Writes everything or nothing; returns the audit events as stored.</summary>
+    Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken);
+}
+
+/// <summary>An <see cref="AtomicChange"/> would have added something that exists already; nothing of it was written.</summary>
+public sealed class AtomicConflictException : Exception
+{
+    public AtomicConflictException()
+    {
+    }
+
+    public AtomicConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public AtomicConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
