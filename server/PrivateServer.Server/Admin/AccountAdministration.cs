@@ -216,7 +216,14 @@ public sealed partial class AccountAdministration(
         }
 
         var change = new AtomicChange();
-        change.ChangedUsers.Add(updated);
+        // Only what the request changes: a password changed meanwhile (or another field) stays as stored.
+        change.UserEdits.Add(new UserEdit(user.Name, stored => stored with
+        {
+            Role = request.Role is null ? stored.Role : role,
+            Groups = request.Groups is null ? stored.Groups : memberOf,
+            Email = request.Email is null ? stored.Email : email,
+            Disabled = request.Disabled ?? stored.Disabled,
+        }));
         await WriteAsync(
             change, "user.changed", updated.Name,
             AuditTrail.Details(
@@ -276,7 +283,8 @@ public sealed partial class AccountAdministration(
 
         var password = PasswordService.Generate();
         var change = new AtomicChange();
-        change.ChangedUsers.Add(user with { PasswordHash = passwords.Hash(password) });
+        var hash = passwords.Hash(password);
+        change.UserEdits.Add(new UserEdit(user.Name, stored => stored with { PasswordHash = hash }));
         await WriteAsync(change, "user.password-reset", user.Name, null);
         LogPasswordReset(logger, user.Name);
         if (revocation is not null)

@@ -14,8 +14,11 @@ public sealed class AtomicChange
     /// <summary>Users to add; a name that exists (in any case) fails the whole change with <see cref="AtomicConflictException"/>.</summary>
     public List<User> NewUsers { get; } = [];
 
-    /// <summary>Stored users to replace (by name), all but their second factor.</summary>
-    public List<User> ChangedUsers { get; } = [];
+    /// <summary>
+    /// Changes to stored users, applied to the user as stored at the moment of writing (never to an older copy), so
+    /// two changes at once (an admin disabling the account while its owner changes the password) both hold.
+    /// </summary>
+    public List<UserEdit> UserEdits { get; } = [];
 
     /// <summary>Second factors to store, or (null) to remove, by user name.</summary>
     public List<TwoFactorChange> TwoFactors { get; } = [];
@@ -35,6 +38,9 @@ public sealed class AtomicChange
     /// <summary>The audit entries that record the change, appended in this order.</summary>
     public List<AuditEntry> Audit { get; } = [];
 }
+
+/// <summary>A change to one stored user (its second factor excepted): <paramref name="Edit"/> gets the user as stored and returns it changed.</summary>
+public sealed record UserEdit(string User, Func<User, User> Edit);
 
 /// <summary>A user's new second factor, or null to remove it.</summary>
 public sealed record TwoFactorChange(string User, TwoFactorEnrolment? Enrolment);

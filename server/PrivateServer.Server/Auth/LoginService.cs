@@ -65,8 +65,12 @@ public sealed partial class LoginService(
 
         if (check == PasswordCheck.ValidRehashNeeded)
         {
-            user = user with { PasswordHash = passwords.Hash(password) };
-            await users.UpdateAsync(user, cancellationToken);
+            var (old, rehashed) = (user.PasswordHash, passwords.Hash(password));
+            var change = new AtomicChange();
+            // Only if the password is still the one checked: a change in between is not undone.
+            change.UserEdits.Add(new UserEdit(user.Name, stored => stored.PasswordHash == old ? stored with { PasswordHash = rehashed } : stored));
+            await audit.WriteAsync(change, cancellationToken);
+            user = user with { PasswordHash = rehashed };
         }
 
         var step = await twoFactor.NextStepAsync(user, cancellationToken);

@@ -188,7 +188,8 @@ public sealed partial class PasswordLinks(
 
         // The link is used up first (only one request ever gets it); the new password and its event go together.
         var change = new AtomicChange();
-        change.ChangedUsers.Add(user with { PasswordHash = passwords.Hash(password!) });
+        var hash = passwords.Hash(password!);
+        change.UserEdits.Add(new UserEdit(user.Name, stored => stored with { PasswordHash = hash }));
         change.Audit.Add(audit.Entry(user.Name, "user.password-set", user.Name, null, source, AuditTrail.Details(("through", link.Purpose.ToString().ToLowerInvariant()))));
         await audit.WriteAsync(change, CancellationToken.None);
         LogPasswordSet(logger, user.Name, link.Purpose);

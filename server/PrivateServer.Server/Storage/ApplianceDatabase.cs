@@ -44,16 +44,29 @@ public sealed class ApplianceDatabase : IDisposable
             throw new InvalidOperationException("a database transaction is already open on this thread");
         }
 
+        var committed = false;
         try
         {
             var result = work();
-            Lite.Commit();
-            return result;
+            // LiteDB ends a transaction by itself when one of its operations throws: a swallowed error inside the work
+            // would leave later writes outside it, and Commit says so by returning false.
+            committed = Lite.Commit();
+            return committed ? result : throw new InvalidOperationException("the database transaction ended before its commit; nothing of it counts");
         }
         catch
         {
-            Lite.Rollback();
-            RolledBack?.Invoke();
+            if (!committed)
+            {
+                try
+                {
+                    Lite.Rollback();
+                }
+                finally
+                {
+                    RolledBack?.Invoke();
+                }
+            }
+
             throw;
         }
     }

@@ -50,9 +50,9 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
                 }
             }
 
-            foreach (var user in change.ChangedUsers)
+            foreach (var edit in change.UserEdits)
             {
-                LiteDbUserStore.Replace(_database, user);
+                LiteDbUserStore.Edit(_database, edit.User, edit.Edit);
             }
 
             foreach (var twoFactor in change.TwoFactors)

@@ -23,9 +23,16 @@ internal sealed class LiteDbGroupStore(ApplianceDatabase database) : IGroupStore
     /// <summary>Inserts a group (inside the caller's transaction, if any); false when the name exists in any case.</summary>
     internal static bool TryInsert(ApplianceDatabase database, Group group)
     {
+        var groups = database.Lite.GetCollection<GroupDocument>("groups");
+        // Looked up first: inside a transaction a failed insert would end the whole transaction.
+        if (groups.FindById(AccountName.Normalize(group.Name)) is not null)
+        {
+            return false;
+        }
+
         try
         {
-            database.Lite.GetCollection<GroupDocument>("groups").Insert(GroupDocument.From(group));
+            groups.Insert(GroupDocument.From(group));
             return true;
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)

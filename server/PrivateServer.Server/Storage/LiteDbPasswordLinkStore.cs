@@ -66,8 +66,8 @@ internal sealed class LiteDbPasswordLinkStore(ApplianceDatabase database) : IPas
             }
 
             var used = link with { UsedAt = now };
-            Links.Update(LinkDocument.From(used));
-            return used;
+            // A newer link of the same kind may have replaced (deleted) this one since it was read.
+            return Links.Update(LinkDocument.From(used)) ? used : null;
         }
         finally
         {

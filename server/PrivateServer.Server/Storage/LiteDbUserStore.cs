@@ -33,10 +33,17 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
     /// <summary>Inserts a user (inside the caller's transaction, if any); false when the name exists in any case.</summary>
     internal static bool TryInsert(ApplianceDatabase database, User user)
     {
-        // Insert fails on a duplicate key; the unique _id (the normalised name) makes check-and-insert atomic.
+        var users = database.Lite.GetCollection<UserDocument>(UsersCollection);
+        // Looked up first: inside a transaction a failed insert would end the whole transaction. The unique _id (the
+        // normalised name) still makes a racing insert fail instead of doubling the user.
+        if (users.FindById(AccountName.Normalize(user.Name)) is not null)
+        {
+            return false;
+        }
+
         try
         {
-            database.Lite.GetCollection<UserDocument>(UsersCollection).Insert(UserDocument.From(user));
+            users.Insert(UserDocument.From(user));
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
@@ -69,6 +76,16 @@ internal sealed class LiteDbUserStore(ApplianceDatabase database) : IUserStore
         {
             throw new InvalidOperationException($"User '{user.Name}' does not exist.");
         }
+    }
+
+    /// <summary>Changes the user as stored now (inside the caller's transaction): the edit sees what others wrote before it.</summary>
+    internal static User Edit(ApplianceDatabase database, string name, Func<User, User> edit)
+    {
+        var stored = database.Lite.GetCollection<UserDocument>(UsersCollection).FindById(AccountName.Normalize(name))?.ToUser(null)
+            ?? throw new InvalidOperationException($"User '{name}' does not exist.");
+        var changed = edit(stored);
+        Replace(database, changed);
+        return changed;
     }
 
     /// <summary>Stores or (null) removes a user's second factor (inside the caller's transaction, if any).</summary>

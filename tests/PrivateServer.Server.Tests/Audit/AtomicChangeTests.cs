@@ -71,6 +71,23 @@ public sealed class AtomicChangeTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AUserEdit_ChangesTheUserAsStored_SoAChangeMadeMeanwhileHolds()
+    {
+        var users = new LiteDbUserStore(_temp.Database);
+        await users.TryAddAsync(User("carol"), default);
+        var readEarlier = (await users.FindAsync("carol", default))!;
+        await users.UpdateAsync(readEarlier with { Disabled = true }, default); // an admin disables her meanwhile
+        var change = new AtomicChange();
+        change.UserEdits.Add(new UserEdit("carol", stored => stored with { PasswordHash = "new-hash" }));
+        change.Audit.Add(_trail.Entry("carol", "user.password-changed", "carol"));
+
+        await _trail.WriteAsync(change, default);
+
+        var now = (await users.FindAsync("carol", default))!;
+        (now.PasswordHash, now.Disabled).Should().Be(("new-hash", true), "the password change does not enable the account again");
+    }
+
+    [Fact]
     public async Task ChangesAndPlainAppends_FromManyTasksAtOnce_KeepOneUnbrokenChain()
     {
         var before = (await _log.LastAsync(default))!.Sequence;

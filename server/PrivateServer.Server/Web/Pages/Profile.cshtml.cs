@@ -94,7 +94,7 @@ public sealed class ProfileModel(
         {
             var changed = user with { PasswordHash = passwords.Hash(next!) };
             var change = new AtomicChange();
-            change.ChangedUsers.Add(changed);
+            change.UserEdits.Add(new UserEdit(user.Name, stored => stored with { PasswordHash = changed.PasswordHash }));
             change.Audit.Add(audit.Entry(user.Name, "user.password-changed", user.Name, source: Source));
             await audit.WriteAsync(change, cancellationToken);
             // Everything signed in with the old password ends (other browsers, supporter-module tokens, live sessions);
@@ -121,7 +121,7 @@ public sealed class ProfileModel(
         }
 
         var setup = TwoFactor.NewSetup(user.Name, PendingSignIns.Issuer(address));
-        Setup = new TotpSetupForm(setup, pending.ProtectSecret(user.Name, setup.Secret), ConfirmHandler);
+        Setup = new TotpSetupForm(setup, pending.ProtectSecret(user, setup.Secret), ConfirmHandler);
         return await RenderAsync(null, null, cancellationToken);
     }
 
@@ -133,7 +133,7 @@ public sealed class ProfileModel(
             return Challenge();
         }
 
-        if (pending.UnprotectSecret(user.Name, setupToken) is not { } secret)
+        if (pending.UnprotectSecret(user, setupToken) is not { } secret)
         {
             return await RenderAsync(null, "TwoFactorSetupExpired", cancellationToken);
         }

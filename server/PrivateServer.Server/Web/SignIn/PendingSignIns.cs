@@ -80,12 +80,21 @@ public sealed class PendingSignIns(IDataProtectionProvider protection)
         return $"PrivateServer ({address.Host})";
     }
 
-    /// <summary>A new authenticator's secret for the confirmation form, readable only by this appliance and only for <paramref name="userName"/>.</summary>
-    public string ProtectSecret(string userName, string secret) => _secrets.Protect(userName + Separator + secret, Lifetime);
-
-    /// <summary>The secret of <see cref="ProtectSecret"/>, or null when the field is not one for this user (or expired).</summary>
-    public string? UnprotectSecret(string userName, string? token)
+    /// <summary>
+    /// A new authenticator's secret for the confirmation form, readable only by this appliance, only for
+    /// <paramref name="user"/> and only while the user's second factor is still what it was (<see cref="FactorState"/>):
+    /// a form taken before someone set one up cannot replace it later.
+    /// </summary>
+    public string ProtectSecret(User user, string secret)
     {
+        ArgumentNullException.ThrowIfNull(user);
+        return _secrets.Protect(string.Join(Separator, user.Name, FactorState(user), secret), Lifetime);
+    }
+
+    /// <summary>The secret of <see cref="ProtectSecret"/>, or null when the field is not one for this user as they are now (or expired).</summary>
+    public string? UnprotectSecret(User user, string? token)
+    {
+        ArgumentNullException.ThrowIfNull(user);
         if (string.IsNullOrEmpty(token))
         {
             return null;
@@ -93,14 +102,18 @@ public sealed class PendingSignIns(IDataProtectionProvider protection)
 
         try
         {
-            var parts = _secrets.Unprotect(token).Split(Separator, 2);
-            return parts.Length == 2 && AccountName.Normalize(parts[0]) == AccountName.Normalize(userName) && TwoFactor.IsSecret(parts[1]) ? parts[1] : null;
+            var parts = _secrets.Unprotect(token).Split(Separator, 3);
+            return parts.Length == 3 && AccountName.Normalize(parts[0]) == AccountName.Normalize(user.Name)
+                && parts[1] == FactorState(user) && TwoFactor.IsSecret(parts[2]) ? parts[2] : null;
         }
         catch (CryptographicException)
         {
             return null;
         }
     }
+
+    /// <summary>"none", or a fingerprint of the current authenticator's secret.</summary>
+    private static string FactorState(User user) => user.TwoFactor is null ? "none" : SecretToken.Hash("factor:" + user.TwoFactor.Secret)[..16];
 
     private static CookieOptions Options(HttpContext context) => new()
     {

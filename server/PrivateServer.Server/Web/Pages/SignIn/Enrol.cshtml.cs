@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Mail;
 using PrivateServer.Server.Web.SignIn;
@@ -13,7 +14,7 @@ namespace PrivateServer.Server.Web.Pages.SignIn;
 /// here, as SVG) and the secret as text, a code from the app to confirm it, then the ten recovery codes, shown once.
 /// </summary>
 [AllowAnonymous]
-public sealed class EnrolModel(LoginService logins, PendingSignIns pending, PublicAddress address) : PageModel
+public sealed class EnrolModel(LoginService logins, PendingSignIns pending, PublicAddress address, IUserStore users) : PageModel
 {
     [BindProperty]
     public string Code { get; set; } = string.Empty;
@@ -32,26 +33,26 @@ public sealed class EnrolModel(LoginService logins, PendingSignIns pending, Publ
 
     public string? WaitText { get; private set; }
 
-    public IActionResult OnGet()
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        if (pending.Read(HttpContext) is not { } signIn)
+        if (pending.Read(HttpContext) is not { } signIn || await users.FindAsync(signIn.Name, cancellationToken) is not { } user)
         {
             return Redirect("/login");
         }
 
-        Setup = TwoFactor.NewSetup(signIn.Name, PendingSignIns.Issuer(address));
-        SetupToken = pending.ProtectSecret(signIn.Name, Setup.Secret);
+        Setup = TwoFactor.NewSetup(user.Name, PendingSignIns.Issuer(address));
+        SetupToken = pending.ProtectSecret(user, Setup.Secret);
         return Page();
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (pending.Read(HttpContext) is not { } signIn)
+        if (pending.Read(HttpContext) is not { } signIn || await users.FindAsync(signIn.Name, cancellationToken) is not { } stored)
         {
             return Redirect("/login");
         }
 
-        if (pending.UnprotectSecret(signIn.Name, SetupToken) is not { } secret)
+        if (pending.UnprotectSecret(stored, SetupToken) is not { } secret)
         {
             return Redirect("/login/enrol");
         }
