@@ -50,15 +50,15 @@ public sealed partial class HostAdministration(
 
         var now = time.GetUtcNow();
         var token = SecretToken.New();
-        await hosts.AddTokenAsync(
-            new EnrollmentToken(SecretToken.Hash(token), group.Name, now, now + lifetime, maxUses, 0, null, null, null), cancellationToken);
-        LogTokenCreated(logger, group.Name, maxUses, now + lifetime);
-        await audit.RecordChangeAsync(
+        var change = new AtomicChange();
+        change.NewEnrollmentTokens.Add(new EnrollmentToken(SecretToken.Hash(token), group.Name, now, now + lifetime, maxUses, 0, null, null, null));
+        change.Audit.Add(audit.ChangeEntry(
             "enroll-token.created", group.Name,
             AuditTrail.Details(
                 ("token-id", SecretToken.Hash(token)[..TokenIdLength]), ("expires", (now + lifetime).ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
-                ("max-uses", maxUses.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-            CancellationToken.None);
+                ("max-uses", maxUses.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        await audit.WriteAsync(change, CancellationToken.None);
+        LogTokenCreated(logger, group.Name, maxUses, now + lifetime);
         return AdminOutcome.Success(new EnrollmentTokenView(token, group.Name, now + lifetime, maxUses));
     }
 
@@ -86,7 +86,11 @@ public sealed partial class HostAdministration(
         }
 
         var target = matches[0];
-        await hosts.RevokeAsync(target.Id, time.GetUtcNow(), cancellationToken);
+        var now = time.GetUtcNow();
+        var change = new AtomicChange();
+        change.HostEdits.Add(new HostEdit(target.Id, stored => stored with { RevokedAt = stored.RevokedAt ?? now }));
+        change.Audit.Add(audit.ChangeEntry("host.revoked", target.Name, AuditTrail.Details(("host-id", target.Id))));
+        await audit.WriteAsync(change, CancellationToken.None);
         validator?.Revoke(target.CertificateThumbprint);
         if (presence.Find(target.Id) is { } online)
         {
@@ -105,7 +109,6 @@ public sealed partial class HostAdministration(
         }
 
         LogRevoked(logger, target.Name, target.Id);
-        await audit.RecordChangeAsync("host.revoked", target.Name, AuditTrail.Details(("host-id", target.Id)), CancellationToken.None);
         return AdminOutcome.Success(View((await hosts.FindAsync(target.Id, cancellationToken))!));
     }
 
@@ -118,13 +121,16 @@ public sealed partial class HostAdministration(
             return AdminOutcome.Fail<HostView>(AdminFailureKind.NotFound, $"group '{group}' does not exist");
         }
 
-        if (!await hosts.MoveAsync(hostId, target.Name, cancellationToken))
+        if (await hosts.FindAsync(hostId, cancellationToken) is null)
         {
             return AdminOutcome.Fail<HostView>(AdminFailureKind.NotFound, $"no host '{hostId}'");
         }
 
+        var change = new AtomicChange();
+        change.HostEdits.Add(new HostEdit(hostId, stored => stored with { Group = target.Name }));
+        change.Audit.Add(audit.ChangeEntry("host.moved", hostId, AuditTrail.Details(("group", target.Name))));
+        await audit.WriteAsync(change, CancellationToken.None);
         LogMoved(logger, hostId, target.Name);
-        await audit.RecordChangeAsync("host.moved", hostId, AuditTrail.Details(("group", target.Name)), CancellationToken.None);
         return AdminOutcome.Success(View((await hosts.FindAsync(hostId, cancellationToken))!));
     }
 
@@ -142,13 +148,24 @@ public sealed partial class HostAdministration(
         var token = id.Length == TokenIdLength
             ? (await hosts.ListTokensAsync(cancellationToken)).SingleOrDefault(t => t.Hash.StartsWith(id, StringComparison.Ordinal))
             : null;
-        if (token is null || !await hosts.DeleteTokenAsync(token.Hash, cancellationToken))
+        if (token is null)
+        {
+            return AdminOutcome.Fail<EnrollmentTokenListing>(AdminFailureKind.NotFound, $"no enrolment token '{id}'");
+        }
+
+        var change = new AtomicChange();
+        change.DeletedEnrollmentTokens.Add(token.Hash);
+        change.Audit.Add(audit.ChangeEntry("enroll-token.deleted", token.Group, AuditTrail.Details(("token-id", id))));
+        try
+        {
+            await audit.WriteAsync(change, CancellationToken.None);
+        }
+        catch (AtomicConflictException)
         {
             return AdminOutcome.Fail<EnrollmentTokenListing>(AdminFailureKind.NotFound, $"no enrolment token '{id}'");
         }
 
         LogTokenDeleted(logger, id, token.Group);
-        await audit.RecordChangeAsync("enroll-token.deleted", token.Group, AuditTrail.Details(("token-id", id)), CancellationToken.None);
         return AdminOutcome.Success(new EnrollmentTokenListing(id, token.Group, token.CreatedAt, token.ExpiresAt, token.MaxUses, token.Uses, token.UsedByHost));
     }
 

@@ -29,6 +29,15 @@ public sealed class AtomicChange
     /// <summary>Stored groups to replace (by name).</summary>
     public List<Group> ChangedGroups { get; } = [];
 
+    /// <summary>Enrolment tokens to add.</summary>
+    public List<Hosts.EnrollmentToken> NewEnrollmentTokens { get; } = [];
+
+    /// <summary>Enrolment tokens to delete, by hash; one that is gone fails the whole change with <see cref="AtomicConflictException"/>.</summary>
+    public List<string> DeletedEnrollmentTokens { get; } = [];
+
+    /// <summary>Changes to stored hosts, applied to the host as stored at the moment of writing.</summary>
+    public List<HostEdit> HostEdits { get; } = [];
+
     /// <summary>Set-password links to add (older unused links of the same user and purpose stop working, as <see cref="IPasswordLinkStore.AddAsync"/>).</summary>
     public List<PasswordLink> PasswordLinks { get; } = [];
 
@@ -41,6 +50,9 @@ public sealed class AtomicChange
 
 /// <summary>A change to one stored user (its second factor excepted): <paramref name="Edit"/> gets the user as stored and returns it changed.</summary>
 public sealed record UserEdit(string User, Func<User, User> Edit);
+
+/// <summary>A change to one stored host: <paramref name="Edit"/> gets the host as stored and returns it changed.</summary>
+public sealed record HostEdit(string Host, Func<Hosts.HostRecord, Hosts.HostRecord> Edit);
 
 /// <summary>A user's new second factor, or null to remove it.</summary>
 public sealed record TwoFactorChange(string User, TwoFactorEnrolment? Enrolment);

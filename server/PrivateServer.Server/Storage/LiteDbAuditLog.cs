@@ -34,7 +34,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
         return UnderWriteGateAsync(() => Append(entry), cancellationToken);
     }
 
-    /// <summary>Users, groups, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
+    /// <summary>Users, groups, hosts, enrolment tokens, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
     public Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -71,6 +71,24 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
             foreach (var group in change.ChangedGroups)
             {
                 LiteDbGroupStore.Replace(_database, group);
+            }
+
+            foreach (var token in change.NewEnrollmentTokens)
+            {
+                LiteDbHostStore.AddToken(_database, token);
+            }
+
+            foreach (var hash in change.DeletedEnrollmentTokens)
+            {
+                if (!LiteDbHostStore.DeleteToken(_database, hash))
+                {
+                    throw new AtomicConflictException("the enrolment token is gone");
+                }
+            }
+
+            foreach (var edit in change.HostEdits)
+            {
+                LiteDbHostStore.Edit(_database, edit.Host, edit.Edit);
             }
 
             foreach (var link in change.PasswordLinks)

@@ -29,8 +29,24 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
     public Task AddTokenAsync(EnrollmentToken token, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Tokens.Insert(TokenDocument.From(token));
+        AddToken(database, token);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Stores an enrolment token (inside the caller's transaction, if any).</summary>
+    internal static void AddToken(ApplianceDatabase database, EnrollmentToken token) =>
+        database.Lite.GetCollection<TokenDocument>("enrollmentTokens").Insert(TokenDocument.From(token));
+
+    /// <summary>Deletes an enrolment token (inside the caller's transaction, if any); false when it is gone.</summary>
+    internal static bool DeleteToken(ApplianceDatabase database, string hash) =>
+        database.Lite.GetCollection<TokenDocument>("enrollmentTokens").Delete(hash);
+
+    /// <summary>Changes the host as stored now (inside the caller's transaction).</summary>
+    internal static void Edit(ApplianceDatabase database, string id, Func<HostRecord, HostRecord> edit)
+    {
+        var hosts = database.Lite.GetCollection<HostDocument>("hosts");
+        var stored = hosts.FindById(id)?.ToRecord() ?? throw new InvalidOperationException($"Host '{id}' does not exist.");
+        hosts.Update(HostDocument.From(edit(stored)));
     }
 
     public async Task<EnrollmentOutcome> EnrollAsync(

@@ -109,6 +109,33 @@ public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task MoveAndDeleteToken_ChangeTheStoreTogetherWithTheirEvents_AndRefuseWhatIsNotThere()
+    {
+        var (administration, enrollment, _) = Services();
+        await new LiteDbGroupStore(_database!).TryAddAsync(new Group("servers", UnattendedConsent.Auto, _time.GetUtcNow()), CancellationToken.None);
+        var token = await CreateTokenAsync(administration, TimeSpan.FromHours(1), uses: 2);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var (response, _) = await enrollment.EnrollAsync(Request(token, key), "127.0.0.1", CancellationToken.None);
+        var id = SecretToken.Hash(token)[..HostAdministration.TokenIdLength];
+
+        var moved = await administration.MoveHostAsync(response!.HostId, "servers", CancellationToken.None);
+        var movedNowhere = await administration.MoveHostAsync("h-0000000000000000", "servers", CancellationToken.None);
+        var deleted = await administration.DeleteTokenAsync(id, CancellationToken.None);
+        var deletedAgain = await administration.DeleteTokenAsync(id, CancellationToken.None);
+
+        moved.Value!.Group.Should().Be("servers");
+        (await new LiteDbHostStore(_database!).FindAsync(response.HostId, CancellationToken.None))!.Group.Should().Be("servers");
+        movedNowhere.Failure!.Kind.Should().Be(AdminFailureKind.NotFound);
+        deleted.Value!.Group.Should().Be("support");
+        deletedAgain.Failure!.Kind.Should().Be(AdminFailureKind.NotFound);
+        (await new LiteDbHostStore(_database!).ListTokensAsync(CancellationToken.None)).Should().BeEmpty();
+        var actions = _database!.Lite.GetCollection("audit").FindAll().Select(e => e["Action"].AsString).ToList();
+        actions.Should().ContainInOrder("enroll-token.created", "host.enrolled", "host.moved", "enroll-token.deleted");
+        actions.Count(a => a == "host.moved").Should().Be(1, "the refused move recorded nothing");
+        (await TestAudit.Trail(_database!, _time).VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task CreateEnrollmentToken_ForAMissingGroupOrTooLong_IsRefused()
     {
         var (administration, _, _) = Services();
