@@ -38,6 +38,18 @@ public sealed class AtomicChange
     /// <summary>Changes to stored hosts, applied to the host as stored at the moment of writing.</summary>
     public List<HostEdit> HostEdits { get; } = [];
 
+    /// <summary>The admin center's appliance settings to store, if they change.</summary>
+    public PrivateServer.Server.Settings.StoredSettings? ApplianceSettings { get; set; }
+
+    /// <summary>The mail page's settings to store (or to remove: <see cref="MailPageSettings.Settings"/> null), if they change.</summary>
+    public MailPageSettings? MailSettings { get; set; }
+
+    /// <summary>Scripts to add to the library; a name that exists fails the whole change with <see cref="AtomicConflictException"/>.</summary>
+    public List<Scripts.Script> NewScripts { get; } = [];
+
+    /// <summary>Scripts to remove, by name; one that is gone fails the whole change with <see cref="AtomicConflictException"/>.</summary>
+    public List<string> RemovedScripts { get; } = [];
+
     /// <summary>Set-password links to add (older unused links of the same user and purpose stop working, as <see cref="IPasswordLinkStore.AddAsync"/>).</summary>
     public List<PasswordLink> PasswordLinks { get; } = [];
 
@@ -53,6 +65,9 @@ public sealed record UserEdit(string User, Func<User, User> Edit);
 
 /// <summary>A change to one stored host: <paramref name="Edit"/> gets the host as stored and returns it changed.</summary>
 public sealed record HostEdit(string Host, Func<Hosts.HostRecord, Hosts.HostRecord> Edit);
+
+/// <summary>The mail page's new settings, or null to go back to the configuration file's.</summary>
+public sealed record MailPageSettings(StoredMailSettings? Settings);
 
 /// <summary>A user's new second factor, or null to remove it.</summary>
 public sealed record TwoFactorChange(string User, TwoFactorEnrolment? Enrolment);

@@ -114,16 +114,16 @@ public sealed partial class MailSettings(
             var stored = new StoredMailSettings(
                 host, change.Port, Enum.Parse<MailSecurity>(change.Security!, true), user, user is null ? null : password, from, Enum.Parse<MailTrust>(change.Trust!, true),
                 Enum.Parse<MailTrust>(change.Trust!, true) == MailTrust.File ? pem : null, time.GetUtcNow());
-            await store.SaveAsync(stored, cancellationToken);
-            Volatile.Write(ref _stored, stored);
-            LogChanged(logger, stored.Host, stored.Port, stored.Security, stored.Trust);
-            await audit.RecordChangeAsync(
+            var atomic = new AtomicChange { MailSettings = new MailPageSettings(stored) };
+            atomic.Audit.Add(audit.ChangeEntry(
                 "settings.mail-changed", stored.Host,
                 AuditTrail.Details(
                     ("port", stored.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("security", stored.Security.ToString()), ("user", stored.User),
                     ("password", user is null ? null : string.IsNullOrEmpty(change.Password) ? "kept" : "changed"), ("from", stored.From),
-                    ("trust", stored.Trust.ToString()), ("ca-sha256", stored.CaPem is null ? null : Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(stored.CaPem))))),
-                cancellationToken);
+                    ("trust", stored.Trust.ToString()), ("ca-sha256", stored.CaPem is null ? null : Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(stored.CaPem)))))));
+            await audit.WriteAsync(atomic, cancellationToken);
+            Volatile.Write(ref _stored, stored);
+            LogChanged(logger, stored.Host, stored.Port, stored.Security, stored.Trust);
             wakeup.Wake();
             return AdminOutcome.Success(await CurrentAsync(cancellationToken));
         }
@@ -139,10 +139,11 @@ public sealed partial class MailSettings(
         await _changing.WaitAsync(cancellationToken);
         try
         {
-            await store.SaveAsync(null, cancellationToken);
+            var atomic = new AtomicChange { MailSettings = new MailPageSettings(null) };
+            atomic.Audit.Add(audit.ChangeEntry("settings.mail-reset", null, null));
+            await audit.WriteAsync(atomic, cancellationToken);
             Volatile.Write(ref _stored, null);
             Volatile.Write(ref _loaded, true);
-            await audit.RecordChangeAsync("settings.mail-reset", null, null, cancellationToken);
             wakeup.Wake();
         }
         finally

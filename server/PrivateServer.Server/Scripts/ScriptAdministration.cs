@@ -52,16 +52,21 @@ public sealed class ScriptAdministration(IScriptStore scripts, IGroupStore group
         }
 
         var script = new Script(request.Name, request.Shell, request.Body.Replace("\r\n", "\n", StringComparison.Ordinal), [.. request.Groups.Distinct(StringComparer.OrdinalIgnoreCase)], timeout, time.GetUtcNow(), actor?.Current ?? AuditActor.LocalAdmin);
-        if (!await scripts.TryAddAsync(script, cancellationToken))
+        var change = new AtomicChange();
+        change.NewScripts.Add(script);
+        change.Audit.Add(audit.ChangeEntry(
+            "script.added", script.Name,
+            AuditTrail.Details(("shell", script.Shell), ("groups", string.Join(' ', script.Groups)), ("sha256", script.Sha256),
+                ("timeout-seconds", ((int)script.Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture)))));
+        try
+        {
+            await audit.WriteAsync(change, CancellationToken.None);
+        }
+        catch (AtomicConflictException)
         {
             return AdminOutcome.Fail<ScriptView>(AdminFailureKind.Conflict, $"a script '{request.Name}' exists already; remove it first");
         }
 
-        await audit.RecordChangeAsync(
-            "script.added", script.Name,
-            AuditTrail.Details(("shell", script.Shell), ("groups", string.Join(' ', script.Groups)), ("sha256", script.Sha256),
-                ("timeout-seconds", ((int)script.Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture))),
-            CancellationToken.None);
         return AdminOutcome.Success(View(script));
     }
 
@@ -71,12 +76,23 @@ public sealed class ScriptAdministration(IScriptStore scripts, IGroupStore group
     public async Task<AdminOutcome<ScriptView>> RemoveAsync(string name, CancellationToken cancellationToken)
     {
         var script = AccountName.IsValid(name) ? await scripts.FindAsync(name, cancellationToken) : null;
-        if (script is null || !await scripts.RemoveAsync(name, cancellationToken))
+        if (script is null)
         {
             return AdminOutcome.Fail<ScriptView>(AdminFailureKind.NotFound, $"no script '{name}'");
         }
 
-        await audit.RecordChangeAsync("script.removed", script.Name, AuditTrail.Details(("sha256", script.Sha256)), CancellationToken.None);
+        var change = new AtomicChange();
+        change.RemovedScripts.Add(script.Name);
+        change.Audit.Add(audit.ChangeEntry("script.removed", script.Name, AuditTrail.Details(("sha256", script.Sha256))));
+        try
+        {
+            await audit.WriteAsync(change, CancellationToken.None);
+        }
+        catch (AtomicConflictException)
+        {
+            return AdminOutcome.Fail<ScriptView>(AdminFailureKind.NotFound, $"no script '{name}'");
+        }
+
         return AdminOutcome.Success(View(script));
     }
 

@@ -77,9 +77,6 @@ public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHoc
         }
 
         var lifetime = change.CodeLifetimeMinutes is { } set ? TimeSpan.FromMinutes(set) : (TimeSpan?)null;
-        var updated = await ChangeAsync(stored => stored with { SupportTerms = terms, CodeLifetime = lifetime, CompanyName = company }, cancellationToken);
-        var languages = string.Join(", ", terms.Keys);
-        LogSettingsChanged(logger, actor, languages, lifetime?.TotalMinutes, company ?? "-");
         var details = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["code-lifetime-minutes"] = lifetime?.TotalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "as configured",
@@ -90,7 +87,12 @@ public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHoc
             details["terms-" + language + "-sha256"] = Protocol.Sessions.SupportTerms.Sha256(text);
         }
 
-        await audit.RecordAsync(actor, "settings.changed", "settings", details: details, cancellationToken: CancellationToken.None);
+        var updated = await ChangeAsync(
+            stored => stored with { SupportTerms = terms, CodeLifetime = lifetime, CompanyName = company },
+            audit.Entry(actor, "settings.changed", "settings", details: details),
+            CancellationToken.None);
+        var languages = string.Join(", ", terms.Keys);
+        LogSettingsChanged(logger, actor, languages, lifetime?.TotalMinutes, company ?? "-");
         return AdminOutcome.Success(updated);
     }
 
@@ -98,22 +100,26 @@ public sealed partial class SettingsService(ISettingsStore store, IOptions<AdHoc
     public async Task<EffectiveSettings> SetLogoAsync(string? contentType, byte[]? bytes, string actor, CancellationToken cancellationToken)
     {
         var logo = contentType is not null && bytes is not null ? new BrandLogo(contentType, bytes, time.GetUtcNow()) : null;
-        var updated = await ChangeAsync(stored => stored with { Logo = logo }, cancellationToken);
+        var updated = await ChangeAsync(
+            stored => stored with { Logo = logo },
+            audit.Entry(
+                actor, logo is null ? "settings.logo-removed" : "settings.logo-set", "settings",
+                details: logo is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { ["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(logo.Bytes)) }),
+            CancellationToken.None);
         LogLogoChanged(logger, actor, logo?.ContentType ?? "removed", logo?.Bytes.Length ?? 0);
-        await audit.RecordAsync(
-            actor, logo is null ? "settings.logo-removed" : "settings.logo-set", "settings",
-            details: logo is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { ["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(logo.Bytes)) },
-            cancellationToken: CancellationToken.None);
         return updated;
     }
 
-    private async Task<EffectiveSettings> ChangeAsync(Func<StoredSettings, StoredSettings> change, CancellationToken cancellationToken)
+    /// <summary>Stores a change of the settings together with the event recording it, then uses it.</summary>
+    private async Task<EffectiveSettings> ChangeAsync(Func<StoredSettings, StoredSettings> change, AuditEntry entry, CancellationToken cancellationToken)
     {
         await _changing.WaitAsync(cancellationToken);
         try
         {
             var stored = change(await store.GetAsync(cancellationToken));
-            await store.SaveAsync(stored, cancellationToken);
+            var atomic = new AtomicChange { ApplianceSettings = stored };
+            atomic.Audit.Add(entry);
+            await audit.WriteAsync(atomic, cancellationToken);
             var updated = Combine(stored);
             Volatile.Write(ref _current, updated);
             return updated;

@@ -34,7 +34,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
         return UnderWriteGateAsync(() => Append(entry), cancellationToken);
     }
 
-    /// <summary>Users, groups, hosts, enrolment tokens, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
+    /// <summary>Users, groups, hosts, enrolment tokens, settings, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
     public Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -89,6 +89,32 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
             foreach (var edit in change.HostEdits)
             {
                 LiteDbHostStore.Edit(_database, edit.Host, edit.Edit);
+            }
+
+            foreach (var script in change.NewScripts)
+            {
+                if (!LiteDbScriptStore.TryInsert(_database, script))
+                {
+                    throw new AtomicConflictException($"a script '{script.Name}' exists already");
+                }
+            }
+
+            foreach (var name in change.RemovedScripts)
+            {
+                if (!LiteDbScriptStore.Delete(_database, name))
+                {
+                    throw new AtomicConflictException($"no script '{name}'");
+                }
+            }
+
+            if (change.ApplianceSettings is { } settings)
+            {
+                LiteDbSettingsStore.Write(_database, settings);
+            }
+
+            if (change.MailSettings is { } mailPage)
+            {
+                LiteDbMailSettingsStore.Write(_database, mailPage.Settings);
             }
 
             foreach (var link in change.PasswordLinks)

@@ -19,13 +19,21 @@ internal sealed class LiteDbMailSettingsStore(ApplianceDatabase database) : IMai
     public Task SaveAsync(StoredMailSettings? settings, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Write(database, settings);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stores the mail page's settings, or (null) removes them (inside the caller's transaction, if any).</summary>
+    internal static void Write(ApplianceDatabase database, StoredMailSettings? settings)
+    {
+        var collection = database.Lite.GetCollection<MailDocument>("settings");
         if (settings is null)
         {
-            Settings.Delete(DocumentId);
-            return Task.CompletedTask;
+            collection.Delete(DocumentId);
+            return;
         }
 
-        Settings.Upsert(new MailDocument
+        collection.Upsert(new MailDocument
         {
             Id = DocumentId,
             Host = settings.Host,
@@ -38,7 +46,6 @@ internal sealed class LiteDbMailSettingsStore(ApplianceDatabase database) : IMai
             CaPem = settings.CaPem,
             UpdatedAt = settings.UpdatedAt.UtcDateTime,
         });
-        return Task.CompletedTask;
     }
 
     internal sealed class MailDocument

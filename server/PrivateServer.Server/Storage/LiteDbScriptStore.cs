@@ -19,16 +19,33 @@ internal sealed class LiteDbScriptStore(ApplianceDatabase database) : IScriptSto
     {
         ArgumentNullException.ThrowIfNull(script);
         cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(TryInsert(database, script));
+    }
+
+    /// <summary>Adds a script (inside the caller's transaction, if any); false when the name exists in any case.</summary>
+    internal static bool TryInsert(ApplianceDatabase database, Script script)
+    {
+        var scripts = database.Lite.GetCollection<ScriptDocument>("scripts");
+        // Looked up first: inside a transaction a failed insert would end the whole transaction.
+        if (scripts.FindById(AccountName.Normalize(script.Name)) is not null)
+        {
+            return false;
+        }
+
         try
         {
-            Scripts.Insert(ScriptDocument.From(script));
-            return Task.FromResult(true);
+            scripts.Insert(ScriptDocument.From(script));
+            return true;
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
-            return Task.FromResult(false);
+            return false;
         }
     }
+
+    /// <summary>Removes a script (inside the caller's transaction, if any); false when there is none.</summary>
+    internal static bool Delete(ApplianceDatabase database, string name) =>
+        database.Lite.GetCollection<ScriptDocument>("scripts").Delete(AccountName.Normalize(name));
 
     public Task<IReadOnlyList<Script>> ListAsync(CancellationToken cancellationToken)
     {
@@ -40,7 +57,7 @@ internal sealed class LiteDbScriptStore(ApplianceDatabase database) : IScriptSto
     public Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Scripts.Delete(AccountName.Normalize(name)));
+        return Task.FromResult(Delete(database, name));
     }
 
     internal sealed class ScriptDocument

@@ -25,7 +25,13 @@ internal sealed class LiteDbSettingsStore(ApplianceDatabase database) : ISetting
     {
         ArgumentNullException.ThrowIfNull(settings);
         cancellationToken.ThrowIfCancellationRequested();
-        Settings.Upsert(new SettingsDocument
+        Write(database, settings);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stores the admin's settings (inside the caller's transaction, if any).</summary>
+    internal static void Write(ApplianceDatabase database, StoredSettings settings) =>
+        database.Lite.GetCollection<SettingsDocument>("settings").Upsert(new SettingsDocument
         {
             Id = DocumentId,
             SupportTerms = new Dictionary<string, string>(settings.SupportTerms, StringComparer.Ordinal),
@@ -35,8 +41,6 @@ internal sealed class LiteDbSettingsStore(ApplianceDatabase database) : ISetting
             LogoBytes = settings.Logo?.Bytes,
             LogoUpdatedAt = settings.Logo?.UpdatedAt.UtcDateTime,
         });
-        return Task.CompletedTask;
-    }
 
     internal sealed class SettingsDocument
     {
