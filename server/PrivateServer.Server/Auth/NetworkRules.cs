@@ -156,9 +156,17 @@ public sealed partial class NetworkRules(IGroupStore groups, IOptions<NetworkOpt
     public async Task<string?> SignInRefusalAsync(User user, IPAddress? source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
+        // The local admin socket (no address) involves no network and needs no group.
+        return source is null ? null : SignInRefusal(user, source, await groups.GroupsOfAsync(user, cancellationToken));
+    }
+
+    /// <summary>As <see cref="SignInRefusalAsync"/>, with the user's groups already loaded.</summary>
+    public string? SignInRefusal(User user, IPAddress? source, IReadOnlyList<Group> memberOf)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(memberOf);
         if (source is null)
         {
-            // The local admin socket: no network involved.
             return null;
         }
 
@@ -167,9 +175,9 @@ public sealed partial class NetworkRules(IGroupStore groups, IOptions<NetworkOpt
             return Refusal(source, $"role {user.Role.ToString().ToLowerInvariant()}", allowed);
         }
 
-        foreach (var name in user.Groups)
+        foreach (var group in memberOf)
         {
-            if (await groups.FindAsync(name, cancellationToken) is { SignInFrom.Count: > 0 } group && Refused(group.SignInFrom, source) is { } networks)
+            if (group.SignInFrom.Count > 0 && Refused(group.SignInFrom, source) is { } networks)
             {
                 return Refusal(source, $"group {group.Name}", networks);
             }

@@ -98,20 +98,15 @@ public sealed partial class TwoFactor(
     public async Task<bool> IsRequiredAsync(User user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        if (RequiredRoles.Contains(user.Role))
-        {
-            return true;
-        }
+        return RequiredRoles.Contains(user.Role) || IsRequired(user, await groups.GroupsOfAsync(user, cancellationToken));
+    }
 
-        foreach (var name in user.Groups)
-        {
-            if (await groups.FindAsync(name, cancellationToken) is { RequireTwoFactor: true })
-            {
-                return true;
-            }
-        }
-
-        return false;
+    /// <summary>As <see cref="IsRequiredAsync"/>, with the user's groups already loaded.</summary>
+    public bool IsRequired(User user, IReadOnlyList<Group> memberOf)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(memberOf);
+        return RequiredRoles.Contains(user.Role) || memberOf.Any(g => g.RequireTwoFactor);
     }
 
     /// <summary>What the user has to do after the right password.</summary>

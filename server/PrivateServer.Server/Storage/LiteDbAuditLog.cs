@@ -44,10 +44,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
             var appended = change.Audit.Select(Append).ToList();
             foreach (var user in change.NewUsers)
             {
-                if (!LiteDbUserStore.TryInsert(_database, user))
-                {
-                    throw new AtomicConflictException($"user '{user.Name}' already exists");
-                }
+                Require(LiteDbUserStore.TryInsert(_database, user), $"user '{user.Name}' already exists");
             }
 
             foreach (var edit in change.UserEdits)
@@ -62,10 +59,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
 
             foreach (var group in change.NewGroups)
             {
-                if (!LiteDbGroupStore.TryInsert(_database, group))
-                {
-                    throw new AtomicConflictException($"group '{group.Name}' already exists");
-                }
+                Require(LiteDbGroupStore.TryInsert(_database, group), $"group '{group.Name}' already exists");
             }
 
             foreach (var group in change.ChangedGroups)
@@ -80,10 +74,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
 
             foreach (var hash in change.DeletedEnrollmentTokens)
             {
-                if (!LiteDbHostStore.DeleteToken(_database, hash))
-                {
-                    throw new AtomicConflictException("the enrolment token is gone");
-                }
+                Require(LiteDbHostStore.DeleteToken(_database, hash), "the enrolment token is gone");
             }
 
             foreach (var edit in change.HostEdits)
@@ -93,18 +84,12 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
 
             foreach (var script in change.NewScripts)
             {
-                if (!LiteDbScriptStore.TryInsert(_database, script))
-                {
-                    throw new AtomicConflictException($"a script '{script.Name}' exists already");
-                }
+                Require(LiteDbScriptStore.TryInsert(_database, script), $"a script '{script.Name}' exists already");
             }
 
             foreach (var name in change.RemovedScripts)
             {
-                if (!LiteDbScriptStore.Delete(_database, name))
-                {
-                    throw new AtomicConflictException($"no script '{name}'");
-                }
+                Require(LiteDbScriptStore.Delete(_database, name), $"no script '{name}'");
             }
 
             if (change.ApplianceSettings is { } settings)
@@ -129,6 +114,15 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
 
             return appended;
         }), cancellationToken);
+    }
+
+    /// <summary>A write the change depends on did not happen (the record exists, or is gone): the whole change fails.</summary>
+    private static void Require(bool done, string conflict)
+    {
+        if (!done)
+        {
+            throw new AtomicConflictException(conflict);
+        }
     }
 
     /// <summary>Runs synchronous writes while holding the database's write gate (appends and transactions never interleave).</summary>

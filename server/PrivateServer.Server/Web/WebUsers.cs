@@ -10,7 +10,7 @@ namespace PrivateServer.Server.Web;
 /// The authorisation policies of the web console and the user behind a browser's cookie, read
 /// fresh from the store: a disabled user or a changed role ends the cookie at its next request.
 /// </summary>
-public sealed class WebUsers(IUserStore users, NetworkRules? networks = null, TwoFactor? twoFactor = null)
+public sealed class WebUsers(IUserStore users, IGroupStore? groups = null, NetworkRules? networks = null, TwoFactor? twoFactor = null)
 {
     /// <summary>Supporters (and admins) open sessions, create codes, take customers.</summary>
     public const string SupporterPolicy = "supporter";
@@ -57,17 +57,23 @@ public sealed class WebUsers(IUserStore users, NetworkRules? networks = null, Tw
         var user = name is null || role is null ? null : await users.FindAsync(name, cancellationToken);
         user = user is { Disabled: false } && AccountAdministration.RoleName(user.Role) == role
             && string.Equals(principal.FindFirstValue(CredentialClaim), CredentialOf(user), StringComparison.Ordinal) ? user : null;
-        // A cookie from before a second factor was required of its user ends: the next sign-in sets one up.
-        if (user is not null && twoFactor is not null && principal.FindFirstValue(SecondFactorClaim) != "yes" && await twoFactor.IsRequiredAsync(user, cancellationToken))
+        if (user is not null && groups is not null && twoFactor is not null && networks is not null)
         {
-            user = null;
-        }
+            // Every request passes here: the user's groups are read once for both checks.
+            var memberOf = await groups.GroupsOfAsync(user, cancellationToken);
 
-        // A cookie carried to a network its user may not sign in from is worth nothing there.
-        if (user is not null && networks is not null && await networks.SignInRefusalAsync(user, context.Connection.RemoteIpAddress, cancellationToken) is { } refusal)
-        {
-            networks.LogRefused("a signed-in browser of " + user.Name, refusal);
-            user = null;
+            // A cookie from before a second factor was required of its user ends: the next sign-in sets one up.
+            if (principal.FindFirstValue(SecondFactorClaim) != "yes" && twoFactor.IsRequired(user, memberOf))
+            {
+                user = null;
+            }
+
+            // A cookie carried to a network its user may not sign in from is worth nothing there.
+            else if (networks.SignInRefusal(user, context.Connection.RemoteIpAddress, memberOf) is { } refusal)
+            {
+                networks.LogRefused("a signed-in browser of " + user.Name, refusal);
+                user = null;
+            }
         }
 
         context.Items[typeof(WebUsers)] = user;

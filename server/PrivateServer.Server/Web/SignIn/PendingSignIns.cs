@@ -1,8 +1,12 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Auth;
+using PrivateServer.Server.Mail;
 
 namespace PrivateServer.Server.Web.SignIn;
 
@@ -62,19 +66,18 @@ public sealed class PendingSignIns(IDataProtectionProvider protection)
     }
 
     /// <summary>Signs the browser in (the console's cookie) and ends its pending sign-in; returns where to go next (a local address).</summary>
-    public static async Task<string> FinishAsync(HttpContext context, User user, string? returnUrl, Microsoft.AspNetCore.Mvc.IUrlHelper url)
+    public static async Task<string> FinishAsync(HttpContext context, User user, string? returnUrl, IUrlHelper url)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(url);
         End(context);
-        await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignInAsync(
-            context, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.AuthenticationScheme,
-            WebUsers.Principal(user, Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationDefaults.AuthenticationScheme));
+        await context.SignInAsync(
+            CookieAuthenticationDefaults.AuthenticationScheme, WebUsers.Principal(user, CookieAuthenticationDefaults.AuthenticationScheme));
         return url.IsLocalUrl(returnUrl) ? returnUrl! : "/";
     }
 
     /// <summary>The name authenticator apps show above the code: the appliance and its host name.</summary>
-    public static string Issuer(Mail.PublicAddress address)
+    public static string Issuer(PublicAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         return $"PrivateServer ({address.Host})";
