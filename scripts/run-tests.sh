@@ -45,7 +45,13 @@ for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
             continue
         message = result.findtext(".//t:Message", default="", namespaces=ns).strip().splitlines()
         print("FAILED " + result.get("testName", "?") + " (" + result.get("duration", "?") + ")")
-        for line in message[:6]:
+        # Long messages (a process's whole output) end with what the assertion wanted: show both ends.
+        shown = message if len(message) <= 10 else message[:4] + ["[...]"] + message[-6:]
+        for line in shown:
+            print("    " + line[:300])
+        # Where in the test it broke: the deepest frame of a test source file (helpers first, then the test method).
+        stack = result.findtext(".//t:StackTrace", default="", namespaces=ns).splitlines()
+        for line in [l.strip() for l in stack if "Tests/" in l and ":line " in l][-2:]:
             print("    " + line[:300])
 PY
 fi

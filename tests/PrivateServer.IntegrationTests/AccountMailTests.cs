@@ -42,8 +42,7 @@ public sealed partial class AccountMailTests
         await admin.Page.FillAsync("#new-name", "erin");
         await admin.Page.FillAsync("#new-email", "erin@example.internal");
         await admin.Page.CheckAsync("#new-invite");
-        await admin.Page.ClickAsync("#add-user button[type=submit]");
-        var invited = await admin.Page.TextContentAsync("#admin-done");
+        var invited = await admin.SubmitAsync("#add-user button[type=submit]");
         var shownSecret = await admin.Page.Locator("#admin-secret").CountAsync();
         var erinsMail = (await smarthost.WaitForMessagesAsync(2, deadline.Token))[1];
         await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--out", appliance.DataDirectory + "-audit.csv"));

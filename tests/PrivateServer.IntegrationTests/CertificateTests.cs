@@ -123,16 +123,13 @@ public sealed class CertificateTests
         var sourceBefore = await admin.Page.TextContentAsync("#certificate-source");
         await admin.Page.SetInputFilesAsync("#import-pfx", pfx);
         await admin.Page.FillAsync("#import-password", "not-the-password");
-        await admin.Page.ClickAsync("#certificate-import button[type=submit]");
-        var refused = await admin.Page.TextContentAsync("#admin-error");
+        var refused = await admin.SubmitRefusedAsync("#certificate-import button[type=submit]");
         await admin.Page.SetInputFilesAsync("#import-pfx", pfx);
         await admin.Page.FillAsync("#import-password", "Pfx-Secret-2");
-        await admin.Page.ClickAsync("#certificate-import button[type=submit]");
-        var imported = await admin.Page.TextContentAsync("#admin-done");
+        var imported = await admin.SubmitAsync("#certificate-import button[type=submit]");
         var shown = await admin.Page.TextContentAsync("#certificate-fingerprint");
         var served = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "localhost", deadline.Token);
-        await admin.Page.ClickAsync("#certificate-rollback button[type=submit]");
-        var rolledBack = await admin.Page.TextContentAsync("#admin-done");
+        var rolledBack = await admin.SubmitAsync("#certificate-rollback button[type=submit]");
         var servedAfterRollback = await CompanyCa.PresentedFingerprintAsync(appliance.Port, "localhost", deadline.Token);
 
         sourceBefore.Should().Be("issued by the appliance CA");

@@ -144,16 +144,14 @@ public sealed class MailTests
         await admin.Page.GotoAsync("/admin/mail");
         await admin.Page.FillAsync("#mail-test-to", Recipient);
         await admin.Page.SelectOptionAsync("#mail-test-language", "en");
-        await admin.Page.ClickAsync("#mail-test button[type=submit]");
-        var queued = await admin.Page.TextContentAsync("#admin-done");
+        var queued = await admin.SubmitAsync("#mail-test button[type=submit]");
         var id = (await admin.Page.GetAttributeAsync("#outbox tr[data-mail]", "data-mail"))!;
         await WaitForQueueLineAsync(appliance, id, "connection refused", deadline.Token);
         await admin.Page.GotoAsync("/admin/mail");
         var lastError = await admin.Page.TextContentAsync("#mail-last-error");
         var row = await admin.Page.Locator($"#outbox tr[data-mail={id}]").InnerTextAsync();
         await smarthost.StartAsync(deadline.Token);
-        await admin.Page.ClickAsync($"#outbox tr[data-mail={id}] button[type=submit]");
-        var retried = await admin.Page.TextContentAsync("#admin-done");
+        var retried = await admin.SubmitAsync($"#outbox tr[data-mail={id}] button[type=submit]");
         await smarthost.WaitForMessagesAsync(1, deadline.Token);
         await WaitForQueueLineAsync(appliance, id, "\tsent\t", deadline.Token, all: true);
         await admin.Page.GotoAsync("/admin/mail");
@@ -190,8 +188,7 @@ public sealed class MailTests
         await admin.Page.FillAsync("#mail-from", "PrivateServer <support@rs.example.internal>");
         await admin.Page.SelectOptionAsync("#mail-trust", "File");
         await admin.Page.FillAsync("#mail-ca", await File.ReadAllTextAsync(smarthost.CaFile, deadline.Token));
-        await admin.Page.ClickAsync("#mail-settings button[type=submit]");
-        var saved = await admin.Page.TextContentAsync("#admin-done");
+        var saved = await admin.SubmitAsync("#mail-settings button[type=submit]");
         var source = await admin.Page.TextContentAsync("#mail-source");
         var passwordShown = await admin.Page.InputValueAsync("#mail-password");
         var id = (await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "mail", "test", "--to", Recipient))).Stdout.Trim();
@@ -202,8 +199,7 @@ public sealed class MailTests
         var blocked = await admin.Page.TextContentAsync("#mail-blocked");
         await admin.Page.FillAsync("#mail-host", "127.0.0.1");
         await admin.Page.FillAsync("#mail-from", "not a sender");
-        await admin.Page.ClickAsync("#mail-settings button[type=submit]");
-        var refused = await admin.Page.TextContentAsync("#admin-error");
+        var refused = await admin.SubmitRefusedAsync("#mail-settings button[type=submit]");
         var audit = await SupportRig.MustAsync(appliance.CliAsync(deadline.Token, "audit", "export", "--format", "csv", "--out", appliance.DataDirectory + "-audit.csv"));
         var trail = await File.ReadAllTextAsync(appliance.DataDirectory + "-audit.csv", deadline.Token);
 

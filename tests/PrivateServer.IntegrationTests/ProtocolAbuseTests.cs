@@ -82,7 +82,7 @@ public sealed class ProtocolAbuseTests
 
         await claim.Should().ThrowAsync<RelayClaimException>().WithMessage("*refused the stream ticket*");
         (await stream.ReadAsync(new byte[1], deadline.Token)).Should().Be(0, "the server closes a refused relay connection");
-        rig.Appliance.Server.Stderr.Should().Contain("A relay ticket presented by alice");
+        await rig.Appliance.Server.WaitForStderrAsync("A relay ticket presented by alice", deadline.Token);
     }
 
     [Fact]

@@ -31,8 +31,7 @@ public sealed class WebConsoleTests
         await admin.Page.GotoAsync("/admin/groups");
         await admin.Page.FillAsync("#group-name", "field");
         await admin.Page.SelectOptionAsync("#group-consent", "auto");
-        await admin.Page.ClickAsync("#add-group button[type=submit]");
-        var groupDone = await admin.Page.TextContentAsync("#admin-done");
+        var groupDone = await admin.SubmitAsync("#add-group button[type=submit]");
         await admin.Page.GotoAsync("/admin/users");
         await admin.Page.FillAsync("#new-name", "sam");
         await admin.Page.SelectOptionAsync("#new-groups", "field");
@@ -78,8 +77,7 @@ public sealed class WebConsoleTests
         await admin.Page.FillAsync("#company-name", "Muster GmbH");
         await admin.Page.FillAsync("#code-lifetime", "3");
         await admin.Page.FillAsync("#terms-en", terms);
-        await admin.Page.ClickAsync("#save-settings");
-        var saved = await admin.Page.TextContentAsync("#admin-done");
+        var saved = await admin.SubmitAsync("#save-settings");
         await admin.Page.SetInputFilesAsync("#logo-file", new FilePayload { Name = "logo.png", MimeType = "image/png", Buffer = Logo });
         await admin.Page.ClickAsync("#upload-logo");
         var brand = await admin.Page.TextContentAsync("#brand-name");

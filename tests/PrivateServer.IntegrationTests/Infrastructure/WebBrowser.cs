@@ -152,5 +152,33 @@ public sealed class WebSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends an admin form with its button and returns the confirmation the answer shows (<c>#admin-done</c>); waits for
+    /// the new page (not the one the button was on, which may still show an earlier confirmation). When the page
+    /// refused instead, or showed neither, the failure says what it showed.
+    /// </summary>
+    public async Task<string> SubmitAsync(string button) => await OutcomeAsync(button, "#admin-done", "#admin-error");
+
+    /// <summary>Sends an admin form that must be refused and returns the refusal (<c>#admin-error</c>).</summary>
+    public async Task<string> SubmitRefusedAsync(string button) => await OutcomeAsync(button, "#admin-error", "#admin-done");
+
+    private async Task<string> OutcomeAsync(string button, string expected, string other)
+    {
+        // Mark the page the button is on; the answer is a new document without the mark.
+        await Page.EvaluateAsync("() => { window.privateServerTestBefore = true; }");
+        await Page.ClickAsync(button);
+        await Page.WaitForFunctionAsync(
+            "() => !window.privateServerTestBefore && document.readyState !== 'loading'", null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        if (await Page.Locator(expected).CountAsync() > 0)
+        {
+            return await Page.Locator(expected).TextContentAsync() ?? string.Empty;
+        }
+
+        var shown = await Page.Locator(other).CountAsync() > 0
+            ? await Page.Locator(other).TextContentAsync()
+            : await Page.Locator("body").InnerTextAsync();
+        throw new InvalidOperationException($"after {button} on {Page.Url} the page shows no {expected} but: {shown}; problems: {string.Join(" | ", Problems)}");
+    }
+
     public async ValueTask DisposeAsync() => await _context.DisposeAsync();
 }
