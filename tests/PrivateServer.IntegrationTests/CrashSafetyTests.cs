@@ -8,8 +8,8 @@ namespace PrivateServer.IntegrationTests;
 /// <summary>
 /// Power cuts: the real appliance is killed with SIGKILL twenty times while a session relays, audit events are being
 /// appended and mail waits in the outbox. After every restart the trail verifies, nothing committed before the kill is
-/// lost or changed, the outbox still holds every mail, and the host module is back online by itself. At the end every
-/// mail goes out exactly once.
+/// lost or changed, the session the kill cut off is recorded as ended (by the restart, saying why), the outbox still
+/// holds every mail, and the host module is back online by itself. At the end every mail goes out exactly once.
 /// </summary>
 public sealed class CrashSafetyTests
 {
@@ -50,7 +50,10 @@ public sealed class CrashSafetyTests
             verified.ExitCode.Should().Be(0, $"round {round}: the trail is intact after the kill: {verified.Stderr}");
             var after = await ExportAsync(rig, deadline.Token);
             after.Count.Should().BeGreaterThan(committed.Count, $"round {round}: the restart and the appends before the kill are recorded");
-            after.Take(committed.Count).Should().Equal(committed, $"round {round}: no committed event was lost or changed");
+            after.Take(committed.Count).Select(e => (e.Sequence, e.Hash)).Should().Equal(committed.Select(e => (e.Sequence, e.Hash)), $"round {round}: no committed event was lost or changed");
+            var killedSession = committed.Last(e => e.Action == "session.granted").Session;
+            after.Where(e => e.Action == "session.ended" && e.Session == killedSession).Select(e => (e.Actor, e.Reason)).Should().Equal(
+                [("system", "the appliance stopped while the session ran")], $"round {round}: the session the kill cut off is ended at the restart, saying why");
             var queue = (await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "mail", "queue"))).Stdout;
             queued.Should().OnlyContain(id => queue.Contains(id + "\tqueued\t", StringComparison.Ordinal), $"round {round}: every queued mail is still queued");
             await host.WaitForStderrAsync("Online as ", deadline.Token, skip: round);
@@ -70,8 +73,9 @@ public sealed class CrashSafetyTests
             .Should().BeEquivalentTo(queued, "each mail went out exactly once");
     }
 
-    /// <summary>The trail as an export sees it: (sequence, hash) of every event.</summary>
-    private static async Task<List<(long Sequence, string Hash)>> ExportAsync(SupportRig rig, CancellationToken cancellationToken)
+    /// <summary>The trail as an export sees it: every event's sequence, hash, actor, action, session and reason.</summary>
+    private static async Task<List<(long Sequence, string Hash, string Actor, string Action, string? Session, string? Reason)>> ExportAsync(
+        SupportRig rig, CancellationToken cancellationToken)
     {
         var file = Path.Combine(rig.Root, "audit-" + Guid.NewGuid().ToString("N")[..8] + ".json");
         await SupportRig.MustAsync(rig.Appliance.CliAsync(cancellationToken, "audit", "export", "--format", "json", "--out", file));
@@ -82,7 +86,10 @@ public sealed class CrashSafetyTests
         }
 
         return [.. document.RootElement.GetProperty("events").EnumerateArray()
-            .Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("hash").GetString()!))];
+            .Select(e => (
+                e.GetProperty("sequence").GetInt64(), e.GetProperty("hash").GetString()!, e.GetProperty("actor").GetString()!, e.GetProperty("action").GetString()!,
+                e.GetProperty("session").GetString(),
+                e.GetProperty("details").ValueKind == JsonValueKind.Object && e.GetProperty("details").TryGetProperty("reason", out var reason) ? reason.GetString() : null))];
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ public static partial class ModuleApiEndpoints
         services.TryAddSingleton<Scripts.ScriptDesk>();
         services.AddSingleton<SessionBroker>();
         services.AddSingleton<ILiveSessions>(sp => sp.GetRequiredService<SessionBroker>());
+        services.AddHostedService<InterruptedSessions>();
         services.TryAddSingleton<UserRevocation>();
         services.AddSingleton<HostChannels>();
         services.AddSingleton<HostEnrollment>();

@@ -53,8 +53,30 @@ public sealed class AtomicChange
     /// <summary>Set-password links to add (older unused links of the same user and purpose stop working, as <see cref="IPasswordLinkStore.AddAsync"/>).</summary>
     public List<PasswordLink> PasswordLinks { get; } = [];
 
-    /// <summary>Mails to put in the outbox.</summary>
+    /// <summary>Sessions requested (the session log's record of who asked for which host with which rights).</summary>
+    public List<Broker.SessionRecord> NewSessions { get; } = [];
+
+    /// <summary>A host's answers to session requests (granted or refused; keyed by session id).</summary>
+    public List<Broker.ConsentRecord> NewConsents { get; } = [];
+
+    /// <summary>Rights granted later in running sessions.</summary>
+    public List<SessionGrantAdded> SessionGrants { get; } = [];
+
+    /// <summary>Ends of sessions; a session ends once (a later end leaves the first as it is).</summary>
+    public List<SessionEnd> SessionEnds { get; } = [];
+
+    /// <summary>
+    /// Mails to put in the outbox. A mail with a <see cref="OutboxMail.Key"/> that is in the outbox already is left out
+    /// (a protocol queued once stays queued once).
+    /// </summary>
     public List<OutboxMail> Mails { get; } = [];
+
+    /// <summary>
+    /// Mails composed from the change's audit events as stored (with their sequence numbers), e.g. a session protocol
+    /// quoting the event that ends the session; called inside the transaction, so it must only compute (no waiting,
+    /// no database access). Its mails are written like <see cref="Mails"/>.
+    /// </summary>
+    public Func<IReadOnlyList<AuditEvent>, IReadOnlyList<OutboxMail>>? MailsFromEvents { get; set; }
 
     /// <summary>The audit entries that record the change, appended in this order.</summary>
     public List<AuditEntry> Audit { get; } = [];
@@ -65,6 +87,12 @@ public sealed record UserEdit(string User, Func<User, User> Edit);
 
 /// <summary>A change to one stored host: <paramref name="Edit"/> gets the host as stored and returns it changed.</summary>
 public sealed record HostEdit(string Host, Func<Hosts.HostRecord, Hosts.HostRecord> Edit);
+
+/// <summary>Rights granted in the running session <paramref name="SessionId"/>.</summary>
+public sealed record SessionGrantAdded(string SessionId, Broker.SessionGrant Grant);
+
+/// <summary>How a session ended: when, by whom (supporter, host, server, refused, …) and why.</summary>
+public sealed record SessionEnd(string SessionId, DateTimeOffset At, string By, string Reason);
 
 /// <summary>The mail page's new settings, or null to go back to the configuration file's.</summary>
 public sealed record MailPageSettings(StoredMailSettings? Settings);

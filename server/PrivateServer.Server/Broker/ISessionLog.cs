@@ -37,6 +37,9 @@ public interface ISessionLog
 
     Task<SessionRecord?> FindAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>Sessions requested before <paramref name="before"/> that have no end, oldest first.</summary>
+    Task<IReadOnlyList<SessionRecord>> ListUnendedAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
     /// <summary>Sessions requested in [since, until), newest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<SessionRecord>> ListAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken);
 }

@@ -29,8 +29,6 @@ public sealed partial class SessionBroker(
     IGroupStore groups,
     SessionCodes codes,
     AdHocDesk desk,
-    IConsentStore consents,
-    ISessionLog sessionLog,
     AuditTrail audit,
     IOptions<BrokerOptions> options,
     SettingsService settings,
@@ -425,20 +423,24 @@ public sealed partial class SessionBroker(
             return (null, problem);
         }
 
-        (SupportSession? Session, string? Refusal) outcome = (null, "the session was not opened");
+        (SupportSession? Session, string? Refusal, ConsentRecord? Answer) outcome = (null, "the session was not opened", null);
         try
         {
             permissions.AddRange(await AllowedOptionalAsync(connection, request.Optional, permissions, cancellationToken));
             outcome = await AskHostAsync(supporter, sessionId, permissions, connection, customer, channel, cancellationToken);
-            return outcome;
+            return (outcome.Session, outcome.Refusal);
         }
         finally
         {
             if (outcome.Session is null)
             {
-                await sessionLog.EndAsync(sessionId, time.GetUtcNow(), "refused", outcome.Refusal!, CancellationToken.None);
-                await audit.RecordAsync(
-                    supporter.Name, "session.refused", connection.Host.Name, sessionId, details: AuditTrail.Details(("host-id", connection.Host.Id), ("reason", outcome.Refusal!)), cancellationToken: CancellationToken.None);
+                // The host's answer (if it gave one), the session's end and the event saying so: one transaction.
+                var refused = new AtomicChange();
+                refused.SessionEnds.Add(new SessionEnd(sessionId, time.GetUtcNow(), "refused", outcome.Refusal!));
+                refused.NewConsents.AddRange(outcome.Answer is { } answer ? [answer] : []);
+                refused.Audit.Add(audit.Entry(
+                    supporter.Name, "session.refused", connection.Host.Name, sessionId, details: AuditTrail.Details(("host-id", connection.Host.Id), ("reason", outcome.Refusal!))));
+                await audit.WriteAsync(refused, CancellationToken.None);
             }
 
             // A customer gets one chance: whatever stopped the session, its connection ends with it.
@@ -449,7 +451,8 @@ public sealed partial class SessionBroker(
         }
     }
 
-    private async Task<(SupportSession? Session, string? Refusal)> AskHostAsync(
+    /// <summary>Asks the host; a refusal comes with the host's answer to store with it (null when the host gave none).</summary>
+    private async Task<(SupportSession? Session, string? Refusal, ConsentRecord? Answer)> AskHostAsync(
         User supporter, string sessionId, List<string> permissions, HostConnection connection, AdHocCustomer? customer,
         ControlChannel channel, CancellationToken cancellationToken)
     {
@@ -457,15 +460,17 @@ public sealed partial class SessionBroker(
         var (consent, record, maxFileSize, problem) = await CheckPolicyAsync(connection, permissions, cancellationToken);
         if (problem is not null)
         {
-            return (null, problem);
+            return (null, problem, null);
         }
 
         var terms = customer is null ? null : SupportTerms(await settings.CurrentAsync(cancellationToken));
         var via = customer is null ? "enrolled" : customer.Via == AdHocVia.Code ? "code" : "request";
-        await sessionLog.AddAsync(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, permissions, time.GetUtcNow()), CancellationToken.None);
-        await audit.RecordAsync(
+        var requested = new AtomicChange();
+        requested.NewSessions.Add(new SessionRecord(sessionId, supporter.Name, host.Id, host.Name, via, [.. permissions], time.GetUtcNow()));
+        requested.Audit.Add(audit.Entry(
             supporter.Name, "session.requested", host.Name, sessionId,
-            details: AuditTrail.Details(("host-id", host.Id), ("via", via), ("permissions", string.Join(' ', permissions)), ("consent", consent)), cancellationToken: CancellationToken.None);
+            details: AuditTrail.Details(("host-id", host.Id), ("via", via), ("permissions", string.Join(' ', permissions)), ("consent", consent))));
+        await audit.WriteAsync(requested, CancellationToken.None);
         await channel.SendAsync(new SessionWaiting(sessionId, host.Name), cancellationToken);
         var asked = SessionPermissions.Describe(permissions);
         LogSessionRequested(logger, sessionId, supporter.Name, host.Name, host.Id, asked, consent);
@@ -479,12 +484,12 @@ public sealed partial class SessionBroker(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, $"the host '{host.Name}' did not answer within {options.Value.ConsentTimeoutSeconds} s");
+            return (null, $"the host '{host.Name}' did not answer within {options.Value.ConsentTimeoutSeconds} s", null);
         }
 
         if (answer is null)
         {
-            return (null, $"the host '{host.Name}' went offline");
+            return (null, $"the host '{host.Name}' went offline", null);
         }
 
         // A host can grant less than asked, never more; a customer must have been shown the terms.
@@ -504,15 +509,13 @@ public sealed partial class SessionBroker(
             refusal = $"the customer '{host.Name}' did not confirm the support terms they were shown";
         }
 
-        await consents.AddAsync(
-            new ConsentRecord(
-                sessionId, supporter.Name, host.Id, host.Name, via, consent == "auto" ? ConsentKind.Policy : ConsentKind.Asked, refusal is null,
-                refusal is null ? granted : [], refusal is null ? answer.TermsSha256 : null, refusal is null ? accepted?.Language : null,
-                customer?.Source, time.GetUtcNow()),
-            CancellationToken.None);
+        var decision = new ConsentRecord(
+            sessionId, supporter.Name, host.Id, host.Name, via, consent == "auto" ? ConsentKind.Policy : ConsentKind.Asked, refusal is null,
+            refusal is null ? granted : [], refusal is null ? answer.TermsSha256 : null, refusal is null ? accepted?.Language : null,
+            customer?.Source, time.GetUtcNow());
         if (refusal is not null)
         {
-            return (null, refusal);
+            return (null, refusal, decision);
         }
 
         if (accepted is not null)
@@ -520,16 +523,19 @@ public sealed partial class SessionBroker(
             LogTermsAccepted(logger, sessionId, host.Name, accepted.Language, answer.TermsSha256!);
         }
 
-        await audit.RecordAsync(
+        var grant = new AtomicChange();
+        grant.NewConsents.Add(decision);
+        grant.Audit.Add(audit.Entry(
             host.Name, "session.granted", supporter.Name, sessionId,
             details: AuditTrail.Details(
                 ("host-id", host.Id), ("permissions", string.Join(' ', granted)), ("consent", consent == "auto" ? "policy" : "asked"),
-                ("terms-sha256", accepted is null ? null : answer.TermsSha256), ("terms-language", accepted?.Language)), cancellationToken: CancellationToken.None);
+                ("terms-sha256", accepted is null ? null : answer.TermsSha256), ("terms-language", accepted?.Language))));
+        await audit.WriteAsync(grant, CancellationToken.None);
         var session = new SupportSession(sessionId, connection, supporter.Name, granted, channel, time.GetUtcNow(), record);
         _sessions[sessionId] = session;
         var given = SessionPermissions.Describe(granted);
         LogSessionGranted(logger, sessionId, supporter.Name, host.Name, given);
-        return (session, null);
+        return (session, null, null);
     }
 
     /// <summary>The optional permissions the host's group allows (all of them for an ad-hoc customer), not asked already.</summary>
@@ -668,14 +674,15 @@ public sealed partial class SessionBroker(
             }
 
             var all = session.Grant(granted);
-            await sessionLog.AddGrantAsync(
-                session.Id, new SessionGrant(granted, time.GetUtcNow(), consent == "auto" && !session.Host.IsAdHoc ? ConsentKind.Policy : ConsentKind.Asked), CancellationToken.None);
+            var byPolicy = consent == "auto" && !session.Host.IsAdHoc;
+            var later = new AtomicChange();
+            later.SessionGrants.Add(new SessionGrantAdded(session.Id, new SessionGrant(granted, time.GetUtcNow(), byPolicy ? ConsentKind.Policy : ConsentKind.Asked)));
+            later.Audit.Add(audit.Entry(
+                host.Name, "session.rights-granted", session.Supporter, session.Id,
+                details: AuditTrail.Details(("permissions", string.Join(' ', granted)), ("consent", byPolicy ? "policy" : "asked"))));
+            await audit.WriteAsync(later, CancellationToken.None);
             var given = SessionPermissions.Describe(granted);
             LogRightsGranted(logger, session.Id, host.Name, session.Supporter, given);
-            await audit.RecordAsync(
-                host.Name, "session.rights-granted", session.Supporter, session.Id,
-                details: AuditTrail.Details(("permissions", string.Join(' ', granted)), ("consent", consent == "auto" && !session.Host.IsAdHoc ? "policy" : "asked")),
-                cancellationToken: CancellationToken.None);
             await session.SupporterChannel.SendAsync(new RightsGranted(requestId, all), cancellationToken);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
@@ -889,15 +896,18 @@ public sealed partial class SessionBroker(
             session.Cancel();
         }
 
-        await sessionLog.EndAsync(session.Id, time.GetUtcNow(), by.ToString().ToLowerInvariant(), reason, CancellationToken.None);
-        await audit.RecordAsync(
+        // The end, the event recording it and the protocol mails quoting that event: one transaction.
+        var end = new SessionEnd(session.Id, time.GetUtcNow(), by.ToString().ToLowerInvariant(), reason);
+        var ended = new AtomicChange();
+        ended.SessionEnds.Add(end);
+        ended.Audit.Add(audit.Entry(
             by is SessionEndedBy.Host or SessionEndedBy.HostGone ? session.Host.Host.Name : by == SessionEndedBy.Supporter ? session.Supporter : "system",
-            "session.ended", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("by", by.ToString().ToLowerInvariant()), ("reason", reason)), cancellationToken: CancellationToken.None);
+            "session.ended", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("by", end.By), ("reason", reason))));
+        var protocol = protocols is null ? null : await protocols.SessionEndsAsync(end, CancellationToken.None);
+        ended.MailsFromEvents = protocol is null ? null : protocol.Compose;
+        await audit.WriteAsync(ended, CancellationToken.None);
+        protocol?.Queued();
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
-        if (protocols is not null)
-        {
-            await protocols.SessionEndedAsync(session.Id, CancellationToken.None);
-        }
     }
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Session {SessionId}: {Supporter} asks for host {HostName} ({HostId}) with {Permissions}; consent {Consent}")]

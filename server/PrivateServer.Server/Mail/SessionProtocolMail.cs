@@ -10,9 +10,10 @@ namespace PrivateServer.Server.Mail;
 /// <summary>
 /// When a session ends, its protocol goes by mail to the supporter (if the account has an address) and to
 /// <see cref="MailOptions.AuditMailbox"/>: who, which host, when, how long, rights asked and granted, consent,
-/// how it ended, and every audit event of the session — with a link to the auditor's page for it. Each protocol
-/// mail carries a key (session and recipient), so <see cref="CatchUpAsync"/> at start queues what a crash between
-/// a session's end and its mail left out, and nothing twice.
+/// how it ended, and every audit event of the session — with a link to the auditor's page for it. The mails are
+/// written in the transaction that ends the session (<see cref="SessionEndsAsync"/>), so there is no protocol without
+/// the end it reports and no end without its protocol. Each protocol mail carries a key (session and recipient):
+/// <see cref="CatchUpAsync"/> at start queues the protocols of sessions that ended before this was so, never twice.
 /// </summary>
 public sealed partial class SessionProtocolMail(
     ISessionLog sessions, IConsentStore consents, IUserStore users, IAuditLog trail, IOutbox outbox, Mailer mailer, IOptionsMonitor<MailOptions> options,
@@ -21,16 +22,23 @@ public sealed partial class SessionProtocolMail(
     private const int MaximumEvents = 500;
     private static readonly TimeSpan CatchUpWindow = TimeSpan.FromDays(1);
 
-    /// <summary>Queues the protocols of sessions that ended in the last day and have none yet (after a crash); returns how many.</summary>
+    /// <summary>Queues the protocols of sessions that ended in the last day and have none yet; returns how many.</summary>
     public async Task<int> CatchUpAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var queued = 0;
         foreach (var session in await sessions.ListAsync(now - CatchUpWindow - TimeSpan.FromDays(1), now, 10_000, cancellationToken))
         {
-            if (session.EndedAt is { } ended && ended >= now - CatchUpWindow)
+            // A refused session never ran: the supporter was told at once, and nothing happened to report.
+            if (session is { EndedAt: { } ended, EndedBy: not Refused } && ended >= now - CatchUpWindow
+                && await DraftAsync(session, cancellationToken) is { } draft)
             {
-                queued += await SessionEndedAsync(session.Id, cancellationToken);
+                foreach (var mail in draft.Compose([]))
+                {
+                    await outbox.AddAsync(mail, cancellationToken);
+                    mailer.Queued(mail);
+                    queued++;
+                }
             }
         }
 
@@ -38,49 +46,57 @@ public sealed partial class SessionProtocolMail(
     }
 
     /// <summary>
-    /// Queues the protocol of an ended session for each recipient that has not got it yet; returns how many were queued.
-    /// A problem is logged, never thrown (the session has ended either way).
+    /// The protocol mails of a session that <paramref name="end"/> ends, to be composed when the change that ends it is
+    /// written (<see cref="AtomicChange.MailsFromEvents"/>: the protocol quotes the ending event); null when nobody gets
+    /// one. A problem is logged, never thrown: the session ends either way.
     /// </summary>
-    public async Task<int> SessionEndedAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task<ProtocolDraft?> SessionEndsAsync(SessionEnd end, CancellationToken cancellationToken)
     {
-        var queued = 0;
+        ArgumentNullException.ThrowIfNull(end);
         try
         {
-            var session = await sessions.FindAsync(sessionId, cancellationToken);
-            if (session?.EndedAt is null)
-            {
-                return 0;
-            }
-
-            var supporter = await users.FindAsync(session.Supporter, cancellationToken);
-            var recipients = new[] { supporter is { Disabled: false } ? supporter.Email : null, options.CurrentValue.AuditMailbox }
-                .Where(Mailer.IsAddress).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-            if (recipients.Count == 0)
-            {
-                return 0;
-            }
-
-            var consent = await consents.FindAsync(sessionId, cancellationToken);
-            var events = await trail.QueryAsync(null, null, sessionId, newestFirst: false, MaximumEvents, cancellationToken);
-            foreach (var recipient in recipients)
-            {
-                var key = $"session-protocol:{session.Id}:{recipient!.ToLowerInvariant()}";
-                if (await outbox.ExistsAsync(key, cancellationToken))
-                {
-                    continue;
-                }
-
-                var draft = Compose(session, consent, events, options.CurrentValue.Language).To("session-protocol", recipient, mailer.Address.Base.AbsoluteUri);
-                await mailer.QueueAsync(draft with { Key = key }, cancellationToken);
-                queued++;
-            }
+            return await sessions.FindAsync(end.SessionId, cancellationToken) is { EndedAt: null } session
+                ? await DraftAsync(session with { EndedAt = end.At, EndedBy = end.By, EndReason = end.Reason }, cancellationToken)
+                : null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogProtocolNotQueued(logger, sessionId, ex);
+            LogProtocolNotQueued(logger, end.SessionId, ex);
+            return null;
+        }
+    }
+
+    private async Task<ProtocolDraft?> DraftAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        var supporter = await users.FindAsync(session.Supporter, cancellationToken);
+        var recipients = new List<(string Address, string Key)>();
+        foreach (var address in new[] { supporter is { Disabled: false } ? supporter.Email : null, options.CurrentValue.AuditMailbox }
+            .Where(Mailer.IsAddress).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var key = $"session-protocol:{session.Id}:{address!.ToLowerInvariant()}";
+            if (!await outbox.ExistsAsync(key, cancellationToken))
+            {
+                recipients.Add((address, key));
+            }
         }
 
-        return queued;
+        if (recipients.Count == 0)
+        {
+            return null;
+        }
+
+        var consent = await consents.FindAsync(session.Id, cancellationToken);
+        var earlier = await trail.QueryAsync(null, null, session.Id, newestFirst: false, MaximumEvents, cancellationToken);
+        var language = options.CurrentValue.Language;
+        return new ProtocolDraft(
+            appended =>
+            {
+                var events = earlier.Concat(appended.Where(e => e.Entry.SessionId == session.Id)).ToList();
+                return recipients
+                    .Select(r => mailer.Prepare(Compose(session, consent, events, language).To("session-protocol", r.Address, mailer.Address.Base.AbsoluteUri) with { Key = r.Key }))
+                    .ToList();
+            },
+            mailer.Queued);
     }
 
     private MailContent Compose(SessionRecord session, ConsentRecord? consent, IReadOnlyList<AuditEvent> events, string language)
@@ -113,8 +129,31 @@ public sealed partial class SessionProtocolMail(
         return $"{entry.At.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} #{e.Sequence} {entry.Actor} {entry.Action} {entry.Target}{details}";
     }
 
+    private const string Refused = "refused";
+
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "The protocol of session {SessionId} could not be queued for mail")]
     private static partial void LogProtocolNotQueued(ILogger logger, string sessionId, Exception exception);
+}
+
+/// <summary>
+/// The protocol mails of a session that ends: <see cref="Compose"/> makes them from the events the ending change
+/// appends (inside its transaction); <see cref="Queued"/> reports them once the change is stored.
+/// </summary>
+public sealed class ProtocolDraft(Func<IReadOnlyList<AuditEvent>, IReadOnlyList<OutboxMail>> compose, Action<OutboxMail> queued)
+{
+    private IReadOnlyList<OutboxMail> _composed = [];
+
+    /// <summary>The mails, quoting <paramref name="appended"/> (the events written with the session's end).</summary>
+    public IReadOnlyList<OutboxMail> Compose(IReadOnlyList<AuditEvent> appended) => _composed = compose(appended);
+
+    /// <summary>The change with the mails was stored: log them and wake the sender.</summary>
+    public void Queued()
+    {
+        foreach (var mail in _composed)
+        {
+            queued(mail);
+        }
+    }
 }

@@ -34,7 +34,7 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
         return UnderWriteGateAsync(() => Append(entry), cancellationToken);
     }
 
-    /// <summary>Users, groups, hosts, enrolment tokens, settings, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
+    /// <summary>Users, groups, hosts, enrolment tokens, settings, sessions, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
     public Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -107,7 +107,27 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
                 LiteDbPasswordLinkStore.Write(_database, link);
             }
 
-            foreach (var mail in change.Mails)
+            foreach (var session in change.NewSessions)
+            {
+                LiteDbSessionLog.Write(_database, session);
+            }
+
+            foreach (var consent in change.NewConsents)
+            {
+                LiteDbConsentStore.Write(_database, consent);
+            }
+
+            foreach (var grant in change.SessionGrants)
+            {
+                LiteDbSessionLog.AddGrant(_database, grant.SessionId, grant.Grant);
+            }
+
+            foreach (var end in change.SessionEnds)
+            {
+                LiteDbSessionLog.End(_database, end);
+            }
+
+            foreach (var mail in change.Mails.Concat(change.MailsFromEvents?.Invoke(appended) ?? []))
             {
                 LiteDbOutbox.Write(_database, mail);
             }

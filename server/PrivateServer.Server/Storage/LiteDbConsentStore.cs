@@ -6,15 +6,20 @@ namespace PrivateServer.Server.Storage;
 /// <summary>Consent decisions in <c>consents</c>, keyed by session id.</summary>
 internal sealed class LiteDbConsentStore(ApplianceDatabase database) : IConsentStore
 {
-    private ILiteCollection<ConsentDocument> Consents => database.Lite.GetCollection<ConsentDocument>("consents");
+    private ILiteCollection<ConsentDocument> Consents => Open(database);
 
     public Task AddAsync(ConsentRecord consent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(consent);
         cancellationToken.ThrowIfCancellationRequested();
-        Consents.Insert(ConsentDocument.From(consent));
+        Write(database, consent);
         return Task.CompletedTask;
     }
+
+    /// <summary>Stores a host's answer (inside the caller's transaction, if any); a second answer for the same session fails.</summary>
+    internal static void Write(ApplianceDatabase database, ConsentRecord consent) => Open(database).Insert(ConsentDocument.From(consent));
+
+    private static ILiteCollection<ConsentDocument> Open(ApplianceDatabase database) => database.Lite.GetCollection<ConsentDocument>("consents");
 
     public Task<IReadOnlyList<ConsentRecord>> ListAsync(CancellationToken cancellationToken)
     {

@@ -16,8 +16,21 @@ internal sealed class LiteDbOutbox(ApplianceDatabase database) : IOutbox
         return Task.CompletedTask;
     }
 
-    /// <summary>Puts a mail in the outbox (inside the caller's transaction, if any); a second mail with the same id fails.</summary>
-    internal static void Write(ApplianceDatabase database, OutboxMail mail) => Open(database).Insert(MailDocument.From(mail));
+    /// <summary>
+    /// Puts a mail in the outbox (inside the caller's transaction, if any); a second mail with the same id fails, one
+    /// with the <see cref="OutboxMail.Key"/> of a mail in the outbox is left out (returns false).
+    /// </summary>
+    internal static bool Write(ApplianceDatabase database, OutboxMail mail)
+    {
+        var mails = Open(database);
+        if (mail.Key is { } key && mails.Exists(m => m.Key == key))
+        {
+            return false;
+        }
+
+        mails.Insert(MailDocument.From(mail));
+        return true;
+    }
 
     private static ILiteCollection<MailDocument> Open(ApplianceDatabase database)
     {

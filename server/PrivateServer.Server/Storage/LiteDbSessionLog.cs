@@ -1,4 +1,5 @@
 using LiteDB;
+using PrivateServer.Server.Audit;
 using PrivateServer.Server.Broker;
 
 namespace PrivateServer.Server.Storage;
@@ -14,26 +15,22 @@ internal sealed class LiteDbSessionLog : ISessionLog
         Sessions.EnsureIndex(s => s.RequestedAt);
     }
 
-    private ILiteCollection<SessionDocument> Sessions => _database.Lite.GetCollection<SessionDocument>("sessions");
+    private ILiteCollection<SessionDocument> Sessions => Open(_database);
+
+    private static ILiteCollection<SessionDocument> Open(ApplianceDatabase database) => database.Lite.GetCollection<SessionDocument>("sessions");
 
     public Task AddAsync(SessionRecord session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         cancellationToken.ThrowIfCancellationRequested();
-        Sessions.Upsert(SessionDocument.From(session));
+        Write(_database, session);
         return Task.CompletedTask;
     }
 
     public Task EndAsync(string id, DateTimeOffset at, string by, string reason, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var document = Sessions.FindById(id);
-        if (document is { EndedAt: null })
-        {
-            (document.EndedAt, document.EndedBy, document.EndReason) = (at.UtcDateTime, by, reason);
-            Sessions.Update(document);
-        }
-
+        End(_database, new SessionEnd(id, at, by, reason));
         return Task.CompletedTask;
     }
 
@@ -41,20 +38,54 @@ internal sealed class LiteDbSessionLog : ISessionLog
     {
         ArgumentNullException.ThrowIfNull(grant);
         cancellationToken.ThrowIfCancellationRequested();
-        var document = Sessions.FindById(id);
+        AddGrant(_database, id, grant);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stores a session (inside the caller's transaction, if any).</summary>
+    internal static void Write(ApplianceDatabase database, SessionRecord session) => Open(database).Upsert(SessionDocument.From(session));
+
+    /// <summary>Records the end of a session once (inside the caller's transaction, if any); an unknown or ended session is left as it is.</summary>
+    internal static void End(ApplianceDatabase database, SessionEnd end)
+    {
+        var sessions = Open(database);
+        var document = sessions.FindById(end.SessionId);
+        if (document is { EndedAt: null })
+        {
+            (document.EndedAt, document.EndedBy, document.EndReason) = (end.At.UtcDateTime, end.By, end.Reason);
+            sessions.Update(document);
+        }
+    }
+
+    /// <summary>Records rights granted in a running session (inside the caller's transaction, if any); an unknown session is left out.</summary>
+    internal static void AddGrant(ApplianceDatabase database, string id, SessionGrant grant)
+    {
+        var sessions = Open(database);
+        var document = sessions.FindById(id);
         if (document is not null)
         {
             document.LaterGrants.Add(new GrantDocument { Permissions = [.. grant.Permissions], At = grant.At.UtcDateTime, Kind = grant.Kind });
-            Sessions.Update(document);
+            sessions.Update(document);
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<SessionRecord?> FindAsync(string id, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Sessions.FindById(id)?.ToRecord());
+    }
+
+    public Task<IReadOnlyList<SessionRecord>> ListUnendedAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var until = before.UtcDateTime;
+        IReadOnlyList<SessionRecord> sessions = Sessions.Query()
+            .Where(s => s.EndedAt == null && s.RequestedAt < until)
+            .OrderBy(s => s.RequestedAt)
+            .ToEnumerable()
+            .Select(s => s.ToRecord())
+            .ToList();
+        return Task.FromResult(sessions);
     }
 
     public Task<IReadOnlyList<SessionRecord>> ListAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken)
