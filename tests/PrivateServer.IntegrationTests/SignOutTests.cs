@@ -54,11 +54,20 @@ public sealed class SignOutTests
         var signedOut = await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "user", "sign-out", SupportRig.Supporter));
         var ended = await connect.WaitForExitAsync(deadline.Token);
         var hosts = await ChildProcess.RunAsync(Programs.Supporter, ["hosts", "--state", rig.SupporterState], deadline.Token);
+        var export = Path.Combine(rig.Root, "sign-out.json");
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "audit", "export", "--format", "json", "--out", export));
+        using var trail = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(export, deadline.Token));
+        var events = trail.RootElement.GetProperty("events").EnumerateArray()
+            .Select(e => (Action: e.GetProperty("action").GetString(), Target: e.GetProperty("target").GetString(), Details: string.Join(' ', e.GetProperty("details").EnumerateObject().Select(d => $"{d.Name}={d.Value.GetString()}"))))
+            .ToList();
 
         signedOut.Stderr.Should().Contain($"Signed {SupportRig.Supporter} out everywhere.");
         ended.Stderr.Should().Contain("the session ended: an admin signed the user out");
         hosts.ExitCode.Should().Be(1);
         hosts.Stderr.Should().Contain("sign in");
+        events.Should().ContainSingle(e => e.Action == "user.signed-out").Which.Should().Be(
+            ("user.signed-out", SupportRig.Supporter, "reason=an admin signed the user out tokens=1"), "the trail counts the module token taken back");
+        events.Should().ContainSingle(e => e.Action == "session.ended").Which.Details.Should().Contain("an admin signed the user out");
     }
 
     /// <summary>An enrolled host serving <paramref name="echo"/>, and a running <c>connect</c> session to it that forwards the echo service.</summary>

@@ -33,14 +33,21 @@ public sealed partial class SessionCodes(
         {
             var code = RandomNumberGenerator.GetInt32(CodeSpace).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
             var record = new SessionCodeRecord("sc-" + SecretToken.New()[..16], Hash(code), supporter.Name, now, expires, null, null);
-            if (await store.TryAddAsync(record, now, cancellationToken))
+            var change = new AtomicChange();
+            change.NewSessionCodes.Add(record);
+            change.Audit.Add(audit.Entry(
+                supporter.Name, "code.created", record.Id, details: AuditTrail.Details(("expires", expires.ToString("O", System.Globalization.CultureInfo.InvariantCulture)))));
+            try
             {
-                LogCodeCreated(logger, supporter.Name, record.Id, expires);
-                await audit.RecordAsync(
-                    supporter.Name, "code.created", record.Id,
-                    details: AuditTrail.Details(("expires", expires.ToString("O", System.Globalization.CultureInfo.InvariantCulture))), cancellationToken: CancellationToken.None);
-                return (code, expires);
+                await audit.WriteAsync(change, CancellationToken.None);
             }
+            catch (AtomicConflictException)
+            {
+                continue;
+            }
+
+            LogCodeCreated(logger, supporter.Name, record.Id, expires);
+            return (code, expires);
         }
 
         throw new InvalidOperationException("no free session code was found in 20 draws");
@@ -90,8 +97,7 @@ public sealed partial class SessionCodes(
         SessionCodeRecord? redeemed = null;
         if (status is null)
         {
-            var outcome = await store.RedeemAsync(Hash(code), time.GetUtcNow(), from, cancellationToken);
-            (status, redeemed) = (outcome.Status, outcome.Code);
+            (status, redeemed) = await RedeemAsync(code, from, cancellationToken);
         }
 
         if (status != CodeRedemptionStatus.Redeemed)
@@ -111,8 +117,37 @@ public sealed partial class SessionCodes(
         }
 
         LogCodeRedeemed(logger, redeemed!.Id, redeemed.Supporter, from);
-        await audit.RecordAsync("customer", "code.redeemed", redeemed.Id, source: from, details: AuditTrail.Details(("supporter", redeemed.Supporter)), cancellationToken: CancellationToken.None);
         return (redeemed, null);
+    }
+
+    /// <summary>
+    /// Redeems the live code of these digits with its <c>code.redeemed</c> event in one transaction; when another customer
+    /// was quicker (or the code expired in between), the next look says so.
+    /// </summary>
+    private async Task<(CodeRedemptionStatus Status, SessionCodeRecord? Code)> RedeemAsync(string code, string from, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            var record = await store.FindAsync(Hash(code), cancellationToken);
+            if (record is null || record.RedeemedAt is not null || record.ExpiresAt <= now)
+            {
+                return (record is null ? CodeRedemptionStatus.Unknown : record.RedeemedAt is not null ? CodeRedemptionStatus.Used : CodeRedemptionStatus.Expired, record);
+            }
+
+            var change = new AtomicChange();
+            change.SessionCodeUses.Add(new SessionCodeUse(record.Id, now, from));
+            change.Audit.Add(audit.Entry("customer", "code.redeemed", record.Id, source: from, details: AuditTrail.Details(("supporter", record.Supporter))));
+            try
+            {
+                await audit.WriteAsync(change, CancellationToken.None);
+                return (CodeRedemptionStatus.Redeemed, record with { RedeemedAt = now, RedeemedFrom = from });
+            }
+            catch (AtomicConflictException)
+            {
+                // Used or expired meanwhile: the stored code now says which.
+            }
+        }
     }
 
     /// <summary>What the database keeps of a code: its SHA-256.</summary>

@@ -35,6 +35,13 @@ public sealed class AtomicChange
     /// <summary>Enrolment tokens to delete, by hash; one that is gone fails the whole change with <see cref="AtomicConflictException"/>.</summary>
     public List<string> DeletedEnrollmentTokens { get; } = [];
 
+    /// <summary>
+    /// Hosts enrolled with a token: the host is added and the token's use counted. A token that is gone, has no use left
+    /// or has expired at the enrolment's time (another host was quicker) fails the whole change with
+    /// <see cref="AtomicConflictException"/>.
+    /// </summary>
+    public List<HostEnrolment> Enrolments { get; } = [];
+
     /// <summary>Changes to stored hosts, applied to the host as stored at the moment of writing.</summary>
     public List<HostEdit> HostEdits { get; } = [];
 
@@ -52,6 +59,18 @@ public sealed class AtomicChange
 
     /// <summary>Set-password links to add (older unused links of the same user and purpose stop working, as <see cref="IPasswordLinkStore.AddAsync"/>).</summary>
     public List<PasswordLink> PasswordLinks { get; } = [];
+
+    /// <summary>
+    /// Users whose supporter-module tokens are all revoked; each one's event is made from how many there were
+    /// (appended after <see cref="Audit"/>, in the same transaction).
+    /// </summary>
+    public List<TokenRevocation> TokenRevocations { get; } = [];
+
+    /// <summary>Session codes to add; a live code with the same hash fails the whole change with <see cref="AtomicConflictException"/> (draw another).</summary>
+    public List<AdHoc.SessionCodeRecord> NewSessionCodes { get; } = [];
+
+    /// <summary>Session codes redeemed; a code that is not live at the use's time (used or expired meanwhile) fails the whole change.</summary>
+    public List<SessionCodeUse> SessionCodeUses { get; } = [];
 
     /// <summary>Sessions requested (the session log's record of who asked for which host with which rights).</summary>
     public List<Broker.SessionRecord> NewSessions { get; } = [];
@@ -85,8 +104,17 @@ public sealed class AtomicChange
 /// <summary>A change to one stored user (its second factor excepted): <paramref name="Edit"/> gets the user as stored and returns it changed.</summary>
 public sealed record UserEdit(string User, Func<User, User> Edit);
 
+/// <summary>A host enrolled at <paramref name="At"/> with the enrolment token whose hash is <paramref name="TokenHash"/>.</summary>
+public sealed record HostEnrolment(string TokenHash, Hosts.HostRecord Host, DateTimeOffset At);
+
 /// <summary>A change to one stored host: <paramref name="Edit"/> gets the host as stored and returns it changed.</summary>
 public sealed record HostEdit(string Host, Func<Hosts.HostRecord, Hosts.HostRecord> Edit);
+
+/// <summary>Every token of <paramref name="User"/> is revoked; <paramref name="Record"/> makes the event from how many there were.</summary>
+public sealed record TokenRevocation(string User, Func<int, AuditEntry> Record);
+
+/// <summary>A customer redeemed the session code <paramref name="CodeId"/> at <paramref name="At"/> from <paramref name="Source"/>.</summary>
+public sealed record SessionCodeUse(string CodeId, DateTimeOffset At, string Source);
 
 /// <summary>Rights granted in the running session <paramref name="SessionId"/>.</summary>
 public sealed record SessionGrantAdded(string SessionId, Broker.SessionGrant Grant);

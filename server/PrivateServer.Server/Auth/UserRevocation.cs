@@ -15,21 +15,26 @@ public interface ILiveSessions
 /// signs them out: every bearer token of the supporter module and every live session. Browser cookies need nothing here:
 /// they carry a fingerprint of the password hash and the role, checked on every request (<c>WebUsers</c>).
 /// </summary>
-public sealed partial class UserRevocation(IApiTokenStore tokens, AuditTrail audit, ILogger<UserRevocation> logger, ILiveSessions? sessions = null)
+public sealed partial class UserRevocation(AuditTrail audit, ILogger<UserRevocation> logger, ILiveSessions? sessions = null)
 {
     /// <summary>Revokes the tokens and ends the sessions of <paramref name="user"/>; returns how many of each.</summary>
     public async Task<(int Tokens, int Sessions)> RevokeAsync(string user, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var removed = await tokens.RemoveForUserAsync(user, cancellationToken);
+        // Tokens first, with the event that counts them, in one transaction (no token survives a sign-out the trail
+        // records, and nobody starts a new session with one while the live ones end); then every live session ends,
+        // each with its own session.ended event giving the same reason, and its protocol.
+        var removed = 0;
+        var change = new AtomicChange();
+        change.TokenRevocations.Add(new TokenRevocation(user, count =>
+        {
+            removed = count;
+            return audit.ChangeEntry(
+                "user.signed-out", user, AuditTrail.Details(("reason", reason), ("tokens", count.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }));
+        await audit.WriteAsync(change, CancellationToken.None);
         var ended = sessions is null ? 0 : await sessions.EndForSupporterAsync(user, reason, cancellationToken);
         LogRevoked(logger, user, removed, ended, reason);
-        await audit.RecordChangeAsync(
-            "user.signed-out", user,
-            AuditTrail.Details(
-                ("reason", reason), ("tokens", removed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("sessions", ended.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-            CancellationToken.None);
         return (removed, ended);
     }
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Certs.Issuance;
 using PrivateServer.Protocol.Api;
@@ -13,6 +12,9 @@ namespace PrivateServer.Server.Hosts;
 public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateStore certificates, AuditTrail audit, TimeProvider time, ILogger<HostEnrollment> logger)
 {
     public const int MaximumNameLength = 64;
+
+    /// <summary>How often an enrolment that lost the race for a token's last use looks at the token again.</summary>
+    private const int MaximumAttempts = 100;
 
     /// <summary>The response for the host, or the one-line reason it was refused.</summary>
     public async Task<(EnrollResponse? Response, string? Refusal)> EnrollAsync(EnrollRequest request, string source, CancellationToken cancellationToken)
@@ -29,25 +31,18 @@ public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateSt
             return (null, problem);
         }
 
-        var now = time.GetUtcNow();
-        X509Certificate2? issued = null;
-        var outcome = await hosts.EnrollAsync(SecretToken.Hash(request.Token ?? string.Empty), now, group =>
+        // The token is checked again inside the transaction that adds the host: when another host used its last use
+        // meanwhile, the change fails and the next look at the token says why.
+        for (var attempt = 0; ; attempt++)
         {
-            var hostId = "h-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-            issued = certificates.Authority.IssueHostCertificate(csr!, hostId, now, ModuleCertificatePolicy.HostValidity);
-            return new HostRecord(
-                hostId, name, group, issued.SerialNumber, issued.GetCertHashString(HashAlgorithmName.SHA256), now, null, null, null, [], null);
-        }, cancellationToken);
-
-        using (issued)
-        {
-            var refusal = outcome.Status switch
+            var now = time.GetUtcNow();
+            var token = await hosts.FindTokenAsync(SecretToken.Hash(request.Token ?? string.Empty), cancellationToken);
+            var refusal = token switch
             {
-                EnrollmentStatus.UnknownToken => "the enrolment token is not known (mistyped, or from another appliance)",
-                EnrollmentStatus.UsedToken when outcome.MaxUses > 1 =>
-                    $"the enrolment token was already used by all {outcome.MaxUses} hosts it allows; ask the admin for a new one",
-                EnrollmentStatus.UsedToken => "the enrolment token was already used; ask the admin for a new one",
-                EnrollmentStatus.ExpiredToken => "the enrolment token has expired; ask the admin for a new one",
+                null => "the enrolment token is not known (mistyped, or from another appliance)",
+                { UsedUp: true, MaxUses: > 1 } => $"the enrolment token was already used by all {token.MaxUses} hosts it allows; ask the admin for a new one",
+                { UsedUp: true } => "the enrolment token was already used; ask the admin for a new one",
+                _ when token.ExpiresAt <= now => "the enrolment token has expired; ask the admin for a new one",
                 _ => null,
             };
             if (refusal is not null)
@@ -57,12 +52,26 @@ public sealed partial class HostEnrollment(IHostStore hosts, ServerCertificateSt
                 return (null, refusal);
             }
 
-            var host = outcome.Host!;
-            LogEnrolled(logger, host.Name, host.Id, host.Group, source);
-            await audit.RecordAsync(
+            var hostId = "h-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+            using var issued = certificates.Authority.IssueHostCertificate(csr!, hostId, now, ModuleCertificatePolicy.HostValidity);
+            var host = new HostRecord(
+                hostId, name, token!.Group, issued.SerialNumber, issued.GetCertHashString(HashAlgorithmName.SHA256), now, null, null, null, [], null);
+            var change = new AtomicChange();
+            change.Enrolments.Add(new HostEnrolment(token.Hash, host, now));
+            change.Audit.Add(audit.Entry(
                 host.Name, "host.enrolled", host.Id, source: source,
-                details: AuditTrail.Details(("group", host.Group), ("certificate-sha256", host.CertificateThumbprint)), cancellationToken: CancellationToken.None);
-            return (new EnrollResponse(host.Id, host.Name, host.Group, issued!.ExportCertificatePem(), certificates.CaCertificate.ExportCertificatePem()), null);
+                details: AuditTrail.Details(("group", host.Group), ("certificate-sha256", host.CertificateThumbprint))));
+            try
+            {
+                await audit.WriteAsync(change, CancellationToken.None);
+            }
+            catch (AtomicConflictException) when (attempt < MaximumAttempts)
+            {
+                continue;
+            }
+
+            LogEnrolled(logger, host.Name, host.Id, host.Group, source);
+            return (new EnrollResponse(host.Id, host.Name, host.Group, issued.ExportCertificatePem(), certificates.CaCertificate.ExportCertificatePem()), null);
         }
     }
 

@@ -9,12 +9,8 @@ public interface IHostStore
 
     Task AddTokenAsync(EnrollmentToken token, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Redeems a token and adds the host in one step: the token must exist, have uses left and be
-    /// unexpired at <paramref name="now"/>; its use count grows in the same transaction as the insert.
-    /// <paramref name="issue"/> makes the host (and its certificate) for the token's group.
-    /// </summary>
-    Task<EnrollmentOutcome> EnrollAsync(string tokenHash, DateTimeOffset now, Func<string, HostRecord> issue, CancellationToken cancellationToken);
+    /// <summary>An enrolment token by its hash (enrolling with it is an <see cref="Audit.AtomicChange"/>).</summary>
+    Task<EnrollmentToken?> FindTokenAsync(string hash, CancellationToken cancellationToken);
 
     /// <summary>Records what a host announced and when it was last heard from.</summary>
     Task UpdatePresenceAsync(string id, DateTimeOffset lastSeen, string? os, string? moduleVersion, IReadOnlyList<string>? services, CancellationToken cancellationToken);
@@ -30,14 +26,3 @@ public interface IHostStore
     /// <summary>Deletes an enrolment token by its hash; false when there is none.</summary>
     Task<bool> DeleteTokenAsync(string hash, CancellationToken cancellationToken);
 }
-
-public enum EnrollmentStatus
-{
-    Enrolled,
-    UnknownToken,
-    UsedToken,
-    ExpiredToken,
-}
-
-/// <summary>What a redemption did; <see cref="MaxUses"/> is the token's limit when it is known.</summary>
-public sealed record EnrollmentOutcome(EnrollmentStatus Status, HostRecord? Host, int MaxUses = 1);

@@ -26,8 +26,12 @@ internal sealed class LiteDbApiTokenStore(ApplianceDatabase database) : IApiToke
     public Task<int> RemoveForUserAsync(string user, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Tokens.DeleteMany(t => t.User == user));
+        return Task.FromResult(RemoveForUser(database, user));
     }
+
+    /// <summary>Deletes every token of a user (inside the caller's transaction, if any); returns how many.</summary>
+    internal static int RemoveForUser(ApplianceDatabase database, string user) =>
+        database.Lite.GetCollection<TokenDocument>("apiTokens").DeleteMany(t => t.User == user);
 
     public Task RemoveExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -42,6 +42,11 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
         {
             // Events first: a failure in any later write rolls them back too, and the head is read again.
             var appended = change.Audit.Select(Append).ToList();
+            foreach (var revocation in change.TokenRevocations)
+            {
+                appended.Add(Append(revocation.Record(LiteDbApiTokenStore.RemoveForUser(_database, revocation.User))));
+            }
+
             foreach (var user in change.NewUsers)
             {
                 Require(LiteDbUserStore.TryInsert(_database, user), $"user '{user.Name}' already exists");
@@ -77,6 +82,11 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
                 Require(LiteDbHostStore.DeleteToken(_database, hash), "the enrolment token is gone");
             }
 
+            foreach (var enrolment in change.Enrolments)
+            {
+                Require(LiteDbHostStore.Enrol(_database, enrolment), "the enrolment token was used, deleted or expired meanwhile");
+            }
+
             foreach (var edit in change.HostEdits)
             {
                 LiteDbHostStore.Edit(_database, edit.Host, edit.Edit);
@@ -105,6 +115,16 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
             foreach (var link in change.PasswordLinks)
             {
                 LiteDbPasswordLinkStore.Write(_database, link);
+            }
+
+            foreach (var code in change.NewSessionCodes)
+            {
+                Require(LiteDbSessionCodeStore.TryInsert(_database, code, code.CreatedAt), "a live session code with the same digits exists");
+            }
+
+            foreach (var use in change.SessionCodeUses)
+            {
+                Require(LiteDbSessionCodeStore.Redeem(_database, use), "the session code was used or expired meanwhile");
             }
 
             foreach (var session in change.NewSessions)

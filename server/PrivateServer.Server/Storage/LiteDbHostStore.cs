@@ -4,11 +4,8 @@ using PrivateServer.Server.Hosts;
 namespace PrivateServer.Server.Storage;
 
 /// <summary>Hosts in <c>hosts</c> (keyed by host id), enrolment tokens in <c>enrollmentTokens</c> (keyed by token hash).</summary>
-internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, IDisposable
+internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore
 {
-    // LiteDB serialises writes itself; this lock makes redeem-and-insert one step for concurrent enrolments.
-    private readonly SemaphoreSlim _enrolment = new(1, 1);
-
     private ILiteCollection<HostDocument> Hosts => database.Lite.GetCollection<HostDocument>("hosts");
 
     private ILiteCollection<TokenDocument> Tokens => database.Lite.GetCollection<TokenDocument>("enrollmentTokens");
@@ -49,56 +46,35 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
         hosts.Update(HostDocument.From(edit(stored)));
     }
 
-    public async Task<EnrollmentOutcome> EnrollAsync(
-        string tokenHash, DateTimeOffset now, Func<string, HostRecord> issue, CancellationToken cancellationToken)
+    public Task<EnrollmentToken?> FindTokenAsync(string hash, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(issue);
-        await _enrolment.WaitAsync(cancellationToken);
-        try
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Tokens.FindById(hash)?.ToToken());
+    }
+
+    /// <summary>
+    /// Adds an enrolled host and counts its token's use (inside the caller's transaction); false, with nothing written,
+    /// when the token is gone, has no use left at the time of the enrolment, has expired, or is of another group.
+    /// </summary>
+    internal static bool Enrol(ApplianceDatabase database, Audit.HostEnrolment enrolment)
+    {
+        var tokens = database.Lite.GetCollection<TokenDocument>("enrollmentTokens");
+        var token = tokens.FindById(enrolment.TokenHash)?.ToToken();
+        var host = enrolment.Host;
+        if (token is null || token.UsedUp || token.ExpiresAt <= enrolment.At || token.Group != host.Group)
         {
-            var token = Tokens.FindById(tokenHash)?.ToToken();
-            if (token is null)
-            {
-                return new EnrollmentOutcome(EnrollmentStatus.UnknownToken, null);
-            }
-
-            if (token.UsedUp)
-            {
-                return new EnrollmentOutcome(EnrollmentStatus.UsedToken, null, token.MaxUses);
-            }
-
-            if (token.ExpiresAt <= now)
-            {
-                return new EnrollmentOutcome(EnrollmentStatus.ExpiredToken, null, token.MaxUses);
-            }
-
-            var host = issue(token.Group);
-            var lite = database.Lite;
-            lite.BeginTrans();
-            try
-            {
-                Hosts.Insert(HostDocument.From(host));
-                Tokens.Update(TokenDocument.From(token with
-                {
-                    Uses = token.Uses + 1,
-                    FirstUsedByHost = token.FirstUsedByHost ?? host.Id,
-                    UsedAt = now,
-                    UsedByHost = host.Id,
-                }));
-                lite.Commit();
-            }
-            catch
-            {
-                lite.Rollback();
-                throw;
-            }
-
-            return new EnrollmentOutcome(EnrollmentStatus.Enrolled, host, token.MaxUses);
+            return false;
         }
-        finally
+
+        database.Lite.GetCollection<HostDocument>("hosts").Insert(HostDocument.From(host));
+        tokens.Update(TokenDocument.From(token with
         {
-            _enrolment.Release();
-        }
+            Uses = token.Uses + 1,
+            FirstUsedByHost = token.FirstUsedByHost ?? host.Id,
+            UsedAt = enrolment.At,
+            UsedByHost = host.Id,
+        }));
+        return true;
     }
 
     public Task UpdatePresenceAsync(
@@ -157,8 +133,6 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore, 
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Tokens.Delete(hash));
     }
-
-    public void Dispose() => _enrolment.Dispose();
 
     internal sealed class HostDocument
     {

@@ -4,39 +4,22 @@ using PrivateServer.Server.AdHoc;
 namespace PrivateServer.Server.Storage;
 
 /// <summary>Session codes in <c>sessionCodes</c> (by random id, indexed by the code's hash).</summary>
-internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISessionCodeStore, IDisposable
+internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISessionCodeStore
 {
-    // Check-then-write steps (unique live hash, redeem once) run one at a time.
-    private readonly SemaphoreSlim _write = new(1, 1);
-
-    private ILiteCollection<CodeDocument> Codes
-    {
-        get
-        {
-            var codes = database.Lite.GetCollection<CodeDocument>("sessionCodes");
-            codes.EnsureIndex(c => c.Hash);
-            return codes;
-        }
-    }
+    private ILiteCollection<CodeDocument> Codes => Open(database);
 
     public async Task<bool> TryAddAsync(SessionCodeRecord code, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(code);
-        await _write.WaitAsync(cancellationToken);
+        // The same gate as the atomic changes that add and redeem codes: check and write are one step.
+        await database.WriteGate.WaitAsync(cancellationToken);
         try
         {
-            var codes = Codes;
-            if (codes.Find(c => c.Hash == code.Hash).Any(c => c.ToRecord().IsLive(now)))
-            {
-                return false;
-            }
-
-            codes.Insert(CodeDocument.From(code));
-            return true;
+            return TryInsert(database, code, now);
         }
         finally
         {
-            _write.Release();
+            database.WriteGate.Release();
         }
     }
 
@@ -46,35 +29,38 @@ internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISess
         return Task.FromResult(Newest(hash));
     }
 
-    public async Task<CodeRedemption> RedeemAsync(string hash, DateTimeOffset now, string source, CancellationToken cancellationToken)
+    /// <summary>Adds a code unless a code with the same hash is live at <paramref name="now"/> (the caller holds the write gate).</summary>
+    internal static bool TryInsert(ApplianceDatabase database, SessionCodeRecord code, DateTimeOffset now)
     {
-        await _write.WaitAsync(cancellationToken);
-        try
+        var codes = Open(database);
+        if (codes.Find(c => c.Hash == code.Hash).Any(c => c.ToRecord().IsLive(now)))
         {
-            var code = Newest(hash);
-            if (code is null)
-            {
-                return new CodeRedemption(CodeRedemptionStatus.Unknown, null);
-            }
-
-            if (code.RedeemedAt is not null)
-            {
-                return new CodeRedemption(CodeRedemptionStatus.Used, code);
-            }
-
-            if (code.ExpiresAt <= now)
-            {
-                return new CodeRedemption(CodeRedemptionStatus.Expired, code);
-            }
-
-            var redeemed = code with { RedeemedAt = now, RedeemedFrom = source };
-            Codes.Update(CodeDocument.From(redeemed));
-            return new CodeRedemption(CodeRedemptionStatus.Redeemed, redeemed);
+            return false;
         }
-        finally
+
+        codes.Insert(CodeDocument.From(code));
+        return true;
+    }
+
+    /// <summary>Marks a code redeemed if it is live at the use's time (the caller holds the write gate); false when it is not (any more).</summary>
+    internal static bool Redeem(ApplianceDatabase database, Audit.SessionCodeUse use)
+    {
+        var codes = Open(database);
+        var code = codes.FindById(use.CodeId)?.ToRecord();
+        if (code is null || !code.IsLive(use.At))
         {
-            _write.Release();
+            return false;
         }
+
+        codes.Update(CodeDocument.From(code with { RedeemedAt = use.At, RedeemedFrom = use.Source }));
+        return true;
+    }
+
+    private static ILiteCollection<CodeDocument> Open(ApplianceDatabase database)
+    {
+        var codes = database.Lite.GetCollection<CodeDocument>("sessionCodes");
+        codes.EnsureIndex(c => c.Hash);
+        return codes;
     }
 
     public Task RemoveOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
@@ -84,8 +70,6 @@ internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISess
         Codes.DeleteMany(c => c.ExpiresAt < before);
         return Task.CompletedTask;
     }
-
-    public void Dispose() => _write.Dispose();
 
     /// <summary>A hash can come back once its older code is dead: the live (newest) one counts.</summary>
     private SessionCodeRecord? Newest(string hash) =>

@@ -52,6 +52,23 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Redeem_ByTenCustomersAtOnce_LetsExactlyOneIn_AndTheTrailSaysSoOnce()
+    {
+        var codes = Codes();
+        var (code, _) = await codes.CreateAsync(Alice, CancellationToken.None);
+
+        var results = await Task.WhenAll(Enumerable.Range(1, 10).Select(i =>
+            Task.Run(() => codes.RedeemAsync(code, System.Net.IPAddress.Parse($"192.0.2.{i}"), CancellationToken.None))));
+
+        results.Count(r => r.Code is not null).Should().Be(1);
+        results.Where(r => r.Code is null).Should().AllSatisfy(r => r.Refusal.Should().EndWith("was already used; ask your supporter for a new one"));
+        var actions = _database!.Lite.GetCollection("audit").FindAll().Select(e => e["Action"].AsString).ToList();
+        actions.Count(a => a == "code.redeemed").Should().Be(1);
+        actions.Count(a => a == "code.attempt-failed").Should().Be(9);
+        (await _audit!.VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Create_AfterTheAdminChangedTheLifetime_UsesTheNewLifetimeWithoutARestart()
     {
         var codes = Codes();
@@ -140,7 +157,6 @@ public sealed class SessionCodesTests : IAsyncLifetime, IDisposable
 
     public void Dispose()
     {
-        _store?.Dispose();
         _settings?.Dispose();
         _database?.Dispose();
         _temp.Dispose();
