@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using PrivateServer.Server.Audit;
@@ -13,8 +12,9 @@ namespace PrivateServer.Server.Recording;
 /// File format (<c>.psrec</c>): the line <c>PSREC/1</c>, one line of JSON
 /// (<c>{"session":…,"stream":…,"service":…,"startedAt":…}</c>), then frames — 1 byte direction
 /// (<c>S</c> host→supporter, i.e. what the VNC server sent; <c>C</c> supporter→host), 8 bytes
-/// microseconds since the start, 4 bytes length (both big-endian), the bytes. Frames are buffered
-/// and written in 1 MiB blocks; both pump directions append under one lock.
+/// microseconds since the start, 4 bytes length (both big-endian), the bytes. Frames are collected
+/// and written in 1 MiB blocks past the page cache (<see cref="RecordingFile"/>); both pump directions
+/// append under one lock.
 /// </summary>
 public sealed class ScreenRecording : IAsyncDisposable
 {
@@ -22,12 +22,13 @@ public sealed class ScreenRecording : IAsyncDisposable
     public const byte ClientToServer = (byte)'C';
     private const int FrameHeaderLength = 13;
 
-    private readonly Lock _lock = new();
-    private readonly FileStream _file;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly byte[] _frameHeader = new byte[FrameHeaderLength];
+    private readonly RecordingFile _file;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _bytes;
     private bool _closed;
+    private int _disposed;
 
     internal ScreenRecording(RelayPair stream, string path, string relativePath, DateTimeOffset startedAt)
     {
@@ -35,14 +36,7 @@ public sealed class ScreenRecording : IAsyncDisposable
         Path = path;
         RelativePath = relativePath;
         StartedAt = startedAt;
-        // 1 MiB: relay chunks are up to 128 KiB; a smaller buffer costs a write call per chunk on the pump's thread.
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1024 * 1024 };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        _file = new FileStream(path, options);
+        _file = new RecordingFile(path);
         var header = new StringBuilder("PSREC/1\n")
             .Append(JsonSerializer.Serialize(new Dictionary<string, string>
             {
@@ -53,7 +47,7 @@ public sealed class ScreenRecording : IAsyncDisposable
             }))
             .Append('\n')
             .ToString();
-        Write(Encoding.UTF8.GetBytes(header));
+        _file.Begin(Encoding.UTF8.GetBytes(header));
     }
 
     public RelayPair Stream { get; }
@@ -69,55 +63,72 @@ public sealed class ScreenRecording : IAsyncDisposable
     public (Stream Supporter, Stream Host) Tap(Stream supporterHalf, Stream hostHalf) =>
         (new TappedStream(supporterHalf, this, ClientToServer), new TappedStream(hostHalf, this, ServerToClient));
 
-    internal void Append(byte direction, ReadOnlySpan<byte> bytes)
+    /// <summary>Appends one frame; both pump directions take turns (the frame header buffer is the gate's too).</summary>
+    internal async ValueTask AppendAsync(byte direction, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        Span<byte> header = stackalloc byte[FrameHeaderLength];
-        header[0] = direction;
-        BinaryPrimitives.WriteInt64BigEndian(header[1..], (long)_clock.Elapsed.TotalMicroseconds);
-        BinaryPrimitives.WriteInt32BigEndian(header[9..], bytes.Length);
-        lock (_lock)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
             if (_closed)
             {
                 return;
             }
 
-            Write(header);
-            Write(bytes);
+            _frameHeader[0] = direction;
+            BinaryPrimitives.WriteInt64BigEndian(_frameHeader.AsSpan(1), (long)_clock.Elapsed.TotalMicroseconds);
+            BinaryPrimitives.WriteInt32BigEndian(_frameHeader.AsSpan(9), bytes.Length);
+            // A frame is written whole (at most one block write to wait for): a cut-off frame would end the replay early.
+            await _file.AppendAsync(_frameHeader, CancellationToken.None);
+            await _file.AppendAsync(bytes, CancellationToken.None);
             _bytes += bytes.Length;
         }
-    }
-
-    /// <summary>Writes to the file and to its hash: the file is hashed as it is written, never read back.</summary>
-    private void Write(ReadOnlySpan<byte> bytes)
-    {
-        _file.Write(bytes);
-        _hash.AppendData(bytes);
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Closes the file and returns its SHA-256 (hex) and length.</summary>
     public async Task<(string Sha256, long Length, long RecordedBytes)> CompleteAsync(CancellationToken cancellationToken)
     {
-        lock (_lock)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            _closed = true;
-        }
+            if (_closed)
+            {
+                throw new InvalidOperationException("the recording was closed already");
+            }
 
-        await _file.FlushAsync(cancellationToken);
-        var length = _file.Length;
-        await _file.DisposeAsync();
-        return (Convert.ToHexStringLower(_hash.GetHashAndReset()), length, _bytes);
+            _closed = true;
+            var sha256 = Convert.ToHexStringLower(await _file.CompleteAsync());
+            return (sha256, _file.Length, _bytes);
+        }
+        finally
+        {
+            _gate.Release();
+            await _file.DisposeAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        lock (_lock)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(CancellationToken.None);
+        try
         {
             _closed = true;
         }
+        finally
+        {
+            _gate.Release();
+        }
 
         await _file.DisposeAsync();
-        _hash.Dispose();
+        _gate.Dispose();
     }
 
     /// <summary>A relay half whose reads are copied into the recording; writes and everything else pass through.</summary>
@@ -138,7 +149,7 @@ public sealed class ScreenRecording : IAsyncDisposable
             var read = await inner.ReadAsync(buffer, cancellationToken);
             if (read > 0)
             {
-                recording.Append(direction, buffer.Span[..read]);
+                await recording.AppendAsync(direction, buffer[..read], cancellationToken);
             }
 
             return read;

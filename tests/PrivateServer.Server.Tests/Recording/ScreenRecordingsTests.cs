@@ -56,6 +56,35 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Recording_OfSeveralMebibytesFromBothHalvesAtOnce_KeepsEveryByteInOrder_AndItsHashIsTheFilesHash()
+    {
+        using var log = new LiteDbAuditLog(_database!);
+        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        var (stream, _, _) = new RelayRendezvous().Create("se-2", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
+        var recording = recordings.Start(stream)!;
+        // Past several 1 MiB blocks, in reads of odd sizes (a frame header or a chunk may straddle a block's end).
+        var random = new Random(7);
+        var fromHostBytes = new byte[3 * 1024 * 1024 + 12_345];
+        var fromSupporterBytes = new byte[2 * 1024 * 1024 + 777];
+        random.NextBytes(fromHostBytes);
+        random.NextBytes(fromSupporterBytes);
+        using var fromHost = new MemoryStream(fromHostBytes);
+        using var fromSupporter = new MemoryStream(fromSupporterBytes);
+        var (supporter, host) = recording.Tap(fromSupporter, fromHost);
+
+        await Task.WhenAll(DrainAsync(host, 65_521), DrainAsync(supporter, 4_093));
+        await recordings.CompleteAsync(recording, CancellationToken.None);
+        var bytes = await File.ReadAllBytesAsync(recording.Path);
+        var frames = Frames(bytes);
+        var saved = await log.LastAsync(CancellationToken.None);
+
+        frames.Where(f => f.Direction == 'S').SelectMany(f => f.Bytes).Should().Equal(fromHostBytes);
+        frames.Where(f => f.Direction == 'C').SelectMany(f => f.Bytes).Should().Equal(fromSupporterBytes);
+        saved!.Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)), "the hash in the trail is the hash of the file as written");
+        saved.Entry.Details["stream-bytes"].Should().Be((fromHostBytes.Length + fromSupporterBytes.Length).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task DeleteOlderThan_RemovesOnlyExpiredRecordings_AndAuditsEachWithTheHashOfWhatWasDeleted()
     {
         using var log = new LiteDbAuditLog(_database!);
@@ -100,6 +129,14 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
 
         found.Should().BeNull();
         real.Should().Be(Path.Combine(recordings.Root, "2026-11", "se-1.psrec"));
+    }
+
+    private static async Task DrainAsync(Stream half, int chunk)
+    {
+        var buffer = new byte[chunk];
+        while (await half.ReadAsync(buffer) > 0)
+        {
+        }
     }
 
     public void Dispose()

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace PrivateServer.Server.Recording;
+
+/// <summary>
+/// An append-only file written in 1 MiB blocks and hashed (SHA-256) block by block as it is written, never read back.
+/// Two blocks take turns: while one is hashed and written on the thread pool, the relay fills the other, so the pump
+/// waits for the disk only when it outruns it. On Linux the blocks bypass the page cache (<c>O_DIRECT</c>): a recording
+/// is written once and read rarely, and copying it through the cache costs about ten times the CPU (measured in this VM:
+/// 2.8 s against 0.27 s of kernel time per GiB). Where the file system refuses direct writes, the same blocks go through
+/// the cache. The last, partial block is written after direct writing is switched off (direct writes need whole
+/// blocks). Not thread-safe: the caller serialises appends.
+/// </summary>
+internal sealed partial class RecordingFile : IAsyncDisposable
+{
+    private const int BlockSize = 1024 * 1024;
+    private const int Alignment = 4096;
+    private const int SetStatusFlags = 4; // F_SETFL
+    private const int GetStatusFlags = 3; // F_GETFL
+
+    private readonly FileStream _stream;
+    private readonly SafeFileHandle _handle;
+    private readonly byte[] _pinned;
+    private readonly int _start;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private int _current;
+    private int _filled;
+    private long _written;
+    private bool _direct;
+    private Task _pending = Task.CompletedTask;
+
+    public RecordingFile(string path)
+    {
+        // A FileStream only to create the file with its mode in one step; its handle is written at explicit offsets.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        _stream = new FileStream(path, options);
+        _handle = _stream.SafeFileHandle;
+        // One pinned buffer for both blocks (pinned arrays never move), from its first 4 KiB boundary: direct writes
+        // need aligned memory.
+        _pinned = GC.AllocateUninitializedArray<byte>((2 * BlockSize) + Alignment, pinned: true);
+        var address = Marshal.UnsafeAddrOfPinnedArrayElement(_pinned, 0).ToInt64();
+        _start = (int)((Alignment - (address % Alignment)) % Alignment);
+        _direct = SetDirect(_handle, on: true);
+    }
+
+    /// <summary>Bytes appended so far (the file's length once completed).</summary>
+    public long Length => _written + _filled;
+
+    /// <summary>Whether whole blocks bypass the page cache.</summary>
+    public bool Direct => _direct;
+
+    /// <summary>The first bytes of the file (they must fit in its first block).</summary>
+    public void Begin(ReadOnlySpan<byte> header)
+    {
+        if (Length != 0 || header.Length > BlockSize)
+        {
+            throw new InvalidOperationException("a recording's header comes first and fits in one block");
+        }
+
+        header.CopyTo(_pinned.AsSpan(Offset(_current)));
+        _filled = header.Length;
+    }
+
+    public async ValueTask AppendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var take = Math.Min(bytes.Length, BlockSize - _filled);
+            bytes.Span[..take].CopyTo(_pinned.AsSpan(Offset(_current) + _filled, take));
+            _filled += take;
+            bytes = bytes[take..];
+            if (_filled == BlockSize)
+            {
+                // The other block must be on disk before it is filled again (and blocks are hashed in order).
+                await _pending.WaitAsync(cancellationToken);
+                var (block, at) = (_current, _written);
+                _pending = Task.Run(() => WriteBlock(block, BlockSize, at), CancellationToken.None);
+                (_current, _written, _filled) = (1 - _current, _written + BlockSize, 0);
+            }
+        }
+    }
+
+    /// <summary>Writes what is left and returns the file's SHA-256.</summary>
+    public async Task<byte[]> CompleteAsync()
+    {
+        await _pending;
+        if (_direct)
+        {
+            SetDirect(_handle, on: false);
+            _direct = false;
+        }
+
+        WriteBlock(_current, _filled, _written);
+        (_written, _filled) = (_written + _filled, 0);
+        return _hash.GetHashAndReset();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _pending;
+        }
+        catch (IOException)
+        {
+            // Closing a recording that failed: its error was reported where it was awaited.
+        }
+
+        await _stream.DisposeAsync();
+        _hash.Dispose();
+    }
+
+    private int Offset(int block) => _start + (block * BlockSize);
+
+    private void WriteBlock(int index, int length, long at)
+    {
+        var block = _pinned.AsSpan(Offset(index), length);
+        _hash.AppendData(block);
+        try
+        {
+            RandomAccess.Write(_handle, block, at);
+        }
+        catch (IOException) when (_direct)
+        {
+            // A file system that takes the flag but not the writes: the cache it is.
+            SetDirect(_handle, on: false);
+            _direct = false;
+            RandomAccess.Write(_handle, block, at);
+        }
+    }
+
+    /// <summary>Switches O_DIRECT on or off (Linux on x64 and arm64, where its value is known); false when it is not on.</summary>
+    private static bool SetDirect(SafeFileHandle handle, bool on)
+    {
+        var flag = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 0x4000,
+            Architecture.Arm64 => 0x10000,
+            _ => 0,
+        };
+        if (!OperatingSystem.IsLinux() || flag == 0)
+        {
+            return false;
+        }
+
+        var descriptor = (int)handle.DangerousGetHandle();
+        var flags = Fcntl(descriptor, GetStatusFlags, 0);
+        return flags >= 0 && Fcntl(descriptor, SetStatusFlags, on ? flags | flag : flags & ~flag) == 0 && on;
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int descriptor, int command, int argument);
+}
