@@ -78,10 +78,10 @@ public sealed class AtomicChange
     /// <summary>A host's answers to session requests (granted or refused; keyed by session id).</summary>
     public List<Broker.ConsentRecord> NewConsents { get; } = [];
 
-    /// <summary>Rights granted later in running sessions.</summary>
+    /// <summary>Rights granted later in running sessions; one that has ended (or is unknown) fails the whole change with <see cref="AtomicConflictException"/>.</summary>
     public List<SessionGrantAdded> SessionGrants { get; } = [];
 
-    /// <summary>Ends of sessions; a session ends once (a later end leaves the first as it is).</summary>
+    /// <summary>Ends of sessions; a session ends once (one that has ended fails the whole change with <see cref="AtomicConflictException"/>).</summary>
     public List<SessionEnd> SessionEnds { get; } = [];
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Audit;
@@ -6,34 +7,59 @@ namespace PrivateServer.Server.Broker;
 
 /// <summary>
 /// At start, before anyone connects, ends the sessions the last run left running (the appliance stopped or died
-/// while they ran): each gets its end, its <c>session.ended</c> event and its protocol mails in one transaction, so
-/// no session stays open in the audit trail and the auditors see why it ended. Sessions never outlive the process.
+/// while they ran): each gets its end — at its last recorded activity, the best the trail knows — and its
+/// <c>session.ended</c> event in one transaction, so no session stays open in the audit trail and the auditors see
+/// why it ended. A session that had started (the host granted it) and was active in the last day also gets its
+/// protocol mails in that transaction; older ones (from before sessions were ended at start) and ones still waiting
+/// for the host's answer get none. Sessions never outlive the process.
 /// </summary>
 public sealed partial class InterruptedSessions(
-    ISessionLog sessions, AuditTrail audit, TimeProvider time, ILogger<InterruptedSessions> logger, Mail.SessionProtocolMail? protocols = null) : IHostedService
+    ISessionLog sessions, IConsentStore consents, IAuditLog trail, AuditTrail audit, TimeProvider time, ILogger<InterruptedSessions> logger,
+    Mail.SessionProtocolMail? protocols = null) : IHostedService
 {
     public const string Reason = "the appliance stopped while the session ran";
+    private static readonly TimeSpan MailWindow = TimeSpan.FromDays(1);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         foreach (var session in await sessions.ListUnendedAsync(now, cancellationToken))
         {
-            var end = new SessionEnd(session.Id, now, "server", Reason);
-            var change = new AtomicChange();
-            change.SessionEnds.Add(end);
-            change.Audit.Add(audit.Entry(
-                "system", "session.ended", session.HostName, session.Id, details: AuditTrail.Details(("by", end.By), ("reason", Reason))));
-            var protocol = protocols is null ? null : await protocols.SessionEndsAsync(end, cancellationToken);
-            change.MailsFromEvents = protocol is null ? null : protocol.Compose;
-            await audit.WriteAsync(change, cancellationToken);
-            protocol?.Queued();
-            LogInterrupted(logger, session.Id, session.Supporter, session.HostName, session.RequestedAt);
+            // One session's problem is logged and leaves the others, and the start, going.
+            try
+            {
+                await EndAsync(session, now, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogNotEnded(logger, session.Id, ex);
+            }
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 3150, Level = LogLevel.Warning, Message = "Session {SessionId} of {Supporter} with {HostName} (since {RequestedAt:u}) was running when the appliance stopped: recorded as ended now")]
-    private static partial void LogInterrupted(ILogger logger, string sessionId, string supporter, string hostName, DateTimeOffset requestedAt);
+    private async Task EndAsync(SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var last = await trail.QueryAsync(null, null, session.Id, newestFirst: true, 1, cancellationToken);
+        var lastActivity = last.Count > 0 && last[0].Entry.At > session.RequestedAt ? last[0].Entry.At : session.RequestedAt;
+        var end = new SessionEnd(session.Id, lastActivity, "server", Reason);
+        var change = new AtomicChange();
+        change.SessionEnds.Add(end);
+        change.Audit.Add(audit.Entry(
+            "system", "session.ended", session.HostName, session.Id,
+            details: AuditTrail.Details(("by", end.By), ("reason", Reason), ("last-activity", lastActivity.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)))));
+        var started = await consents.FindAsync(session.Id, cancellationToken) is { Accepted: true };
+        var protocol = protocols is not null && started && now - lastActivity <= MailWindow ? await protocols.SessionEndsAsync(end, cancellationToken) : null;
+        change.MailsFromEvents = protocol is null ? null : protocol.Compose;
+        await audit.WriteAsync(change, cancellationToken);
+        protocol?.Queued();
+        LogInterrupted(logger, session.Id, session.Supporter, session.HostName, lastActivity);
+    }
+
+    [LoggerMessage(EventId = 3150, Level = LogLevel.Warning, Message = "Session {SessionId} of {Supporter} with {HostName} was running when the appliance stopped: recorded as ended at its last activity ({LastActivity:u})")]
+    private static partial void LogInterrupted(ILogger logger, string sessionId, string supporter, string hostName, DateTimeOffset lastActivity);
+
+    [LoggerMessage(EventId = 3151, Level = LogLevel.Error, Message = "Session {SessionId}, left running by the last run, could not be recorded as ended")]
+    private static partial void LogNotEnded(ILogger logger, string sessionId, Exception exception);
 }

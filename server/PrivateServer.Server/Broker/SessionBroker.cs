@@ -685,9 +685,9 @@ public sealed partial class SessionBroker(
             LogRightsGranted(logger, session.Id, host.Name, session.Supporter, given);
             await session.SupporterChannel.SendAsync(new RightsGranted(requestId, all), cancellationToken);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or AtomicConflictException)
         {
-            // The session or a channel ended meanwhile: whoever ended it has said why.
+            // The session or a channel ended meanwhile (also while the grant was being written): whoever ended it has said why.
         }
         finally
         {

@@ -30,15 +30,27 @@ public sealed partial class SessionProtocolMail(
         foreach (var session in await sessions.ListAsync(now - CatchUpWindow - TimeSpan.FromDays(1), now, 10_000, cancellationToken))
         {
             // A refused session never ran: the supporter was told at once, and nothing happened to report.
-            if (session is { EndedAt: { } ended, EndedBy: not Refused } && ended >= now - CatchUpWindow
-                && await DraftAsync(session, cancellationToken) is { } draft)
+            if (session is not { EndedAt: { } ended, EndedBy: not Refused } || ended < now - CatchUpWindow)
             {
-                foreach (var mail in draft.Compose([]))
+                continue;
+            }
+
+            // One session's problem is logged and leaves the others (and the mail sender) going.
+            try
+            {
+                if (await DraftAsync(session, cancellationToken) is { } draft)
                 {
-                    await outbox.AddAsync(mail, cancellationToken);
-                    mailer.Queued(mail);
-                    queued++;
+                    foreach (var mail in draft.Compose([]))
+                    {
+                        await outbox.AddAsync(mail, cancellationToken);
+                        mailer.Queued(mail);
+                        queued++;
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogProtocolNotQueued(logger, session.Id, ex);
             }
         }
 
@@ -91,10 +103,19 @@ public sealed partial class SessionProtocolMail(
         return new ProtocolDraft(
             appended =>
             {
-                var events = earlier.Concat(appended.Where(e => e.Entry.SessionId == session.Id)).ToList();
-                return recipients
-                    .Select(r => mailer.Prepare(Compose(session, consent, events, language).To("session-protocol", r.Address, mailer.Address.Base.AbsoluteUri) with { Key = r.Key }))
-                    .ToList();
+                // Composed inside the transaction that ends the session: a problem here must not undo the end.
+                try
+                {
+                    var events = earlier.Concat(appended.Where(e => e.Entry.SessionId == session.Id)).ToList();
+                    return recipients
+                        .Select(r => mailer.Prepare(Compose(session, consent, events, language).To("session-protocol", r.Address, mailer.Address.Base.AbsoluteUri) with { Key = r.Key }))
+                        .ToList();
+                }
+                catch (Exception ex)
+                {
+                    LogProtocolNotQueued(logger, session.Id, ex);
+                    return [];
+                }
             },
             mailer.Queued);
     }

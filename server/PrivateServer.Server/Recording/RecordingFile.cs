@@ -40,14 +40,14 @@ internal sealed partial class RecordingFile : IAsyncDisposable
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        _stream = new FileStream(path, options);
-        _handle = _stream.SafeFileHandle;
         // One pinned buffer for both blocks (pinned arrays never move), from its first 4 KiB boundary: direct writes
         // need aligned memory.
         _pinned = GC.AllocateUninitializedArray<byte>((2 * BlockSize) + Alignment, pinned: true);
         var address = Marshal.UnsafeAddrOfPinnedArrayElement(_pinned, 0).ToInt64();
         _start = (int)((Alignment - (address % Alignment)) % Alignment);
-        _direct = SetDirect(_handle, on: true);
+        _stream = new FileStream(path, options);
+        _handle = _stream.SafeFileHandle;
+        _direct = TrySetDirect(_handle, on: true);
     }
 
     /// <summary>Bytes appended so far (the file's length once completed).</summary>
@@ -91,9 +91,8 @@ internal sealed partial class RecordingFile : IAsyncDisposable
     public async Task<byte[]> CompleteAsync()
     {
         await _pending;
-        if (_direct)
+        if (_direct && TrySetDirect(_handle, on: false))
         {
-            SetDirect(_handle, on: false);
             _direct = false;
         }
 
@@ -102,19 +101,22 @@ internal sealed partial class RecordingFile : IAsyncDisposable
         return _hash.GetHashAndReset();
     }
 
+    /// <summary>Closes the file; without <see cref="CompleteAsync"/> (a recording that failed) the last partial block is not written.</summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
             await _pending;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Closing a recording that failed: its error was reported where it was awaited.
         }
-
-        await _stream.DisposeAsync();
-        _hash.Dispose();
+        finally
+        {
+            await _stream.DisposeAsync();
+            _hash.Dispose();
+        }
     }
 
     private int Offset(int block) => _start + (block * BlockSize);
@@ -127,17 +129,19 @@ internal sealed partial class RecordingFile : IAsyncDisposable
         {
             RandomAccess.Write(_handle, block, at);
         }
-        catch (IOException) when (_direct)
+        catch (IOException) when (_direct && TrySetDirect(_handle, on: false))
         {
             // A file system that takes the flag but not the writes: the cache it is.
-            SetDirect(_handle, on: false);
             _direct = false;
             RandomAccess.Write(_handle, block, at);
         }
     }
 
-    /// <summary>Switches O_DIRECT on or off (Linux on x64 and arm64, where its value is known); false when it is not on.</summary>
-    private static bool SetDirect(SafeFileHandle handle, bool on)
+    /// <summary>
+    /// Switches O_DIRECT on or off (Linux on x64 and arm64, where its value is known); true when that worked. Elsewhere,
+    /// or when the C library cannot be called, the file is written through the cache.
+    /// </summary>
+    private static bool TrySetDirect(SafeFileHandle handle, bool on)
     {
         var flag = RuntimeInformation.ProcessArchitecture switch
         {
@@ -150,9 +154,16 @@ internal sealed partial class RecordingFile : IAsyncDisposable
             return false;
         }
 
-        var descriptor = (int)handle.DangerousGetHandle();
-        var flags = Fcntl(descriptor, GetStatusFlags, 0);
-        return flags >= 0 && Fcntl(descriptor, SetStatusFlags, on ? flags | flag : flags & ~flag) == 0 && on;
+        try
+        {
+            var descriptor = (int)handle.DangerousGetHandle();
+            var flags = Fcntl(descriptor, GetStatusFlags, 0);
+            return flags >= 0 && Fcntl(descriptor, SetStatusFlags, on ? flags | flag : flags & ~flag) == 0;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]

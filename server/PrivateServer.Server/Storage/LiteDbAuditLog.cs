@@ -139,12 +139,12 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
 
             foreach (var grant in change.SessionGrants)
             {
-                LiteDbSessionLog.AddGrant(_database, grant.SessionId, grant.Grant);
+                Require(LiteDbSessionLog.AddGrant(_database, grant.SessionId, grant.Grant), "the session has ended");
             }
 
             foreach (var end in change.SessionEnds)
             {
-                LiteDbSessionLog.End(_database, end);
+                Require(LiteDbSessionLog.End(_database, end), "the session has ended already");
             }
 
             foreach (var mail in change.Mails.Concat(change.MailsFromEvents?.Invoke(appended) ?? []))

@@ -45,28 +45,42 @@ internal sealed class LiteDbSessionLog : ISessionLog
     /// <summary>Stores a session (inside the caller's transaction, if any).</summary>
     internal static void Write(ApplianceDatabase database, SessionRecord session) => Open(database).Upsert(SessionDocument.From(session));
 
-    /// <summary>Records the end of a session once (inside the caller's transaction, if any); an unknown or ended session is left as it is.</summary>
-    internal static void End(ApplianceDatabase database, SessionEnd end)
+    /// <summary>
+    /// Records the end of a session (inside the caller's transaction, if any); false, with nothing written, when it has
+    /// ended already. A session that was never recorded (refused before it was requested) has nothing to end: true.
+    /// </summary>
+    internal static bool End(ApplianceDatabase database, SessionEnd end)
     {
         var sessions = Open(database);
         var document = sessions.FindById(end.SessionId);
-        if (document is { EndedAt: null })
+        if (document is null)
         {
-            (document.EndedAt, document.EndedBy, document.EndReason) = (end.At.UtcDateTime, end.By, end.Reason);
-            sessions.Update(document);
+            return true;
         }
+
+        if (document.EndedAt is not null)
+        {
+            return false;
+        }
+
+        (document.EndedAt, document.EndedBy, document.EndReason) = (end.At.UtcDateTime, end.By, end.Reason);
+        sessions.Update(document);
+        return true;
     }
 
-    /// <summary>Records rights granted in a running session (inside the caller's transaction, if any); an unknown session is left out.</summary>
-    internal static void AddGrant(ApplianceDatabase database, string id, SessionGrant grant)
+    /// <summary>Records rights granted in a running session (inside the caller's transaction, if any); false when it is unknown or has ended.</summary>
+    internal static bool AddGrant(ApplianceDatabase database, string id, SessionGrant grant)
     {
         var sessions = Open(database);
         var document = sessions.FindById(id);
-        if (document is not null)
+        if (document is not { EndedAt: null })
         {
-            document.LaterGrants.Add(new GrantDocument { Permissions = [.. grant.Permissions], At = grant.At.UtcDateTime, Kind = grant.Kind });
-            sessions.Update(document);
+            return false;
         }
+
+        document.LaterGrants.Add(new GrantDocument { Permissions = [.. grant.Permissions], At = grant.At.UtcDateTime, Kind = grant.Kind });
+        sessions.Update(document);
+        return true;
     }
 
     public Task<SessionRecord?> FindAsync(string id, CancellationToken cancellationToken)

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PrivateServer.Server.Accounts;
+using PrivateServer.Server.Audit;
+using PrivateServer.Server.Broker;
+using PrivateServer.Server.Mail;
+using PrivateServer.Server.Storage;
+
+namespace PrivateServer.Server.Tests.Broker;
+
+/// <summary>Sessions a stop or kill left running are ended at the next start, at their last activity, with a protocol only where one belongs.</summary>
+public sealed class InterruptedSessionsTests : IAsyncLifetime, IDisposable
+{
+    private readonly ManualClock _clock = ManualClock.Monday();
+    private TempDatabase? _temp;
+
+    public async Task InitializeAsync()
+    {
+        _temp = await TempDatabase.OpenAsync();
+        await new LiteDbUserStore(_temp.Database).TryAddAsync(
+            new User("alice", Role.Supporter, [], "alice@example.internal", "x", false, _clock.GetUtcNow()), CancellationToken.None);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task AtStart_EveryUnendedSessionEndsAtItsLastActivity_AndOnlyARecentGrantedOneIsMailed()
+    {
+        var database = _temp!.Database;
+        var log = new LiteDbAuditLog(database);
+        var sessions = new LiteDbSessionLog(database);
+        var consents = new LiteDbConsentStore(database);
+        var now = _clock.GetUtcNow();
+        await AddAsync(sessions, consents, log, "se-running", now.AddMinutes(-30), granted: true, lastActivity: now.AddMinutes(-12));
+        await AddAsync(sessions, consents, log, "se-waiting", now.AddMinutes(-20), granted: false, lastActivity: null);
+        await AddAsync(sessions, consents, log, "se-ancient", now.AddDays(-40), granted: true, lastActivity: now.AddDays(-40).AddMinutes(5));
+        await sessions.AddAsync(new SessionRecord("se-done", "alice", "h-1", "desktop", "enrolled", ["view"], now.AddHours(-1)), CancellationToken.None);
+        await sessions.EndAsync("se-done", now.AddMinutes(-50), "supporter", "done", CancellationToken.None);
+        var audit = new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance);
+        var protocols = new SessionProtocolMail(
+            sessions, consents, new LiteDbUserStore(database), log, new LiteDbOutbox(database), TestMail.Mailer(_temp, _clock),
+            new StaticOptionsMonitor<MailOptions>(new MailOptions()), _clock, NullLogger<SessionProtocolMail>.Instance);
+        var interrupted = new InterruptedSessions(sessions, consents, log, audit, _clock, NullLogger<InterruptedSessions>.Instance, protocols);
+
+        await interrupted.StartAsync(CancellationToken.None);
+        await new InterruptedSessions(sessions, consents, log, audit, _clock, NullLogger<InterruptedSessions>.Instance, protocols).StartAsync(CancellationToken.None);
+        var running = (await sessions.FindAsync("se-running", CancellationToken.None))!;
+        var waiting = (await sessions.FindAsync("se-waiting", CancellationToken.None))!;
+        var ancient = (await sessions.FindAsync("se-ancient", CancellationToken.None))!;
+        var done = (await sessions.FindAsync("se-done", CancellationToken.None))!;
+        var ends = (await log.QueryAsync(null, null, null, newestFirst: false, 100, CancellationToken.None)).Where(e => e.Entry.Action == "session.ended").ToList();
+        var mails = await new LiteDbOutbox(database).ListAsync(includeSent: true, 10, CancellationToken.None);
+
+        (running.EndedAt, running.EndedBy, running.EndReason).Should().Be((now.AddMinutes(-12), "server", InterruptedSessions.Reason));
+        waiting.EndedAt.Should().Be(now.AddMinutes(-20), "with no event after its request, the request is its last activity");
+        ancient.EndedAt.Should().Be(now.AddDays(-40).AddMinutes(5));
+        (done.EndedAt, done.EndedBy).Should().Be((now.AddMinutes(-50), "supporter"), "an ended session is left as it is");
+        ends.Select(e => e.Entry.SessionId).Should().BeEquivalentTo(["se-running", "se-waiting", "se-ancient"], "each once, also after a second start");
+        ends.Should().AllSatisfy(e => (e.Entry.Actor, e.Entry.Details!["reason"]).Should().Be(("system", InterruptedSessions.Reason)));
+        mails.Should().ContainSingle().Which.Text.Should().Contain("Session se-running: alice on desktop").And.Contain($"Ended by server: {InterruptedSessions.Reason}.");
+        (await audit.VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
+    }
+
+    public void Dispose() => _temp?.Dispose();
+
+    private static async Task AddAsync(
+        LiteDbSessionLog sessions, LiteDbConsentStore consents, LiteDbAuditLog log, string id, DateTimeOffset requested, bool granted, DateTimeOffset? lastActivity)
+    {
+        await sessions.AddAsync(new SessionRecord(id, "alice", "h-1", "desktop", "enrolled", ["view"], requested), CancellationToken.None);
+        await log.AppendAsync(new AuditEntry(requested, "alice", "session.requested", "desktop", id, null, null), CancellationToken.None);
+        if (granted)
+        {
+            await consents.AddAsync(
+                new ConsentRecord(id, "alice", "h-1", "desktop", "enrolled", ConsentKind.Policy, true, ["view"], null, null, null, requested), CancellationToken.None);
+            await log.AppendAsync(new AuditEntry(requested.AddSeconds(1), "desktop", "session.granted", "alice", id, null, null), CancellationToken.None);
+        }
+
+        if (lastActivity is { } at)
+        {
+            await log.AppendAsync(new AuditEntry(at, "alice", "stream.opened", "desktop", id, null, null), CancellationToken.None);
+        }
+    }
+}
