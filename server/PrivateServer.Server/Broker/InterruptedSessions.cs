@@ -44,16 +44,12 @@ public sealed partial class InterruptedSessions(
         var last = await trail.QueryAsync(null, null, session.Id, newestFirst: true, 1, cancellationToken);
         var lastActivity = last.Count > 0 && last[0].Entry.At > session.RequestedAt ? last[0].Entry.At : session.RequestedAt;
         var end = new SessionEnd(session.Id, lastActivity, "server", Reason);
-        var change = new AtomicChange();
-        change.SessionEnds.Add(end);
-        change.Audit.Add(audit.Entry(
+        var ended = audit.Entry(
             "system", "session.ended", session.HostName, session.Id,
-            details: AuditTrail.Details(("by", end.By), ("reason", Reason), ("last-activity", lastActivity.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)))));
+            details: AuditTrail.Details(("by", end.By), ("reason", Reason), ("last-activity", lastActivity.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))));
         var started = await consents.FindAsync(session.Id, cancellationToken) is { Accepted: true };
         var protocol = protocols is not null && started && now - lastActivity <= MailWindow ? await protocols.SessionEndsAsync(end, cancellationToken) : null;
-        change.MailsFromEvents = protocol is null ? null : protocol.Compose;
-        await audit.WriteAsync(change, cancellationToken);
-        protocol?.Queued();
+        await SessionEnding.WriteAsync(audit, end, ended, protocol, cancellationToken);
         LogInterrupted(logger, session.Id, session.Supporter, session.HostName, lastActivity);
     }
 

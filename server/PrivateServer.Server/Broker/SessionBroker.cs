@@ -898,15 +898,11 @@ public sealed partial class SessionBroker(
 
         // The end, the event recording it and the protocol mails quoting that event: one transaction.
         var end = new SessionEnd(session.Id, time.GetUtcNow(), by.ToString().ToLowerInvariant(), reason);
-        var ended = new AtomicChange();
-        ended.SessionEnds.Add(end);
-        ended.Audit.Add(audit.Entry(
+        var ended = audit.Entry(
             by is SessionEndedBy.Host or SessionEndedBy.HostGone ? session.Host.Host.Name : by == SessionEndedBy.Supporter ? session.Supporter : "system",
-            "session.ended", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("by", end.By), ("reason", reason))));
+            "session.ended", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("by", end.By), ("reason", reason)));
         var protocol = protocols is null ? null : await protocols.SessionEndsAsync(end, CancellationToken.None);
-        ended.MailsFromEvents = protocol is null ? null : protocol.Compose;
-        await audit.WriteAsync(ended, CancellationToken.None);
-        protocol?.Queued();
+        await SessionEnding.WriteAsync(audit, end, ended, protocol, CancellationToken.None);
         LogSessionEnded(logger, session.Id, session.Supporter, session.Host.Host.Name, reason);
     }
 

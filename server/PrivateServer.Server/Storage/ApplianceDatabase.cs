@@ -29,6 +29,21 @@ public sealed class ApplianceDatabase : IDisposable
     /// </summary>
     internal SemaphoreSlim WriteGate { get; } = new(1, 1);
 
+    /// <summary>Runs synchronous writes while holding <see cref="WriteGate"/> (appends, transactions and check-then-write steps never interleave).</summary>
+    internal async Task<T> UnderWriteGateAsync<T>(Func<T> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        await WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            return write();
+        }
+        finally
+        {
+            WriteGate.Release();
+        }
+    }
+
     /// <summary>Raised after a transaction rolled back, so caches of what it wrote (the audit chain's head) are dropped.</summary>
     internal event Action? RolledBack;
 

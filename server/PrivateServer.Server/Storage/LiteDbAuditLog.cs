@@ -31,14 +31,14 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
     public Task<AuditEvent> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return UnderWriteGateAsync(() => Append(entry), cancellationToken);
+        return _database.UnderWriteGateAsync(() => Append(entry), cancellationToken);
     }
 
     /// <summary>Users, groups, hosts, enrolment tokens, settings, sessions, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
     public Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return UnderWriteGateAsync(() => _database.InTransaction<IReadOnlyList<AuditEvent>>(() =>
+        return _database.UnderWriteGateAsync(() => _database.InTransaction<IReadOnlyList<AuditEvent>>(() =>
         {
             // Events first: a failure in any later write rolls them back too, and the head is read again.
             var appended = change.Audit.Select(Append).ToList();
@@ -162,20 +162,6 @@ internal sealed class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDisposable
         if (!done)
         {
             throw new AtomicConflictException(conflict);
-        }
-    }
-
-    /// <summary>Runs synchronous writes while holding the database's write gate (appends and transactions never interleave).</summary>
-    private async Task<T> UnderWriteGateAsync<T>(Func<T> write, CancellationToken cancellationToken)
-    {
-        await _database.WriteGate.WaitAsync(cancellationToken);
-        try
-        {
-            return write();
-        }
-        finally
-        {
-            _database.WriteGate.Release();
         }
     }
 

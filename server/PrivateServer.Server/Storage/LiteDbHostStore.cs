@@ -6,9 +6,13 @@ namespace PrivateServer.Server.Storage;
 /// <summary>Hosts in <c>hosts</c> (keyed by host id), enrolment tokens in <c>enrollmentTokens</c> (keyed by token hash).</summary>
 internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore
 {
-    private ILiteCollection<HostDocument> Hosts => database.Lite.GetCollection<HostDocument>("hosts");
+    private ILiteCollection<HostDocument> Hosts => HostsOf(database);
 
-    private ILiteCollection<TokenDocument> Tokens => database.Lite.GetCollection<TokenDocument>("enrollmentTokens");
+    private ILiteCollection<TokenDocument> Tokens => TokensOf(database);
+
+    private static ILiteCollection<HostDocument> HostsOf(ApplianceDatabase database) => database.Lite.GetCollection<HostDocument>("hosts");
+
+    private static ILiteCollection<TokenDocument> TokensOf(ApplianceDatabase database) => database.Lite.GetCollection<TokenDocument>("enrollmentTokens");
 
     public Task<HostRecord?> FindAsync(string id, CancellationToken cancellationToken)
     {
@@ -32,16 +36,16 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore
 
     /// <summary>Stores an enrolment token (inside the caller's transaction, if any).</summary>
     internal static void AddToken(ApplianceDatabase database, EnrollmentToken token) =>
-        database.Lite.GetCollection<TokenDocument>("enrollmentTokens").Insert(TokenDocument.From(token));
+        TokensOf(database).Insert(TokenDocument.From(token));
 
     /// <summary>Deletes an enrolment token (inside the caller's transaction, if any); false when it is gone.</summary>
     internal static bool DeleteToken(ApplianceDatabase database, string hash) =>
-        database.Lite.GetCollection<TokenDocument>("enrollmentTokens").Delete(hash);
+        TokensOf(database).Delete(hash);
 
     /// <summary>Changes the host as stored now (inside the caller's transaction).</summary>
     internal static void Edit(ApplianceDatabase database, string id, Func<HostRecord, HostRecord> edit)
     {
-        var hosts = database.Lite.GetCollection<HostDocument>("hosts");
+        var hosts = HostsOf(database);
         var stored = hosts.FindById(id)?.ToRecord() ?? throw new InvalidOperationException($"Host '{id}' does not exist.");
         hosts.Update(HostDocument.From(edit(stored)));
     }
@@ -58,7 +62,7 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore
     /// </summary>
     internal static bool Enrol(ApplianceDatabase database, Audit.HostEnrolment enrolment)
     {
-        var tokens = database.Lite.GetCollection<TokenDocument>("enrollmentTokens");
+        var tokens = TokensOf(database);
         var token = tokens.FindById(enrolment.TokenHash)?.ToToken();
         var host = enrolment.Host;
         if (token is null || token.UsedUp || token.ExpiresAt <= enrolment.At || token.Group != host.Group)
@@ -66,7 +70,7 @@ internal sealed class LiteDbHostStore(ApplianceDatabase database) : IHostStore
             return false;
         }
 
-        database.Lite.GetCollection<HostDocument>("hosts").Insert(HostDocument.From(host));
+        HostsOf(database).Insert(HostDocument.From(host));
         tokens.Update(TokenDocument.From(token with
         {
             Uses = token.Uses + 1,

@@ -8,19 +8,11 @@ internal sealed class LiteDbSessionCodeStore(ApplianceDatabase database) : ISess
 {
     private ILiteCollection<CodeDocument> Codes => Open(database);
 
-    public async Task<bool> TryAddAsync(SessionCodeRecord code, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<bool> TryAddAsync(SessionCodeRecord code, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(code);
         // The same gate as the atomic changes that add and redeem codes: check and write are one step.
-        await database.WriteGate.WaitAsync(cancellationToken);
-        try
-        {
-            return TryInsert(database, code, now);
-        }
-        finally
-        {
-            database.WriteGate.Release();
-        }
+        return database.UnderWriteGateAsync(() => TryInsert(database, code, now), cancellationToken);
     }
 
     public Task<SessionCodeRecord?> FindAsync(string hash, CancellationToken cancellationToken)
