@@ -119,13 +119,16 @@ public sealed class WebSession : IAsyncDisposable
         await Page.ClickAsync("button[type=submit].primary");
         try
         {
-            await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+            // Signed in = the page shows the sign-out button (every page after sign-in has it, the sign-in pages do not).
+            // A DOM wait, not a wait for the URL: under load the redirect's navigation could commit before a URL wait
+            // was listening, and the page then showed the overview while the wait ran out.
+            await Page.Locator("#sign-out").WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         }
         catch (TimeoutException ex)
         {
             // Say what the page showed: a refused password reads differently from a server that did not answer.
             var shown = await Page.Locator("main").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
-            throw new TimeoutException($"signing in as {user} did not leave /login within 60 s; the page shows: {shown}; problems: {string.Join(" | ", Problems)}", ex);
+            throw new TimeoutException($"signing in as {user} showed no signed-in page within 60 s; the page shows: {shown}; problems: {string.Join(" | ", Problems)}", ex);
         }
     }
 
