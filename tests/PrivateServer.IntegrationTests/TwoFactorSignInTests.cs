@@ -24,7 +24,7 @@ public sealed partial class TwoFactorSignInTests
 
         await using var first = await browser.NewSessionAsync(appliance);
         await SubmitPasswordAsync(first, "admin", appliance.AdminPassword);
-        await first.Page.WaitForURLAsync("**/login/enrol");
+        await first.WaitForPathAsync("/login/enrol");
         var qr = Path.Combine(appliance.DataDirectory, "qr.png");
         await first.Page.Locator("#totp-qr").ScreenshotAsync(new LocatorScreenshotOptions { Path = qr });
         var scanned = await ChildProcess.RunAsync("zbarimg", ["--quiet", "--raw", qr], deadline.Token);
@@ -52,22 +52,22 @@ public sealed partial class TwoFactorSignInTests
         // Next browser: the password leads to the code page; a wrong code is refused, a recovery code works once.
         await using var second = await browser.NewSessionAsync(appliance);
         await SubmitPasswordAsync(second, "admin", appliance.AdminPassword);
-        await second.Page.WaitForURLAsync("**/login/code");
+        await second.WaitForPathAsync("/login/code");
         (await second.Page.GotoAsync("/admin"))!.Url.Should().Contain("/login", "the password alone signs nobody in");
         await second.Page.GotoAsync("/login/code");
         await SubmitCodeAsync(second, app.WrongCode());
         (await second.Page.Locator("#code-error").InnerTextAsync()).Should().Contain("wrong or was already used");
         await SubmitCodeAsync(second, recovery[0].ToLowerInvariant());
-        await second.Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        await second.WaitForPathAsync("/login", leaves: true);
 
         await using var third = await browser.NewSessionAsync(appliance);
         await SubmitPasswordAsync(third, "admin", appliance.AdminPassword);
-        await third.Page.WaitForURLAsync("**/login/code");
+        await third.WaitForPathAsync("/login/code");
         await SubmitCodeAsync(third, recovery[0]);
         await third.WaitForAsync("#code-error");
         var code = await app.NextCodeAsync(deadline.Token);
         await SubmitCodeAsync(third, code);
-        await third.Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        await third.WaitForPathAsync("/login", leaves: true);
 
         // The same code again, in a fourth browser: refused (a code works once).
         using var fourth = appliance.CreateClient(new CookieContainer());

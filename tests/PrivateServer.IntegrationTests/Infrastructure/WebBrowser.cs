@@ -141,6 +141,26 @@ public sealed class WebSession : IAsyncDisposable
         return row;
     }
 
+    /// <summary>
+    /// Waits until the page's address ends with <paramref name="path"/> (or, with <paramref name="leaves"/>, no longer
+    /// contains it). Polls the address instead of Playwright's URL wait, which could miss a navigation that committed
+    /// before it listened and then time out on a page already there (seen under CI load).
+    /// </summary>
+    public async Task WaitForPathAsync(string path, bool leaves = false)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        bool Reached() => leaves ? !Page.Url.Contains(path, StringComparison.Ordinal) : new Uri(Page.Url).AbsolutePath.EndsWith(path, StringComparison.Ordinal);
+        while (!Reached())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"the page stayed on {Page.Url} for 60 s, waiting to {(leaves ? "leave" : "reach")} {path}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Waits for an element; on timeout the failure names what the page showed and what went wrong in it.</summary>
     public async Task WaitForAsync(string selector, string? about = null)
     {
