@@ -60,7 +60,7 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
         await using var recorded = await RelayRig.StartAsync(bulk.Port, echo.Port, cancellationToken, recording: true);
         await ThroughputScenario.RunAsync(
             options,
-            [new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward), new(ThroughputScenario.Recorded, recorded.BulkForward)],
+            [new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward), new(ThroughputScenario.Recorded, recorded.BulkForward, recorded.WaitForRecordingSavedAsync)],
             report, cancellationToken);
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using PrivateServer.IntegrationTests.Infrastructure;
 
@@ -8,7 +9,8 @@ namespace PrivateServer.IntegrationTests;
 /// <summary>
 /// Power cuts: the real appliance is killed with SIGKILL twenty times while a session relays, audit events are being
 /// appended and mail waits in the outbox. After every restart the trail verifies, nothing committed before the kill is
-/// lost or changed, the session the kill cut off is recorded as ended (by the restart, saying why), the outbox still
+/// lost or changed, the session the kill cut off is recorded as ended (by the restart, saying why) and its recorded stream
+/// is saved with the hash of what reached the disk, the outbox still
 /// holds every mail, and the host module is back online by itself. At the end every mail goes out exactly once.
 /// </summary>
 public sealed class CrashSafetyTests
@@ -20,20 +22,20 @@ public sealed class CrashSafetyTests
     {
         using var deadline = TestDeadline.Start(600);
         await using var smarthost = await SmtpSink.CreateAsync(deadline.Token, start: false);
-        await using var rig = await SupportRig.StartAsync(deadline.Token, environment: smarthost.ApplianceSettings());
+        // The group records screen streams: the kill also cuts off a recording.
+        await using var rig = await SupportRig.StartAsync(deadline.Token, environment: smarthost.ApplianceSettings(), recording: true);
         await using var echo = EchoServer.Start();
-        var host = await rig.StartHostAsync(await rig.EnrollHostAsync("crash-pc", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var host = await rig.StartHostAsync(await rig.EnrollHostAsync("crash-pc", deadline.Token), deadline.Token, "--service", $"screen=127.0.0.1:{echo.Port}");
         var port = rig.Appliance.Port;
         var queued = new List<string>();
 
         for (var round = 1; round <= Rounds; round++)
         {
-            // In flight: a relayed session, a mail in the outbox (the smarthost is down), and audit appends under way.
-            var connect = rig.StartConnect("crash-pc", "--forward", "echo=0");
-            using (var stream = await SessionTests.OpenAsync(await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token), deadline.Token))
-            {
-                (await SessionTests.EchoOnceAsync(stream, deadline.Token)).Should().BeTrue($"round {round}: the session relays");
-            }
+            // In flight: a relayed session with a recorded stream open, a mail in the outbox (the smarthost is down), and
+            // audit appends under way.
+            var connect = rig.StartConnect("crash-pc", "--forward", "screen=0");
+            using var stream = await SessionTests.OpenAsync(await SupportRig.ForwardPortAsync(connect, "screen", deadline.Token), deadline.Token);
+            (await SessionTests.EchoOnceAsync(stream, deadline.Token)).Should().BeTrue($"round {round}: the session relays");
 
             queued.Add((await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "mail", "test", "--to", "crash@example.internal"))).Stdout.Trim());
             var committed = await ExportAsync(rig, deadline.Token);
@@ -54,6 +56,12 @@ public sealed class CrashSafetyTests
             var killedSession = committed.Last(e => e.Action == "session.granted").Session;
             after.Where(e => e.Action == "session.ended" && e.Session == killedSession).Select(e => (e.Actor, e.Reason)).Should().Equal(
                 [("system", "the appliance stopped while the session ran")], $"round {round}: the session the kill cut off is ended at the restart, saying why");
+            var cutOff = after.Where(e => e.Action == "recording.saved" && e.Session == killedSession).ToList();
+            cutOff.Should().ContainSingle($"round {round}: the recording the kill cut off is saved at the restart")
+                .Which.Details.Should().ContainKey("interrupted");
+            var recording = Path.Combine(rig.Appliance.DataDirectory, "recordings", cutOff[0].Target!);
+            Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(recording, deadline.Token))).Should().Be(
+                cutOff[0].Details["sha256"], $"round {round}: the trail holds the hash of the cut-off recording as it is on disk");
             var queue = (await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "mail", "queue"))).Stdout;
             queued.Should().OnlyContain(id => queue.Contains(id + "\tqueued\t", StringComparison.Ordinal), $"round {round}: every queued mail is still queued");
             await host.WaitForStderrAsync("Online as ", deadline.Token, skip: round);
@@ -73,8 +81,8 @@ public sealed class CrashSafetyTests
             .Should().BeEquivalentTo(queued, "each mail went out exactly once");
     }
 
-    /// <summary>The trail as an export sees it: every event's sequence, hash, actor, action, session and reason.</summary>
-    private static async Task<List<(long Sequence, string Hash, string Actor, string Action, string? Session, string? Reason)>> ExportAsync(
+    /// <summary>The trail as an export sees it: every event's sequence, hash, actor, action, session, target and details.</summary>
+    private static async Task<List<Exported>> ExportAsync(
         SupportRig rig, CancellationToken cancellationToken)
     {
         var file = Path.Combine(rig.Root, "audit-" + Guid.NewGuid().ToString("N")[..8] + ".json");
@@ -86,10 +94,12 @@ public sealed class CrashSafetyTests
         }
 
         return [.. document.RootElement.GetProperty("events").EnumerateArray()
-            .Select(e => (
+            .Select(e => new Exported(
                 e.GetProperty("sequence").GetInt64(), e.GetProperty("hash").GetString()!, e.GetProperty("actor").GetString()!, e.GetProperty("action").GetString()!,
-                e.GetProperty("session").GetString(),
-                e.GetProperty("details").ValueKind == JsonValueKind.Object && e.GetProperty("details").TryGetProperty("reason", out var reason) ? reason.GetString() : null))];
+                e.GetProperty("session").GetString(), e.GetProperty("target").GetString(),
+                e.GetProperty("details").ValueKind == JsonValueKind.Object
+                    ? e.GetProperty("details").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString())
+                    : []))];
     }
 
     /// <summary>
@@ -125,5 +135,10 @@ public sealed class CrashSafetyTests
                 client.Dispose();
             }
         }
+    }
+
+    private sealed record Exported(long Sequence, string Hash, string Actor, string Action, string? Session, string? Target, Dictionary<string, string> Details)
+    {
+        public string? Reason => Details.GetValueOrDefault("reason");
     }
 }

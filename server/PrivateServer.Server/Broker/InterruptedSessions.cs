@@ -11,11 +11,12 @@ namespace PrivateServer.Server.Broker;
 /// <c>session.ended</c> event in one transaction, so no session stays open in the audit trail and the auditors see
 /// why it ended. A session that had started (the host granted it) and was active in the last day also gets its
 /// protocol mails in that transaction; older ones (from before sessions were ended at start) and ones still waiting
-/// for the host's answer get none. Sessions never outlive the process.
+/// for the host's answer get none. A screen stream the stop cut off has its recording saved first (hashed into the
+/// trail as far as it reached the disk). Sessions never outlive the process.
 /// </summary>
 public sealed partial class InterruptedSessions(
     ISessionLog sessions, IConsentStore consents, IAuditLog trail, AuditTrail audit, TimeProvider time, ILogger<InterruptedSessions> logger,
-    Mail.SessionProtocolMail? protocols = null) : IHostedService
+    Mail.SessionProtocolMail? protocols = null, Recording.ScreenRecordings? recordings = null) : IHostedService
 {
     public const string Reason = "the appliance stopped while the session ran";
     private static readonly TimeSpan MailWindow = TimeSpan.FromDays(1);
@@ -41,8 +42,15 @@ public sealed partial class InterruptedSessions(
 
     private async Task EndAsync(SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var last = await trail.QueryAsync(null, null, session.Id, newestFirst: true, 1, cancellationToken);
-        var lastActivity = last.Count > 0 && last[0].Entry.At > session.RequestedAt ? last[0].Entry.At : session.RequestedAt;
+        var events = await trail.QueryAsync(null, null, session.Id, newestFirst: true, int.MaxValue, cancellationToken);
+        var lastActivity = events.Count > 0 && events[0].Entry.At > session.RequestedAt ? events[0].Entry.At : session.RequestedAt;
+        if (recordings is not null)
+        {
+            // Streams cut off by the stop: their files are saved (hashed into the trail) as far as they reached the disk.
+            var saved = events.Where(e => e.Entry.Action == "recording.saved").Select(e => e.Entry.Target).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            await recordings.SaveInterruptedAsync(session.Id, saved, "the appliance stopped while the stream was recorded", cancellationToken);
+        }
+
         var end = new SessionEnd(session.Id, lastActivity, "server", Reason);
         var ended = audit.Entry(
             "system", "session.ended", session.HostName, session.Id,

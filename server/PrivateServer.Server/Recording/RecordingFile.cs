@@ -5,13 +5,15 @@ using Microsoft.Win32.SafeHandles;
 namespace PrivateServer.Server.Recording;
 
 /// <summary>
-/// An append-only file written in 1 MiB blocks and hashed (SHA-256) block by block as it is written, never read back.
-/// Two blocks take turns: while one is hashed and written on the thread pool, the relay fills the other, so the pump
-/// waits for the disk only when it outruns it. On Linux the blocks bypass the page cache (<c>O_DIRECT</c>): a recording
-/// is written once and read rarely, and copying it through the cache costs about ten times the CPU (measured in this VM:
-/// 2.8 s against 0.27 s of kernel time per GiB). Where the file system refuses direct writes, the same blocks go through
-/// the cache. The last, partial block is written after direct writing is switched off (direct writes need whole
-/// blocks). Not thread-safe: the caller serialises appends.
+/// An append-only file written in 1 MiB blocks. Two blocks take turns: while one is written on the thread pool, the
+/// relay fills the other, so the pump waits for the disk only when it outruns it. On Linux the blocks bypass the page
+/// cache (<c>O_DIRECT</c>): a recording is written once and read rarely, and copying it through the cache costs about
+/// ten times the CPU (measured in this VM: 2.8 s against 0.27 s of kernel time per GiB). Where the file system refuses
+/// direct writes, the same blocks go through the cache. The last, partial block is written after direct writing is
+/// switched off (direct writes need whole blocks). The file is hashed once it is complete (<see cref="HashAsync"/>),
+/// reading it back the same way: the SHA-256 is what the disk holds, and it costs the relay nothing while it runs.
+/// A block that fills slowly is put on disk in the meantime (<see cref="FlushAsync"/>), so that a crash loses little.
+/// Not thread-safe: the caller serialises appends and flushes.
 /// </summary>
 internal sealed partial class RecordingFile : IAsyncDisposable
 {
@@ -24,9 +26,9 @@ internal sealed partial class RecordingFile : IAsyncDisposable
     private readonly SafeFileHandle _handle;
     private readonly byte[] _pinned;
     private readonly int _start;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private int _current;
     private int _filled;
+    private int _flushed;
     private long _written;
     private bool _direct;
     private Task _pending = Task.CompletedTask;
@@ -43,8 +45,7 @@ internal sealed partial class RecordingFile : IAsyncDisposable
         // One pinned buffer for both blocks (pinned arrays never move), from its first 4 KiB boundary: direct writes
         // need aligned memory.
         _pinned = GC.AllocateUninitializedArray<byte>((2 * BlockSize) + Alignment, pinned: true);
-        var address = Marshal.UnsafeAddrOfPinnedArrayElement(_pinned, 0).ToInt64();
-        _start = (int)((Alignment - (address % Alignment)) % Alignment);
+        _start = AlignedStart(_pinned);
         _stream = new FileStream(path, options);
         _handle = _stream.SafeFileHandle;
         _direct = TrySetDirect(_handle, on: true);
@@ -78,17 +79,35 @@ internal sealed partial class RecordingFile : IAsyncDisposable
             bytes = bytes[take..];
             if (_filled == BlockSize)
             {
-                // The other block must be on disk before it is filled again (and blocks are hashed in order).
+                // The other block must be on disk before it is filled again.
                 await _pending.WaitAsync(cancellationToken);
                 var (block, at) = (_current, _written);
                 _pending = Task.Run(() => WriteBlock(block, BlockSize, at), CancellationToken.None);
-                (_current, _written, _filled) = (1 - _current, _written + BlockSize, 0);
+                (_current, _written, _filled, _flushed) = (1 - _current, _written + BlockSize, 0, 0);
             }
         }
     }
 
-    /// <summary>Writes what is left and returns the file's SHA-256.</summary>
-    public async Task<byte[]> CompleteAsync()
+    /// <summary>
+    /// Puts what the block being filled holds on disk now, through the cache (a direct write needs whole pages), so that
+    /// a process that dies loses nothing appended before. Only the pages with new bytes are written; the block is written
+    /// whole (past the cache) again when it is full. Nothing to do when nothing new is there.
+    /// </summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_filled <= _flushed)
+        {
+            return;
+        }
+
+        await _pending.WaitAsync(cancellationToken);
+        var (block, from, to, at) = (_current, _flushed & ~(Alignment - 1), _filled, _written);
+        _pending = Task.Run(() => WriteCached(block, from, to, at), CancellationToken.None);
+        _flushed = to;
+    }
+
+    /// <summary>Writes what is left; the file is complete (<see cref="Length"/> bytes).</summary>
+    public async Task CompleteAsync()
     {
         await _pending;
         if (_direct && TrySetDirect(_handle, on: false))
@@ -98,7 +117,54 @@ internal sealed partial class RecordingFile : IAsyncDisposable
 
         WriteBlock(_current, _filled, _written);
         (_written, _filled) = (_written + _filled, 0);
-        return _hash.GetHashAndReset();
+    }
+
+    /// <summary>
+    /// The SHA-256 of a complete file, read back in 1 MiB blocks past the page cache where the file system allows it
+    /// (the next block is read while the last one is hashed).
+    /// </summary>
+    public static async Task<byte[]> HashAsync(string path, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 0 };
+        await using var stream = new FileStream(path, options);
+        var handle = stream.SafeFileHandle;
+        var pinned = GC.AllocateUninitializedArray<byte>((2 * BlockSize) + Alignment, pinned: true);
+        var start = AlignedStart(pinned);
+        var direct = TrySetDirect(handle, on: true);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var (current, at) = (0, 0L);
+        var read = await ReadBlockAsync(0, 0);
+        while (true)
+        {
+            // A regular file reads whole blocks until its end: a short block is the last one.
+            var last = read < BlockSize;
+            var next = last ? Task.FromResult(0) : ReadBlockAsync(at + read, 1 - current);
+            hash.AppendData(pinned, start + (current * BlockSize), read);
+            if (last)
+            {
+                break;
+            }
+
+            (at, current) = (at + read, 1 - current);
+            read = await next;
+        }
+
+        return hash.GetHashAndReset();
+
+        async Task<int> ReadBlockAsync(long offset, int block)
+        {
+            var memory = pinned.AsMemory(start + (block * BlockSize), BlockSize);
+            try
+            {
+                return await RandomAccess.ReadAsync(handle, memory, offset, cancellationToken);
+            }
+            catch (IOException) when (direct && TrySetDirect(handle, on: false))
+            {
+                // A file system that takes the flag but not the reads (or a length that is not aligned): the cache it is.
+                direct = false;
+                return await RandomAccess.ReadAsync(handle, memory, offset, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Closes the file; without <see cref="CompleteAsync"/> (a recording that failed) the last partial block is not written.</summary>
@@ -115,16 +181,20 @@ internal sealed partial class RecordingFile : IAsyncDisposable
         finally
         {
             await _stream.DisposeAsync();
-            _hash.Dispose();
         }
     }
 
     private int Offset(int block) => _start + (block * BlockSize);
 
+    private static int AlignedStart(byte[] pinned)
+    {
+        var address = Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0).ToInt64();
+        return (int)((Alignment - (address % Alignment)) % Alignment);
+    }
+
     private void WriteBlock(int index, int length, long at)
     {
         var block = _pinned.AsSpan(Offset(index), length);
-        _hash.AppendData(block);
         try
         {
             RandomAccess.Write(_handle, block, at);
@@ -134,6 +204,27 @@ internal sealed partial class RecordingFile : IAsyncDisposable
             // A file system that takes the flag but not the writes: the cache it is.
             _direct = false;
             RandomAccess.Write(_handle, block, at);
+        }
+    }
+
+    private void WriteCached(int index, int from, int to, long at)
+    {
+        var direct = _direct;
+        if (direct && !TrySetDirect(_handle, on: false))
+        {
+            return; // Cannot leave direct writing for a moment: the block goes to disk when it is full.
+        }
+
+        try
+        {
+            RandomAccess.Write(_handle, _pinned.AsSpan(Offset(index) + from, to - from), at + from);
+        }
+        finally
+        {
+            if (direct && !TrySetDirect(_handle, on: true))
+            {
+                _direct = false;
+            }
         }
     }
 

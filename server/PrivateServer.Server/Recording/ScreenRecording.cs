@@ -14,7 +14,8 @@ namespace PrivateServer.Server.Recording;
 /// (<c>S</c> host→supporter, i.e. what the VNC server sent; <c>C</c> supporter→host), 8 bytes
 /// microseconds since the start, 4 bytes length (both big-endian), the bytes. Frames are collected
 /// and written in 1 MiB blocks past the page cache (<see cref="RecordingFile"/>); both pump directions
-/// append under one lock.
+/// append under one lock; what has been recorded is on disk within <see cref="FlushInterval"/> even when a block fills
+/// slowly. The file is hashed when it is complete, not while the relay runs.
 /// </summary>
 public sealed class ScreenRecording : IAsyncDisposable
 {
@@ -22,15 +23,20 @@ public sealed class ScreenRecording : IAsyncDisposable
     public const byte ClientToServer = (byte)'C';
     private const int FrameHeaderLength = 13;
 
+    /// <summary>How often what has been recorded but not yet written (a block fills slowly on a quiet screen) goes to disk.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _frameHeader = new byte[FrameHeaderLength];
     private readonly RecordingFile _file;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stopFlushing = new();
+    private readonly Task _flushing;
     private long _bytes;
     private bool _closed;
     private int _disposed;
 
-    internal ScreenRecording(RelayPair stream, string path, string relativePath, DateTimeOffset startedAt)
+    internal ScreenRecording(RelayPair stream, string path, string relativePath, DateTimeOffset startedAt, TimeProvider time)
     {
         Stream = stream;
         Path = path;
@@ -48,6 +54,7 @@ public sealed class ScreenRecording : IAsyncDisposable
             .Append('\n')
             .ToString();
         _file.Begin(Encoding.UTF8.GetBytes(header));
+        _flushing = FlushEveryIntervalAsync(time, _stopFlushing.Token);
     }
 
     public RelayPair Stream { get; }
@@ -88,9 +95,10 @@ public sealed class ScreenRecording : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the file and returns its SHA-256 (hex) and length.</summary>
+    /// <summary>Writes the rest, closes the file and returns its SHA-256 (hex, of the file as read back) and length.</summary>
     public async Task<(string Sha256, long Length, long RecordedBytes)> CompleteAsync(CancellationToken cancellationToken)
     {
+        await StopFlushingAsync();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -100,14 +108,15 @@ public sealed class ScreenRecording : IAsyncDisposable
             }
 
             _closed = true;
-            var sha256 = Convert.ToHexStringLower(await _file.CompleteAsync());
-            return (sha256, _file.Length, _bytes);
+            await _file.CompleteAsync();
         }
         finally
         {
             _gate.Release();
             await _file.DisposeAsync();
         }
+
+        return (Convert.ToHexStringLower(await RecordingFile.HashAsync(Path, cancellationToken)), _file.Length, _bytes);
     }
 
     public async ValueTask DisposeAsync()
@@ -117,6 +126,7 @@ public sealed class ScreenRecording : IAsyncDisposable
             return;
         }
 
+        await StopFlushingAsync();
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
@@ -129,6 +139,47 @@ public sealed class ScreenRecording : IAsyncDisposable
 
         await _file.DisposeAsync();
         _gate.Dispose();
+        _stopFlushing.Dispose();
+    }
+
+    /// <summary>Every <see cref="FlushInterval"/>, puts what was recorded since on disk: a crash loses at most that.</summary>
+    private async Task FlushEveryIntervalAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(FlushInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await _gate.WaitAsync(cancellationToken);
+                try
+                {
+                    if (_closed)
+                    {
+                        return;
+                    }
+
+                    await _file.FlushAsync(CancellationToken.None);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Completed or closed.
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A write failed: the next append or the completion reports it.
+        }
+    }
+
+    private async Task StopFlushingAsync()
+    {
+        await _stopFlushing.CancelAsync();
+        await _flushing;
     }
 
     /// <summary>A relay half whose reads are copied into the recording; writes and everything else pass through.</summary>

@@ -41,7 +41,7 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
         {
             SecureFile.CreatePrivateDirectory(Root);
             SecureFile.CreatePrivateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            return new ScreenRecording(stream, path, relative, now);
+            return new ScreenRecording(stream, path, relative, now, time);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -64,6 +64,46 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
                 ("started", AuditChain.Time(recording.StartedAt)), ("ended", AuditChain.Time(ended))),
             cancellationToken: CancellationToken.None);
         LogSaved(logger, recording.Stream.Id, recording.Stream.SessionId, recording.RelativePath, length);
+    }
+
+    /// <summary>
+    /// Saves the recordings of a session the appliance stopped while it ran (called at the next start, before the
+    /// session is ended): every file of the session that has no <c>recording.saved</c> event among
+    /// <paramref name="saved"/> (paths as the trail names them) gets one, with the SHA-256 of what reached the disk —
+    /// all but at most the last <see cref="ScreenRecording.FlushInterval"/> — and why it ends there. Returns how many.
+    /// </summary>
+    public async Task<int> SaveInterruptedAsync(string sessionId, IReadOnlySet<string> saved, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(saved);
+        if (!Directory.Exists(Root) || sessionId.AsSpan().ContainsAny("*?/\\"))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var path in Directory.EnumerateFiles(Root, sessionId + "-st-*.psrec", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList())
+        {
+            var relative = System.IO.Path.GetRelativePath(Root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/');
+            if (saved.Contains(relative) || !RecordingName().IsMatch(relative))
+            {
+                continue;
+            }
+
+            var sha256 = Convert.ToHexStringLower(await RecordingFile.HashAsync(path, cancellationToken));
+            var file = new FileInfo(path);
+            var stream = System.IO.Path.GetFileNameWithoutExtension(path)[(sessionId.Length + 1)..];
+            await audit.RecordAsync(
+                "system", "recording.saved", relative, sessionId,
+                details: AuditTrail.Details(
+                    ("stream", stream), ("sha256", sha256), ("file-bytes", file.Length.ToString(CultureInfo.InvariantCulture)),
+                    ("last-written", AuditChain.Time(new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero))), ("interrupted", reason)),
+                cancellationToken: CancellationToken.None);
+            LogSavedInterrupted(logger, relative, sessionId, file.Length);
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -107,6 +147,9 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]{4}-[0-9]{2}/[A-Za-z0-9_-]{1,100}\.psrec$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex RecordingName();
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Recording {Path} of session {SessionId} was cut off when the appliance stopped: saved as it reached the disk ({Length} bytes)")]
+    private static partial void LogSavedInterrupted(ILogger logger, string path, string sessionId, long length);
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Recording {Path} deleted: older than the retention period")]
     private static partial void LogDeleted(ILogger logger, string path);

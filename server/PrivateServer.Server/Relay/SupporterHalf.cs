@@ -40,6 +40,8 @@ public static partial class SupporterHalf
             {
                 var (supporter, host) = recording.Tap(half, hostHalf);
                 result = await RelayPump.RunAsync(supporter, host, stream.SessionEnded);
+                // The host's half is let go now; completing the file and hashing it need neither half.
+                stream.Finish();
                 await recordings!.CompleteAsync(recording, CancellationToken.None);
             }
         }

@@ -15,6 +15,8 @@ internal sealed class RelayRig : IAsyncDisposable
 {
     public const string HostName = "bench-host";
 
+    private int _recordingsSaved;
+
     private RelayRig(SupportRig rig, ChildProcess host, ChildProcess connect, int bulkForward, int echoForward)
     {
         Rig = rig;
@@ -67,6 +69,18 @@ internal sealed class RelayRig : IAsyncDisposable
             await rig.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Waits until the appliance has saved the next recording (its log line comes after the <c>recording.saved</c>
+    /// event); returns how long that took from the call.
+    /// </summary>
+    public async Task<TimeSpan> WaitForRecordingSavedAsync(CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Rig.Appliance.Server.WaitForStderrAsync(" recorded to ", cancellationToken, skip: _recordingsSaved);
+        _recordingsSaved++;
+        return clock.Elapsed;
     }
 
     /// <summary>A module client for the rig's supporter (its own connection pool) and a fresh supporter token.</summary>

@@ -3,6 +3,7 @@ using PrivateServer.Server.Accounts;
 using PrivateServer.Server.Audit;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Mail;
+using PrivateServer.Server.Recording;
 using PrivateServer.Server.Storage;
 
 namespace PrivateServer.Server.Tests.Broker;
@@ -57,6 +58,41 @@ public sealed class InterruptedSessionsTests : IAsyncLifetime, IDisposable
         ends.Select(e => e.Entry.SessionId).Should().BeEquivalentTo(["se-running", "se-waiting", "se-ancient"], "each once, also after a second start");
         ends.Should().AllSatisfy(e => (e.Entry.Actor, e.Entry.Details!["reason"]).Should().Be(("system", InterruptedSessions.Reason)));
         mails.Should().ContainSingle().Which.Text.Should().Contain("Session se-running: alice on desktop").And.Contain($"Ended by server: {InterruptedSessions.Reason}.");
+        (await audit.VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AtStart_ARecordingTheStopCutOff_IsSavedWithTheHashOfWhatReachedTheDisk_BeforeItsSessionEnds()
+    {
+        var database = _temp!.Database;
+        var log = new LiteDbAuditLog(database);
+        var sessions = new LiteDbSessionLog(database);
+        var consents = new LiteDbConsentStore(database);
+        var now = _clock.GetUtcNow();
+        await AddAsync(sessions, consents, log, "se-cut", now.AddMinutes(-30), granted: true, lastActivity: now.AddMinutes(-3));
+        var audit = new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance);
+        var recordings = new ScreenRecordings(_temp.Folder, audit, _clock, NullLogger<ScreenRecordings>.Instance);
+        // As a kill leaves them: one stream saved before the stop, one cut off mid-frame, and another session's file.
+        var month = Path.Combine(recordings.Root, "2026-11");
+        Directory.CreateDirectory(month);
+        var cut = "PSREC/1\n{\"session\":\"se-cut\",\"stream\":\"st-b\",\"service\":\"screen\"}\nS\0\0\0\0\0\0\0\u0001\0\0\0\u000cRFB 003"u8.ToArray();
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-a.psrec"), "PSREC/1\nsaved"u8.ToArray());
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-b.psrec"), cut);
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-other-st-c.psrec"), "PSREC/1\nother"u8.ToArray());
+        await log.AppendAsync(new AuditEntry(now.AddMinutes(-2), "system", "recording.saved", "2026-11/se-cut-st-a.psrec", "se-cut", null, null), CancellationToken.None);
+
+        await new InterruptedSessions(sessions, consents, log, audit, _clock, NullLogger<InterruptedSessions>.Instance, recordings: recordings)
+            .StartAsync(CancellationToken.None);
+        var events = await log.QueryAsync(null, null, "se-cut", newestFirst: false, 100, CancellationToken.None);
+        var saved = events.Where(e => e.Entry.Action == "recording.saved").ToList();
+
+        saved.Select(e => e.Entry.Target).Should().Equal(["2026-11/se-cut-st-a.psrec", "2026-11/se-cut-st-b.psrec"], "the saved one is not saved twice, the other session's file is not this session's");
+        saved[1].Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(cut)));
+        saved[1].Entry.Details!["stream"].Should().Be("st-b");
+        saved[1].Entry.Details!["file-bytes"].Should().Be(cut.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        saved[1].Entry.Details!.Should().ContainKey("interrupted");
+        events[^1].Entry.Action.Should().Be("session.ended", "the recording is saved before its session ends");
+        (await sessions.FindAsync("se-cut", CancellationToken.None))!.EndedAt.Should().Be(now.AddMinutes(-2), "the session's last event before the stop is its last activity, not the saving at the start");
         (await audit.VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
     }
 

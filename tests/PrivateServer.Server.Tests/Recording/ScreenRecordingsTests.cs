@@ -85,6 +85,43 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Recording_OfAQuietScreen_IsOnDiskWithinAboutASecond_BeforeItsBlockIsFull_SoAKillLosesLittle()
+    {
+        using var log = new LiteDbAuditLog(_database!);
+        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        var (stream, _, _) = new RelayRendezvous().Create("se-3", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
+        await using var recording = recordings.Start(stream)!;
+        // Far less than a block, and not a whole number of pages.
+        var fromHostBytes = new byte[10_000];
+        new Random(3).NextBytes(fromHostBytes);
+        using var fromHost = new MemoryStream(fromHostBytes);
+        using var fromSupporter = new MemoryStream();
+        var (_, host) = recording.Tap(fromSupporter, fromHost);
+        await DrainAsync(host, 6_000);
+
+        byte[] onDisk = [];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            // Read while the recording is still open, as the next start finds it after a kill.
+            await using (var read = new FileStream(recording.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            {
+                onDisk = new byte[read.Length];
+                await read.ReadExactlyAsync(onDisk);
+            }
+
+            if (FramedBytes(onDisk) == fromHostBytes.Length)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Frames(onDisk).Where(f => f.Direction == 'S').SelectMany(f => f.Bytes).Should().Equal(fromHostBytes, "every byte recorded is on disk although the 1 MiB block is far from full");
+    }
+
+    [Fact]
     public async Task DeleteOlderThan_RemovesOnlyExpiredRecordings_AndAuditsEachWithTheHashOfWhatWasDeleted()
     {
         using var log = new LiteDbAuditLog(_database!);
@@ -143,6 +180,19 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     {
         _database?.Dispose();
         _temp.Dispose();
+    }
+
+    /// <summary>How many bytes the whole frames of a file hold; -1 while the last frame is still being written.</summary>
+    private static int FramedBytes(byte[] file)
+    {
+        try
+        {
+            return Frames(file).Sum(f => f.Bytes.Length);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return -1;
+        }
     }
 
     /// <summary>The frames after the two header lines: direction, microseconds, bytes.</summary>

@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using PrivateServer.Server.Recording;
+
+namespace PrivateServer.Server.Tests.Recording;
+
+public sealed class RecordingFileTests : IDisposable
+{
+    private const int Block = 1024 * 1024;
+    private readonly string _folder = Directory.CreateTempSubdirectory("ps-recording-file-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(Block - 1)]
+    [InlineData(Block)]
+    [InlineData(Block + 1)]
+    [InlineData(2 * Block)]
+    [InlineData((3 * Block) - 4095)]
+    public async Task Hash_OfAFileReadBackInBlocks_IsTheSha256OfEveryByte(int length)
+    {
+        var bytes = new byte[length];
+        new Random(length).NextBytes(bytes);
+        var path = Path.Combine(_folder, "file.psrec");
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var hash = await RecordingFile.HashAsync(path, CancellationToken.None);
+
+        Convert.ToHexStringLower(hash).Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
+    [Fact]
+    public async Task Written_InOddAppends_ThenCompleted_HoldsEveryByteInOrder_AndHashesToTheSameAsTheBytes()
+    {
+        var path = Path.Combine(_folder, "written.psrec");
+        var expected = new MemoryStream();
+        var random = new Random(11);
+        await using (var file = new RecordingFile(path))
+        {
+            file.Begin("PSREC/1\n"u8);
+            expected.Write("PSREC/1\n"u8);
+            // Ends exactly on a block boundary, so the last block is whole and the tail empty.
+            for (var left = (2 * Block) - 8; left > 0;)
+            {
+                var chunk = new byte[Math.Min(left, random.Next(1, 70_000))];
+                random.NextBytes(chunk);
+                await file.AppendAsync(chunk, CancellationToken.None);
+                expected.Write(chunk);
+                left -= chunk.Length;
+            }
+
+            await file.CompleteAsync();
+            file.Length.Should().Be(2 * Block);
+        }
+
+        var written = await File.ReadAllBytesAsync(path);
+        var hash = await RecordingFile.HashAsync(path, CancellationToken.None);
+
+        written.Should().Equal(expected.ToArray());
+        Convert.ToHexStringLower(hash).Should().Be(Convert.ToHexStringLower(SHA256.HashData(written)));
+    }
+
+    [Fact]
+    public async Task Hash_OfAFileThatIsNotThere_FailsClearly()
+    {
+        var missing = Path.Combine(_folder, "missing.psrec");
+
+        var hashing = () => RecordingFile.HashAsync(missing, CancellationToken.None);
+
+        await hashing.Should().ThrowAsync<FileNotFoundException>();
+    }
+}
