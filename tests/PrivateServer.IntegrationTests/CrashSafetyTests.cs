@@ -36,6 +36,7 @@ public sealed class CrashSafetyTests
             var connect = rig.StartConnect("crash-pc", "--forward", "screen=0");
             using var stream = await SessionTests.OpenAsync(await SupportRig.ForwardPortAsync(connect, "screen", deadline.Token), deadline.Token);
             (await SessionTests.EchoOnceAsync(stream, deadline.Token)).Should().BeTrue($"round {round}: the session relays");
+            await WaitForRecordedAsync(rig, deadline.Token);
 
             queued.Add((await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "mail", "test", "--to", "crash@example.internal"))).Stdout.Trim());
             var committed = await ExportAsync(rig, deadline.Token);
@@ -60,8 +61,10 @@ public sealed class CrashSafetyTests
             cutOff.Should().ContainSingle($"round {round}: the recording the kill cut off is saved at the restart")
                 .Which.Details.Should().ContainKey("interrupted");
             var recording = Path.Combine(rig.Appliance.DataDirectory, "recordings", cutOff[0].Target!);
-            Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(recording, deadline.Token))).Should().Be(
+            var recorded = await File.ReadAllBytesAsync(recording, deadline.Token);
+            Convert.ToHexStringLower(SHA256.HashData(recorded)).Should().Be(
                 cutOff[0].Details["sha256"], $"round {round}: the trail holds the hash of the cut-off recording as it is on disk");
+            CountPings(recorded).Should().Be(2, $"round {round}: what was recorded before the kill (the ping both ways) is in the saved recording");
             var queue = (await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "mail", "queue"))).Stdout;
             queued.Should().OnlyContain(id => queue.Contains(id + "\tqueued\t", StringComparison.Ordinal), $"round {round}: every queued mail is still queued");
             await host.WaitForStderrAsync("Online as ", deadline.Token, skip: round);
@@ -79,6 +82,41 @@ public sealed class CrashSafetyTests
         await Task.Delay(3000, deadline.Token);
         smarthost.Messages().Select(m => m.MessageId![..m.MessageId!.IndexOf('.', StringComparison.Ordinal)])
             .Should().BeEquivalentTo(queued, "each mail went out exactly once");
+    }
+
+    /// <summary>
+    /// Waits until the open recording (the only unsaved one) holds the echoed ping both ways on disk: written within a
+    /// second although its block is far from full.
+    /// </summary>
+    private static async Task WaitForRecordedAsync(SupportRig rig, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(rig.Appliance.DataDirectory, "recordings");
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        within.CancelAfter(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var open = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.psrec.part", SearchOption.AllDirectories) : [];
+            if (open.Length == 1 && CountPings(await File.ReadAllBytesAsync(open[0], within.Token)) == 2)
+            {
+                return;
+            }
+
+            await Task.Delay(100, within.Token);
+        }
+    }
+
+    private static int CountPings(byte[] recording)
+    {
+        var count = 0;
+        var rest = recording.AsSpan();
+        int found;
+        while ((found = rest.IndexOf("ping\n"u8)) >= 0)
+        {
+            count++;
+            rest = rest[(found + 1)..];
+        }
+
+        return count;
     }
 
     /// <summary>The trail as an export sees it: every event's sequence, hash, actor, action, session, target and details.</summary>

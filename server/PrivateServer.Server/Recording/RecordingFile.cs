@@ -12,7 +12,7 @@ namespace PrivateServer.Server.Recording;
 /// direct writes, the same blocks go through the cache. The last, partial block is written after direct writing is
 /// switched off (direct writes need whole blocks). The file is hashed once it is complete (<see cref="HashAsync"/>),
 /// reading it back the same way: the SHA-256 is what the disk holds, and it costs the relay nothing while it runs.
-/// A block that fills slowly is put on disk in the meantime (<see cref="FlushAsync"/>), so that a crash loses little.
+/// A block that fills slowly is written and synced in the meantime (<see cref="FlushAsync"/>), so that a crash loses little.
 /// Not thread-safe: the caller serialises appends and flushes.
 /// </summary>
 internal sealed partial class RecordingFile : IAsyncDisposable
@@ -30,6 +30,7 @@ internal sealed partial class RecordingFile : IAsyncDisposable
     private int _filled;
     private int _flushed;
     private long _written;
+    private long _writtenAtLastFlush;
     private bool _direct;
     private Task _pending = Task.CompletedTask;
 
@@ -89,18 +90,24 @@ internal sealed partial class RecordingFile : IAsyncDisposable
     }
 
     /// <summary>
-    /// Puts what the block being filled holds on disk now, through the cache (a direct write needs whole pages), so that
-    /// a process that dies loses nothing appended before. Only the pages with new bytes are written; the block is written
-    /// whole (past the cache) again when it is full. Nothing to do when nothing new is there.
+    /// Writes what the block being filled holds now, through the cache (a direct write needs whole pages), and syncs the
+    /// file to the device, so that a process that dies — or a machine that loses power — loses nothing appended before.
+    /// Only the pages with new bytes are written; the block is written whole (past the cache) again when it is full.
+    /// Nothing to do when nothing new is there, while a block is being written, or when one went out since the last call.
     /// </summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        if (_filled <= _flushed)
+        // A block that went out since the last flush means a busy stream: the block being filled is younger than the
+        // flush interval and is written soon anyway. A block being written now is not waited for either (the relay would
+        // wait with it): the next flush comes soon enough.
+        var blockWentOut = _written != _writtenAtLastFlush;
+        _writtenAtLastFlush = _written;
+        if (blockWentOut || _filled <= _flushed || !_pending.IsCompleted)
         {
             return;
         }
 
-        await _pending.WaitAsync(cancellationToken);
+        await _pending.WaitAsync(cancellationToken); // Reports a write that failed.
         var (block, from, to, at) = (_current, _flushed & ~(Alignment - 1), _filled, _written);
         _pending = Task.Run(() => WriteCached(block, from, to, at), CancellationToken.None);
         _flushed = to;
@@ -120,47 +127,52 @@ internal sealed partial class RecordingFile : IAsyncDisposable
     }
 
     /// <summary>
-    /// The SHA-256 of a complete file, read back in 1 MiB blocks past the page cache where the file system allows it
-    /// (the next block is read while the last one is hashed).
+    /// The SHA-256 of a complete file and how many bytes it covers (the file's length), read back in 1 MiB blocks past
+    /// the page cache where the file system allows it (the next block is read while the last one is hashed).
     /// </summary>
-    public static async Task<byte[]> HashAsync(string path, CancellationToken cancellationToken)
+    public static async Task<(byte[] Sha256, long Length)> HashAsync(string path, CancellationToken cancellationToken)
     {
         var options = new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 0 };
         await using var stream = new FileStream(path, options);
         var handle = stream.SafeFileHandle;
+        var length = RandomAccess.GetLength(handle);
         var pinned = GC.AllocateUninitializedArray<byte>((2 * BlockSize) + Alignment, pinned: true);
         var start = AlignedStart(pinned);
         var direct = TrySetDirect(handle, on: true);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var (current, at) = (0, 0L);
-        var read = await ReadBlockAsync(0, 0);
-        while (true)
+        var read = length == 0 ? 0 : await ReadBlockAsync(0, 0);
+        while (at < length)
         {
-            // A regular file reads whole blocks until its end: a short block is the last one.
-            var last = read < BlockSize;
-            var next = last ? Task.FromResult(0) : ReadBlockAsync(at + read, 1 - current);
-            hash.AppendData(pinned, start + (current * BlockSize), read);
-            if (last)
+            if (read == 0)
             {
-                break;
+                throw new IOException($"{path} ended after {at} of its {length} bytes while it was hashed");
             }
 
+            // A short read (possible on some file systems) is no end: the next read starts where it stopped.
+            var next = at + read < length ? ReadBlockAsync(at + read, 1 - current) : Task.FromResult(0);
+            hash.AppendData(pinned, start + (current * BlockSize), read);
             (at, current) = (at + read, 1 - current);
             read = await next;
         }
 
-        return hash.GetHashAndReset();
+        return (hash.GetHashAndReset(), at);
 
         async Task<int> ReadBlockAsync(long offset, int block)
         {
             var memory = pinned.AsMemory(start + (block * BlockSize), BlockSize);
+            if (direct && offset % Alignment != 0 && TrySetDirect(handle, on: false))
+            {
+                direct = false; // Only after a short read: direct reads need aligned offsets.
+            }
+
             try
             {
                 return await RandomAccess.ReadAsync(handle, memory, offset, cancellationToken);
             }
             catch (IOException) when (direct && TrySetDirect(handle, on: false))
             {
-                // A file system that takes the flag but not the reads (or a length that is not aligned): the cache it is.
+                // A file system that takes the flag but not the reads: the cache it is.
                 direct = false;
                 return await RandomAccess.ReadAsync(handle, memory, offset, cancellationToken);
             }
@@ -218,6 +230,7 @@ internal sealed partial class RecordingFile : IAsyncDisposable
         try
         {
             RandomAccess.Write(_handle, _pinned.AsSpan(Offset(index) + from, to - from), at + from);
+            _stream.Flush(flushToDisk: true);
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using PrivateServer.Server.Audit;
 using PrivateServer.Server.Relay;
 
@@ -14,14 +15,17 @@ namespace PrivateServer.Server.Recording;
 /// (<c>S</c> host→supporter, i.e. what the VNC server sent; <c>C</c> supporter→host), 8 bytes
 /// microseconds since the start, 4 bytes length (both big-endian), the bytes. Frames are collected
 /// and written in 1 MiB blocks past the page cache (<see cref="RecordingFile"/>); both pump directions
-/// append under one lock; what has been recorded is on disk within <see cref="FlushInterval"/> even when a block fills
-/// slowly. The file is hashed when it is complete, not while the relay runs.
+/// append under one lock; what has been recorded is on disk within <see cref="FlushInterval"/> when a block fills
+/// slowly (a quiet screen), within two when blocks go out anyway (a busy one). The file is hashed when it is complete, not while the relay runs.
 /// </summary>
-public sealed class ScreenRecording : IAsyncDisposable
+public sealed partial class ScreenRecording : IAsyncDisposable
 {
     public const byte ServerToClient = (byte)'S';
     public const byte ClientToServer = (byte)'C';
     private const int FrameHeaderLength = 13;
+
+    /// <summary>The ending of a recording while it is written; it loses it once it is saved (hashed into the trail).</summary>
+    public const string PartialSuffix = ".part";
 
     /// <summary>How often what has been recorded but not yet written (a block fills slowly on a quiet screen) goes to disk.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
@@ -34,15 +38,17 @@ public sealed class ScreenRecording : IAsyncDisposable
     private readonly Task _flushing;
     private long _bytes;
     private bool _closed;
+    private readonly ILogger _logger;
     private int _disposed;
 
-    internal ScreenRecording(RelayPair stream, string path, string relativePath, DateTimeOffset startedAt, TimeProvider time)
+    internal ScreenRecording(RelayPair stream, string path, string relativePath, DateTimeOffset startedAt, TimeProvider time, ILogger logger)
     {
+        _logger = logger;
         Stream = stream;
         Path = path;
         RelativePath = relativePath;
         StartedAt = startedAt;
-        _file = new RecordingFile(path);
+        _file = new RecordingFile(PartialPath);
         var header = new StringBuilder("PSREC/1\n")
             .Append(JsonSerializer.Serialize(new Dictionary<string, string>
             {
@@ -59,7 +65,11 @@ public sealed class ScreenRecording : IAsyncDisposable
 
     public RelayPair Stream { get; }
 
+    /// <summary>Where the recording is once saved.</summary>
     public string Path { get; }
+
+    /// <summary>Where it is written until then (<see cref="PartialSuffix"/>): a start after a crash finds what was cut off.</summary>
+    public string PartialPath => Path + PartialSuffix;
 
     /// <summary>The path below the data folder's <c>recordings/</c>, as the audit event names it.</summary>
     public string RelativePath { get; }
@@ -95,7 +105,10 @@ public sealed class ScreenRecording : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the rest, closes the file and returns its SHA-256 (hex, of the file as read back) and length.</summary>
+    /// <summary>
+    /// Writes the rest, closes the file and returns its SHA-256 (hex, of the file as read back) and length; it is still
+    /// at <see cref="PartialPath"/>.
+    /// </summary>
     public async Task<(string Sha256, long Length, long RecordedBytes)> CompleteAsync(CancellationToken cancellationToken)
     {
         await StopFlushingAsync();
@@ -116,7 +129,10 @@ public sealed class ScreenRecording : IAsyncDisposable
             await _file.DisposeAsync();
         }
 
-        return (Convert.ToHexStringLower(await RecordingFile.HashAsync(Path, cancellationToken)), _file.Length, _bytes);
+        var (sha256, hashed) = await RecordingFile.HashAsync(PartialPath, cancellationToken);
+        return hashed == _file.Length
+            ? (Convert.ToHexStringLower(sha256), hashed, _bytes)
+            : throw new IOException($"{PartialPath} holds {hashed} bytes, {_file.Length} were written");
     }
 
     public async ValueTask DisposeAsync()
@@ -142,7 +158,7 @@ public sealed class ScreenRecording : IAsyncDisposable
         _stopFlushing.Dispose();
     }
 
-    /// <summary>Every <see cref="FlushInterval"/>, puts what was recorded since on disk: a crash loses at most that.</summary>
+    /// <summary>Every <see cref="FlushInterval"/>, puts what was recorded since on disk (<see cref="RecordingFile.FlushAsync"/>).</summary>
     private async Task FlushEveryIntervalAsync(TimeProvider time, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(FlushInterval, time);
@@ -170,9 +186,10 @@ public sealed class ScreenRecording : IAsyncDisposable
         {
             // Completed or closed.
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
-            // A write failed: the next append or the completion reports it.
+            // A write failed: the next block or the completion fails the same way, and ends the stream.
+            LogFlushFailed(_logger, PartialPath, ex);
         }
     }
 
@@ -181,6 +198,9 @@ public sealed class ScreenRecording : IAsyncDisposable
         await _stopFlushing.CancelAsync();
         await _flushing;
     }
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Error, Message = "Recording {Path} could not be written")]
+    private static partial void LogFlushFailed(ILogger logger, string path, Exception exception);
 
     /// <summary>A relay half whose reads are copied into the recording; writes and everything else pass through.</summary>
     private sealed class TappedStream(Stream inner, ScreenRecording recording, byte direction) : Stream

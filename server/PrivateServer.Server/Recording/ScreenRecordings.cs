@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Protocol.Files;
 using PrivateServer.Server.Audit;
@@ -9,7 +11,8 @@ namespace PrivateServer.Server.Recording;
 
 /// <summary>
 /// Server-side screen recordings (group policy "recording"): files under <c>DATA/recordings/YYYY-MM/</c>,
-/// one per screen stream; when a stream ends its SHA-256 goes into the audit trail (<c>recording.saved</c>).
+/// one per screen stream, named <c>….psrec.part</c> while written; when a stream ends its SHA-256 goes into the audit
+/// trail (<c>recording.saved</c>) and the file loses the <c>.part</c>. A start saves what the last run left unsaved.
 /// </summary>
 public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit, TimeProvider time, ILogger<ScreenRecordings> logger)
 {
@@ -41,7 +44,7 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
         {
             SecureFile.CreatePrivateDirectory(Root);
             SecureFile.CreatePrivateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            return new ScreenRecording(stream, path, relative, now, time);
+            return new ScreenRecording(stream, path, relative, now, time, logger);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -50,7 +53,10 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
         }
     }
 
-    /// <summary>Closes a recording and records its hash in the audit trail.</summary>
+    /// <summary>
+    /// Closes a recording, records its hash in the audit trail and gives it its name (without
+    /// <see cref="ScreenRecording.PartialSuffix"/>): a file still named so at the next start is saved then.
+    /// </summary>
     public async Task CompleteAsync(ScreenRecording recording, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recording);
@@ -63,47 +69,96 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
                 ("file-bytes", length.ToString(CultureInfo.InvariantCulture)), ("stream-bytes", recorded.ToString(CultureInfo.InvariantCulture)),
                 ("started", AuditChain.Time(recording.StartedAt)), ("ended", AuditChain.Time(ended))),
             cancellationToken: CancellationToken.None);
+        File.Move(recording.PartialPath, recording.Path);
         LogSaved(logger, recording.Stream.Id, recording.Stream.SessionId, recording.RelativePath, length);
     }
 
     /// <summary>
-    /// Saves the recordings of a session the appliance stopped while it ran (called at the next start, before the
-    /// session is ended): every file of the session that has no <c>recording.saved</c> event among
-    /// <paramref name="saved"/> (paths as the trail names them) gets one, with the SHA-256 of what reached the disk —
-    /// all but at most the last <see cref="ScreenRecording.FlushInterval"/> — and why it ends there. Returns how many.
+    /// Saves the recordings the last run left unsaved (it stopped or died while they were written, or before their
+    /// hash was in the trail): each <see cref="ScreenRecording.PartialSuffix"/> file gets its <c>recording.saved</c>
+    /// event — with the SHA-256 of what reached the disk (all but at most the last one or two
+    /// <see cref="ScreenRecording.FlushInterval"/>s) and <c>interrupted</c> — unless <paramref name="trail"/> has one for
+    /// it already, and then its name. One file's problem is logged and leaves the others. Returns how many were saved.
     /// </summary>
-    public async Task<int> SaveInterruptedAsync(string sessionId, IReadOnlySet<string> saved, string reason, CancellationToken cancellationToken)
+    public async Task<int> RecoverAsync(IAuditLog trail, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(sessionId);
-        ArgumentNullException.ThrowIfNull(saved);
-        if (!Directory.Exists(Root) || sessionId.AsSpan().ContainsAny("*?/\\"))
+        ArgumentNullException.ThrowIfNull(trail);
+        if (!Directory.Exists(Root))
         {
             return 0;
         }
 
         var count = 0;
-        foreach (var path in Directory.EnumerateFiles(Root, sessionId + "-st-*.psrec", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList())
+        foreach (var partial in Directory.EnumerateFiles(Root, "*.psrec" + ScreenRecording.PartialSuffix, SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList())
         {
+            var path = partial[..^ScreenRecording.PartialSuffix.Length];
             var relative = System.IO.Path.GetRelativePath(Root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/');
-            if (saved.Contains(relative) || !RecordingName().IsMatch(relative))
+            try
             {
-                continue;
-            }
+                if (!RecordingName().IsMatch(relative) || SessionAndStream(partial, relative) is not var (sessionId, stream))
+                {
+                    LogNotRecovered(logger, relative, "not the name or header of a recording");
+                    continue;
+                }
 
-            var sha256 = Convert.ToHexStringLower(await RecordingFile.HashAsync(path, cancellationToken));
-            var file = new FileInfo(path);
-            var stream = System.IO.Path.GetFileNameWithoutExtension(path)[(sessionId.Length + 1)..];
-            await audit.RecordAsync(
-                "system", "recording.saved", relative, sessionId,
-                details: AuditTrail.Details(
-                    ("stream", stream), ("sha256", sha256), ("file-bytes", file.Length.ToString(CultureInfo.InvariantCulture)),
-                    ("last-written", AuditChain.Time(new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero))), ("interrupted", reason)),
-                cancellationToken: CancellationToken.None);
-            LogSavedInterrupted(logger, relative, sessionId, file.Length);
-            count++;
+                var events = await trail.QueryAsync(null, null, sessionId, newestFirst: false, int.MaxValue, cancellationToken);
+                if (!events.Any(e => e.Entry.Action == "recording.saved" && e.Entry.Target == relative))
+                {
+                    var (sha256, length) = await RecordingFile.HashAsync(partial, cancellationToken);
+                    await audit.RecordAsync(
+                        "system", "recording.saved", relative, sessionId,
+                        details: AuditTrail.Details(
+                            ("stream", stream), ("sha256", Convert.ToHexStringLower(sha256)), ("file-bytes", length.ToString(CultureInfo.InvariantCulture)),
+                            ("last-written", AuditChain.Time(new DateTimeOffset(File.GetLastWriteTimeUtc(partial), TimeSpan.Zero))),
+                            ("interrupted", "the appliance stopped while the stream was recorded")),
+                        cancellationToken: CancellationToken.None);
+                    LogSavedInterrupted(logger, relative, sessionId, length);
+                    count++;
+                }
+
+                File.Move(partial, path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogNotRecovered(logger, relative, ex.Message);
+            }
         }
 
         return count;
+    }
+
+    /// <summary>The session and stream a recording belongs to: from its header line, or its name when nothing reached the disk.</summary>
+    private static (string Session, string Stream)? SessionAndStream(string partial, string relative)
+    {
+        var buffer = new byte[4096];
+        int read;
+        using (var file = File.OpenRead(partial))
+        {
+            read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        }
+
+        var lines = Encoding.UTF8.GetString(buffer, 0, read).Split('\n');
+        if (lines.Length > 2 && lines[0] == "PSREC/1" && Header(lines[1]) is { } header
+            && header.TryGetValue("session", out var session) && header.TryGetValue("stream", out var stream))
+        {
+            return (session, stream);
+        }
+
+        var name = System.IO.Path.GetFileNameWithoutExtension(relative);
+        var split = name.IndexOf("-st-", StringComparison.Ordinal);
+        return split > 0 ? (name[..split], name[(split + 1)..]) : null;
+
+        static Dictionary<string, string>? Header(string line)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<Dictionary<string, string>>(line);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>
@@ -150,6 +205,9 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Recording {Path} of session {SessionId} was cut off when the appliance stopped: saved as it reached the disk ({Length} bytes)")]
     private static partial void LogSavedInterrupted(ILogger logger, string path, string sessionId, long length);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Recording {Path}, left unsaved by the last run, could not be saved: {Problem}")]
+    private static partial void LogNotRecovered(ILogger logger, string path, string problem);
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Recording {Path} deleted: older than the retention period")]
     private static partial void LogDeleted(ILogger logger, string path);

@@ -13,6 +13,12 @@ internal sealed record BenchOptions
 
     public int SessionSamples { get; init; } = 100;
 
+    /// <summary>
+    /// A pause after each stream set-up sample (0: back to back, the measure). With a pause each module's spare
+    /// connection is ready again before the next stream: the set-up without the handshake of the spare's replacement.
+    /// </summary>
+    public TimeSpan StreamGap { get; init; } = TimeSpan.Zero;
+
     public IReadOnlyList<int> IdleHostSteps { get; init; } = [1000, 5000, 10000];
 
     public TimeSpan IdleCpuWindow { get; init; } = TimeSpan.FromSeconds(30);
@@ -33,7 +39,7 @@ internal sealed record BenchOptions
     public bool Runs(string section) => Only.Count == 0 || Only.Contains(section);
 
     public const string Usage =
-        "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --session-samples N " +
+        "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --stream-gap-ms N --session-samples N " +
         "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --only throughput,streams,sessions,idle,audit,chatty --out FILE";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -52,6 +58,7 @@ internal sealed record BenchOptions
                 "--size-mib" => options with { BulkBytes = long.Parse(Value(), CultureInfo.InvariantCulture) << 20 },
                 "--reps" => options with { Repetitions = Math.Max(1, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--stream-samples" => options with { StreamSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--stream-gap-ms" => options with { StreamGap = TimeSpan.FromMilliseconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--session-samples" => options with { SessionSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--hosts" => options with { IdleHostSteps = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToList() },
                 "--sessions" => options with { ChattySessions = int.Parse(Value(), CultureInfo.InvariantCulture) },

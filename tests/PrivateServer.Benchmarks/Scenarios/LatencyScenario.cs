@@ -26,6 +26,10 @@ internal static class LatencyScenario
             foreach (var echo in echoes)
             {
                 samples[echo.Name].Add((await FirstEchoAsync(echo.Port, cancellationToken)).TotalMilliseconds);
+                if (options.StreamGap > TimeSpan.Zero)
+                {
+                    await Task.Delay(options.StreamGap, cancellationToken);
+                }
             }
         }
 
@@ -33,7 +37,8 @@ internal static class LatencyScenario
         var ssh = samples["ssh -L"];
         var direct = samples["direct"];
         report.Row(
-            $"Stream set-up (new TCP connection → first echoed byte), {options.StreamSamples} samples, ms",
+            $"Stream set-up (new TCP connection → first echoed byte), {options.StreamSamples} samples" +
+                (options.StreamGap > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", {options.StreamGap.TotalMilliseconds:0} ms apart") : string.Empty) + ", ms",
             Percentiles(relay),
             $"ssh -L {Percentiles(ssh)}; direct {Percentiles(direct)}",
             string.Create(CultureInfo.InvariantCulture, $"p50 {relay.Median / ssh.Median:F2}× ssh"),

@@ -62,7 +62,7 @@ public sealed class InterruptedSessionsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task AtStart_ARecordingTheStopCutOff_IsSavedWithTheHashOfWhatReachedTheDisk_BeforeItsSessionEnds()
+    public async Task AtStart_RecordingsTheStopLeftUnsaved_AreSavedWithTheHashOfWhatReachedTheDisk_BeforeTheirSessionsEnd()
     {
         var database = _temp!.Database;
         var log = new LiteDbAuditLog(database);
@@ -70,28 +70,41 @@ public sealed class InterruptedSessionsTests : IAsyncLifetime, IDisposable
         var consents = new LiteDbConsentStore(database);
         var now = _clock.GetUtcNow();
         await AddAsync(sessions, consents, log, "se-cut", now.AddMinutes(-30), granted: true, lastActivity: now.AddMinutes(-3));
+        await sessions.AddAsync(new SessionRecord("se-done", "alice", "h-1", "desktop", "enrolled", ["view"], now.AddHours(-1)), CancellationToken.None);
+        await sessions.EndAsync("se-done", now.AddMinutes(-50), "supporter", "done", CancellationToken.None);
         var audit = new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance);
         var recordings = new ScreenRecordings(_temp.Folder, audit, _clock, NullLogger<ScreenRecordings>.Instance);
-        // As a kill leaves them: one stream saved before the stop, one cut off mid-frame, and another session's file.
+        // As kills leave them: a saved recording; one cut off mid-frame; one killed before anything reached the disk; one
+        // of a session that had ended while its file was being hashed; one whose event was written but not its name.
         var month = Path.Combine(recordings.Root, "2026-11");
         Directory.CreateDirectory(month);
         var cut = "PSREC/1\n{\"session\":\"se-cut\",\"stream\":\"st-b\",\"service\":\"screen\"}\nS\0\0\0\0\0\0\0\u0001\0\0\0\u000cRFB 003"u8.ToArray();
+        var late = "PSREC/1\n{\"session\":\"se-done\",\"stream\":\"st-d\",\"service\":\"screen\"}\n"u8.ToArray();
         await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-a.psrec"), "PSREC/1\nsaved"u8.ToArray());
-        await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-b.psrec"), cut);
-        await File.WriteAllBytesAsync(Path.Combine(month, "se-other-st-c.psrec"), "PSREC/1\nother"u8.ToArray());
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-b.psrec.part"), cut);
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-c.psrec.part"), []);
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-done-st-d.psrec.part"), late);
+        await File.WriteAllBytesAsync(Path.Combine(month, "se-cut-st-e.psrec.part"), "PSREC/1\nnamed too late"u8.ToArray());
         await log.AppendAsync(new AuditEntry(now.AddMinutes(-2), "system", "recording.saved", "2026-11/se-cut-st-a.psrec", "se-cut", null, null), CancellationToken.None);
+        await log.AppendAsync(new AuditEntry(now.AddMinutes(-2), "system", "recording.saved", "2026-11/se-cut-st-e.psrec", "se-cut", null, null), CancellationToken.None);
 
         await new InterruptedSessions(sessions, consents, log, audit, _clock, NullLogger<InterruptedSessions>.Instance, recordings: recordings)
             .StartAsync(CancellationToken.None);
-        var events = await log.QueryAsync(null, null, "se-cut", newestFirst: false, 100, CancellationToken.None);
-        var saved = events.Where(e => e.Entry.Action == "recording.saved").ToList();
+        var events = await log.QueryAsync(null, null, null, newestFirst: false, 100, CancellationToken.None);
+        var saved = events.Where(e => e.Entry.Action == "recording.saved").ToDictionary(e => e.Entry.Target!);
 
-        saved.Select(e => e.Entry.Target).Should().Equal(["2026-11/se-cut-st-a.psrec", "2026-11/se-cut-st-b.psrec"], "the saved one is not saved twice, the other session's file is not this session's");
-        saved[1].Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(cut)));
-        saved[1].Entry.Details!["stream"].Should().Be("st-b");
-        saved[1].Entry.Details!["file-bytes"].Should().Be(cut.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        saved[1].Entry.Details!.Should().ContainKey("interrupted");
-        events[^1].Entry.Action.Should().Be("session.ended", "the recording is saved before its session ends");
+        saved.Keys.Should().BeEquivalentTo(
+            ["2026-11/se-cut-st-a.psrec", "2026-11/se-cut-st-b.psrec", "2026-11/se-cut-st-c.psrec", "2026-11/se-done-st-d.psrec", "2026-11/se-cut-st-e.psrec"],
+            "each recording is saved once");
+        Directory.GetFiles(month).Select(Path.GetFileName).Should().BeEquivalentTo(
+            ["se-cut-st-a.psrec", "se-cut-st-b.psrec", "se-cut-st-c.psrec", "se-done-st-d.psrec", "se-cut-st-e.psrec"], "every recording has its name");
+        var cutOff = saved["2026-11/se-cut-st-b.psrec"].Entry;
+        (cutOff.SessionId, cutOff.Details!["stream"], cutOff.Details["sha256"], cutOff.Details["file-bytes"]).Should().Be(
+            ("se-cut", "st-b", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(cut)), cut.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        cutOff.Details.Should().ContainKey("interrupted");
+        (saved["2026-11/se-cut-st-c.psrec"].Entry.SessionId, saved["2026-11/se-cut-st-c.psrec"].Entry.Details!["file-bytes"]).Should().Be(("se-cut", "0"), "with nothing on disk its name says whose it is");
+        saved["2026-11/se-done-st-d.psrec"].Entry.SessionId.Should().Be("se-done", "a recording of an ended session is saved too");
+        events.Where(e => e.Entry.SessionId == "se-cut").Last().Entry.Action.Should().Be("session.ended", "the recordings are saved before their session ends");
         (await sessions.FindAsync("se-cut", CancellationToken.None))!.EndedAt.Should().Be(now.AddMinutes(-2), "the session's last event before the stop is its last activity, not the saving at the start");
         (await audit.VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
     }

@@ -53,6 +53,7 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
         saved.Entry.SessionId.Should().Be("se-1");
         saved.Entry.Details!["sha256"].Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)));
         saved.Entry.Details["stream-bytes"].Should().Be("25");
+        File.Exists(recording.PartialPath).Should().BeFalse("a saved recording has its name");
     }
 
     [Fact]
@@ -104,7 +105,7 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
         while (clock.Elapsed < TimeSpan.FromSeconds(15))
         {
             // Read while the recording is still open, as the next start finds it after a kill.
-            await using (var read = new FileStream(recording.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            await using (var read = new FileStream(recording.PartialPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
             {
                 onDisk = new byte[read.Length];
                 await read.ReadExactlyAsync(onDisk);
