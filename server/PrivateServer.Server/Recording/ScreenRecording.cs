@@ -106,10 +106,10 @@ public sealed partial class ScreenRecording : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes the rest, closes the file and returns its SHA-256 (hex, of the file as read back) and length; it is still
-    /// at <see cref="PartialPath"/>.
+    /// Writes the rest and closes the file (still at <see cref="PartialPath"/>); returns its length and how many
+    /// stream bytes it holds.
     /// </summary>
-    public async Task<(string Sha256, long Length, long RecordedBytes)> CompleteAsync(CancellationToken cancellationToken)
+    public async Task<(long Length, long RecordedBytes)> CloseAsync(CancellationToken cancellationToken)
     {
         await StopFlushingAsync();
         await _gate.WaitAsync(cancellationToken);
@@ -122,17 +122,13 @@ public sealed partial class ScreenRecording : IAsyncDisposable
 
             _closed = true;
             await _file.CompleteAsync();
+            return (_file.Length, _bytes);
         }
         finally
         {
             _gate.Release();
             await _file.DisposeAsync();
         }
-
-        var (sha256, hashed) = await RecordingFile.HashAsync(PartialPath, cancellationToken);
-        return hashed == _file.Length
-            ? (Convert.ToHexStringLower(sha256), hashed, _bytes)
-            : throw new IOException($"{PartialPath} holds {hashed} bytes, {_file.Length} were written");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using PrivateServer.Protocol.Files;
 using PrivateServer.Server.Audit;
@@ -16,6 +17,13 @@ namespace PrivateServer.Server.Recording;
 /// </summary>
 public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit, TimeProvider time, ILogger<ScreenRecordings> logger)
 {
+    /// <summary>
+    /// Turns to read a recording back for its hash: that is disk and CPU work, and a burst of ended streams (an
+    /// emergency stop) takes turns instead of pinning 2 MiB each and taking every core from the relays that go on.
+    /// A bounded channel holding one token per turn: a semaphore that needs no disposing.
+    /// </summary>
+    private readonly Channel<bool> _hashTurns = HashTurns(Math.Max(1, Environment.ProcessorCount / 2));
+
     public string Root => System.IO.Path.Combine(folder.Root, "recordings");
 
     /// <summary>
@@ -60,8 +68,9 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
     public async Task CompleteAsync(ScreenRecording recording, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recording);
-        var (sha256, length, recorded) = await recording.CompleteAsync(cancellationToken);
+        var (length, recorded) = await recording.CloseAsync(cancellationToken);
         var ended = time.GetUtcNow();
+        var sha256 = Convert.ToHexStringLower(await HashAsync(recording.PartialPath, length, cancellationToken));
         await audit.RecordAsync(
             "system", "recording.saved", recording.RelativePath, recording.Stream.SessionId,
             details: AuditTrail.Details(
@@ -104,7 +113,8 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
                 var events = await trail.QueryAsync(null, null, sessionId, newestFirst: false, int.MaxValue, cancellationToken);
                 if (!events.Any(e => e.Entry.Action == "recording.saved" && e.Entry.Target == relative))
                 {
-                    var (sha256, length) = await RecordingFile.HashAsync(partial, cancellationToken);
+                    var length = new FileInfo(partial).Length;
+                    var sha256 = await HashAsync(partial, length, cancellationToken);
                     await audit.RecordAsync(
                         "system", "recording.saved", relative, sessionId,
                         details: AuditTrail.Details(
@@ -125,6 +135,32 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
         }
 
         return count;
+    }
+
+    /// <summary>The SHA-256 of a closed recording, in turn with the others; it must be <paramref name="length"/> bytes long.</summary>
+    private async Task<byte[]> HashAsync(string path, long length, CancellationToken cancellationToken)
+    {
+        await _hashTurns.Reader.ReadAsync(cancellationToken);
+        try
+        {
+            var (sha256, hashed) = await RecordingFile.HashAsync(path, cancellationToken);
+            return hashed == length ? sha256 : throw new IOException($"{path} holds {hashed} bytes, {length} were written");
+        }
+        finally
+        {
+            _hashTurns.Writer.TryWrite(true);
+        }
+    }
+
+    private static Channel<bool> HashTurns(int turns)
+    {
+        var channel = Channel.CreateBounded<bool>(turns);
+        for (var i = 0; i < turns; i++)
+        {
+            channel.Writer.TryWrite(true);
+        }
+
+        return channel;
     }
 
     /// <summary>The session and stream a recording belongs to: from its header line, or its name when nothing reached the disk.</summary>
@@ -203,7 +239,7 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
     [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]{4}-[0-9]{2}/[A-Za-z0-9_-]{1,100}\.psrec$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex RecordingName();
 
-    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Recording {Path} of session {SessionId} was cut off when the appliance stopped: saved as it reached the disk ({Length} bytes)")]
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "Recording {Path} of session {SessionId} was cut off when the appliance stopped: saved as it reached the disk ({Length} bytes)")]
     private static partial void LogSavedInterrupted(ILogger logger, string path, string sessionId, long length);
 
     [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Recording {Path}, left unsaved by the last run, could not be saved: {Problem}")]

@@ -42,7 +42,14 @@ public static partial class SupporterHalf
                 result = await RelayPump.RunAsync(supporter, host, stream.SessionEnded);
                 // The host's half is let go now; completing the file and hashing it need neither half.
                 stream.Finish();
-                await recordings!.CompleteAsync(recording, CancellationToken.None);
+                try
+                {
+                    await recordings!.CompleteAsync(recording, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    LogRecordingNotSaved(logger, stream.Id, stream.SessionId, ex);
+                }
             }
         }
 
@@ -56,6 +63,9 @@ public static partial class SupporterHalf
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Debug, Message = "Stream {StreamId} of session {SessionId} closed by {EndedBy}: {BytesUp} bytes to the host, {BytesDown} to the supporter")]
     private static partial void LogStreamClosed(ILogger logger, string streamId, string sessionId, RelayEnd endedBy, long bytesUp, long bytesDown);
+
+    [LoggerMessage(EventId = 3207, Level = LogLevel.Error, Message = "The recording of stream {StreamId} of session {SessionId} could not be saved; the next start saves what is on disk")]
+    private static partial void LogRecordingNotSaved(ILogger logger, string streamId, string sessionId, Exception exception);
 
     [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Stream {StreamId} of session {SessionId} not opened: {Reason}")]
     private static partial void LogStreamNotPaired(ILogger logger, string streamId, string sessionId, string reason);
