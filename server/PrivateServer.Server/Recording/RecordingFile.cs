@@ -179,7 +179,10 @@ internal sealed partial class RecordingFile : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the file; without <see cref="CompleteAsync"/> (a recording that failed) the last partial block is not written.</summary>
+    /// <summary>
+    /// Closes the file; without <see cref="CompleteAsync"/> (a recording that failed) the last partial block is written
+    /// only as far as a flush wrote it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try

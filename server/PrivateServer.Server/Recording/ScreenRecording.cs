@@ -17,7 +17,8 @@ namespace PrivateServer.Server.Recording;
 /// microseconds since the start, 4 bytes length (both big-endian), the bytes. Frames are collected
 /// and written in 1 MiB blocks past the page cache (<see cref="RecordingFile"/>); both pump directions
 /// append under one lock; what has been recorded is on disk within <see cref="FlushInterval"/> when a block fills
-/// slowly (a quiet screen), within two when blocks go out anyway (a busy one). The file is hashed when it is complete, not while the relay runs.
+/// slowly (a quiet screen), within two when blocks go out anyway (a busy one). The file is hashed when it is
+/// complete, not while the relay runs.
 /// </summary>
 public sealed partial class ScreenRecording : IAsyncDisposable
 {
@@ -25,7 +26,7 @@ public sealed partial class ScreenRecording : IAsyncDisposable
     public const byte ClientToServer = (byte)'C';
     private const int FrameHeaderLength = 13;
 
-    /// <summary>The ending of a recording while it is written; it loses it once it is saved (hashed into the trail).</summary>
+    /// <summary>The end of a recording's file name while it is written; it loses it once saved (hashed into the trail).</summary>
     public const string PartialSuffix = ".part";
 
     /// <summary>How often what has been recorded but not yet written (a block fills slowly on a quiet screen) goes to disk.</summary>
@@ -37,9 +38,9 @@ public sealed partial class ScreenRecording : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopFlushing = new();
     private readonly Task _flushing;
+    private readonly ILogger _logger;
     private long _bytes;
     private bool _closed;
-    private readonly ILogger _logger;
     private int _disposed;
 
     internal ScreenRecording(RelayPair stream, string path, string relativePath, DateTimeOffset startedAt, TimeProvider time, ILogger logger)
