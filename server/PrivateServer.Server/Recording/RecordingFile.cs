@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
@@ -87,6 +88,27 @@ internal sealed partial class RecordingFile : IAsyncDisposable
                 (_current, _written, _filled, _flushed) = (1 - _current, _written + BlockSize, 0, 0);
             }
         }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="bytes"/> to the frame whose 4-byte big-endian length field is at file offset
+    /// <paramref name="lengthAt"/>, and adds their count to that field — when the field is in the block being filled and
+    /// not yet written by a flush (on disk a frame's length never disagrees with its bytes), the frame ends where the
+    /// block is filled to, and the bytes fit without filling the block. False, changing nothing, otherwise.
+    /// </summary>
+    public bool TryExtend(long lengthAt, long frameEnd, ReadOnlySpan<byte> bytes)
+    {
+        var field = lengthAt - _written;
+        if (field < _flushed || field + 4 > _filled || frameEnd != Length || _filled + bytes.Length >= BlockSize)
+        {
+            return false;
+        }
+
+        var length = _pinned.AsSpan(Offset(_current) + (int)field, 4);
+        BinaryPrimitives.WriteInt32BigEndian(length, BinaryPrimitives.ReadInt32BigEndian(length) + bytes.Length);
+        bytes.CopyTo(_pinned.AsSpan(Offset(_current) + _filled));
+        _filled += bytes.Length;
+        return true;
     }
 
     /// <summary>

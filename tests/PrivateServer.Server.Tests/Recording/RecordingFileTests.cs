@@ -97,6 +97,28 @@ public sealed class RecordingFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Extending_AFrame_AddsToItsLength_ButNotOnceAFlushWroteItsHeader_NorPastTheBlock()
+    {
+        var path = Path.Combine(_folder, "extended.psrec");
+        await using var file = new RecordingFile(path);
+        file.Begin("PSREC/1\n"u8);
+        var lengthAt = file.Length + 9;
+        await file.AppendAsync(Frame('S', 3), CancellationToken.None);
+        await file.AppendAsync("abc"u8.ToArray(), CancellationToken.None);
+
+        var extended = file.TryExtend(lengthAt, file.Length, "def"u8);
+        var elsewhere = file.TryExtend(lengthAt, file.Length - 1, "x"u8);
+        var tooLarge = file.TryExtend(lengthAt, file.Length, new byte[Block]);
+        await file.FlushAsync(CancellationToken.None);
+        var afterFlush = file.TryExtend(lengthAt, file.Length, "ghi"u8);
+        await file.CompleteAsync();
+        var written = await File.ReadAllBytesAsync(path);
+
+        (extended, elsewhere, tooLarge, afterFlush).Should().Be((true, false, false, false));
+        written.Should().Equal([.. "PSREC/1\n"u8.ToArray(), .. Frame('S', 6), .. "abcdef"u8.ToArray()], "the frame's length covers what was added, nothing else changed");
+    }
+
+    [Fact]
     public async Task Hash_OfAFileThatIsNotThere_FailsClearly()
     {
         var missing = Path.Combine(_folder, "missing.psrec");
@@ -104,5 +126,13 @@ public sealed class RecordingFileTests : IDisposable
         var hashing = () => RecordingFile.HashAsync(missing, CancellationToken.None);
 
         await hashing.Should().ThrowAsync<FileNotFoundException>();
+    }
+
+    private static byte[] Frame(char direction, int length)
+    {
+        var header = new byte[13];
+        header[0] = (byte)direction;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(9), length);
+        return header;
     }
 }

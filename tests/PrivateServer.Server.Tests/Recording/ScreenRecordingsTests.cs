@@ -86,6 +86,30 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Recording_ReadsOfOneDirectionInQuickSuccession_JoinOneFrame_WithEveryByteInOrder()
+    {
+        using var log = new LiteDbAuditLog(_database!);
+        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        var (stream, _, _) = new RelayRendezvous().Create("se-4", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
+        var recording = recordings.Start(stream)!;
+        var fromHostBytes = new byte[100 * 4096];
+        new Random(4).NextBytes(fromHostBytes);
+        using var fromHost = new MemoryStream(fromHostBytes);
+        using var fromSupporter = new MemoryStream("C"u8.ToArray());
+        var (supporter, host) = recording.Tap(fromSupporter, fromHost);
+
+        // As Kestrel hands a busy relay its bytes: 4 KiB per read, one read after the other.
+        await DrainAsync(host, 4096);
+        await DrainAsync(supporter, 4096);
+        await recordings.CompleteAsync(recording, CancellationToken.None);
+        var frames = Frames(await File.ReadAllBytesAsync(recording.Path));
+
+        frames.Where(f => f.Direction == 'S').SelectMany(f => f.Bytes).Should().Equal(fromHostBytes);
+        frames.Count(f => f.Direction == 'S').Should().BeLessThan(50, "100 reads within a few milliseconds take a handful of frames, not one each");
+        frames[^1].Direction.Should().Be('C', "the other direction starts its own frame, in order");
+    }
+
+    [Fact]
     public async Task Recording_OfAQuietScreen_IsOnDiskWithinAboutASecond_BeforeItsBlockIsFull_SoAKillLosesLittle()
     {
         using var log = new LiteDbAuditLog(_database!);
