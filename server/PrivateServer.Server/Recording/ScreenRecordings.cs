@@ -101,7 +101,7 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
         foreach (var partial in Directory.EnumerateFiles(Root, "*.psrec" + ScreenRecording.PartialSuffix, SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList())
         {
             var path = partial[..^ScreenRecording.PartialSuffix.Length];
-            var relative = System.IO.Path.GetRelativePath(Root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/');
+            var relative = Relative(path);
             try
             {
                 if (!RecordingName().IsMatch(relative) || SessionAndStream(partial, relative) is not var (sessionId, stream))
@@ -136,6 +136,9 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
 
         return count;
     }
+
+    /// <summary>A recording's path as the audit trail names it: below <see cref="Root"/>, with forward slashes.</summary>
+    private string Relative(string path) => System.IO.Path.GetRelativePath(Root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/');
 
     /// <summary>The SHA-256 of a closed recording, in turn with the others; it must be <paramref name="length"/> bytes long.</summary>
     private async Task<byte[]> HashAsync(string path, long length, CancellationToken cancellationToken)
@@ -217,13 +220,8 @@ public sealed partial class ScreenRecordings(DataFolder folder, AuditTrail audit
                 continue;
             }
 
-            string sha256;
-            await using (var read = File.OpenRead(path))
-            {
-                sha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(read, cancellationToken));
-            }
-
-            var relative = System.IO.Path.GetRelativePath(Root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/');
+            var sha256 = Convert.ToHexStringLower(await HashAsync(path, new FileInfo(path).Length, cancellationToken));
+            var relative = Relative(path);
             File.Delete(path);
             deleted++;
             await audit.RecordAsync(
