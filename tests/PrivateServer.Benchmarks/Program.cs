@@ -53,6 +53,9 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
     var sshBulk = FreePort.Next();
     var sshEcho = FreePort.Next();
     await using var ssh = await SshForward.StartAsync(sshd, [(sshBulk, bulk.Port), (sshEcho, echo.Port)], cancellationToken);
+    // With --variant: a second plain appliance with those environment variables, measured alternating with the first.
+    await using var variant = options.Variant.Count == 0 || !(options.Runs("throughput") || options.Runs("streams")) ? null
+        : await RelayRig.StartAsync(bulk.Port, echo.Port, cancellationToken, environment: options.Variant.ToDictionary(StringComparer.Ordinal));
     if (options.Runs("throughput"))
     {
         await Console.Error.WriteLineAsync("Throughput …");
@@ -60,14 +63,24 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
         await using var recorded = await RelayRig.StartAsync(bulk.Port, echo.Port, cancellationToken, recording: true);
         await ThroughputScenario.RunAsync(
             options,
-            [new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward), new(ThroughputScenario.Recorded, recorded.BulkForward, recorded.WaitForRecordingSavedAsync)],
+            [
+                new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward),
+                new(ThroughputScenario.Recorded, recorded.BulkForward, recorded.WaitForRecordingSavedAsync),
+                .. variant is null ? Array.Empty<ThroughputScenario.Contender>() : [new(ThroughputScenario.Variant, variant.BulkForward)],
+            ],
             report, cancellationToken);
     }
 
     if (options.Runs("streams"))
     {
         await Console.Error.WriteLineAsync("Stream set-up …");
-        await LatencyScenario.RunAsync(options, [new("relay", rig.EchoForward), new("ssh -L", sshEcho), new("direct", echo.Port)], report, cancellationToken);
+        await LatencyScenario.RunAsync(
+            options,
+            [
+                new("relay", rig.EchoForward), new("ssh -L", sshEcho), new("direct", echo.Port),
+                .. variant is null ? Array.Empty<ThroughputScenario.Contender>() : [new(ThroughputScenario.Variant, variant.EchoForward)],
+            ],
+            report, cancellationToken);
     }
 
     if (options.Runs("sessions"))

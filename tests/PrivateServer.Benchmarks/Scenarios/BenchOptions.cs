@@ -34,13 +34,34 @@ internal sealed record BenchOptions
     /// <summary>Broker:HeartbeatSeconds for the appliances the bench starts; null keeps the default.</summary>
     public int? HeartbeatSeconds { get; init; }
 
+    /// <summary>
+    /// Environment variables for a second relay appliance (<c>--variant NAME=VALUE</c>, repeatable), measured alongside the
+    /// plain relay, alternating in the same run, in throughput and stream set-up: a runtime or configuration knob compared
+    /// without the spread between runs (on the 2-core VM the same build moved 20–40 % more or less from one run to the next).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Variant { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The variant as the report names it: its settings.</summary>
+    public string VariantName => string.Join(' ', Variant.Select(p => p.Key + "=" + p.Value));
+
     public static readonly IReadOnlyList<string> Sections = ["throughput", "streams", "sessions", "idle", "audit", "chatty"];
+
+    private static Dictionary<string, string> WithSetting(IReadOnlyDictionary<string, string> variant, string setting)
+    {
+        var equals = setting.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            throw new ArgumentException($"--variant takes NAME=VALUE (an environment variable for the variant appliance), not \"{setting}\"");
+        }
+
+        return new Dictionary<string, string>(variant, StringComparer.Ordinal) { [setting[..equals]] = setting[(equals + 1)..] };
+    }
 
     public bool Runs(string section) => Only.Count == 0 || Only.Contains(section);
 
     public const string Usage =
         "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --stream-gap-ms N --session-samples N " +
-        "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --only throughput,streams,sessions,idle,audit,chatty --out FILE";
+        "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --variant NAME=VALUE --only throughput,streams,sessions,idle,audit,chatty --out FILE";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -66,6 +87,7 @@ internal sealed record BenchOptions
                 "--only" => options with { Only = Value().Split(',').ToHashSet(StringComparer.Ordinal) },
                 "--out" => options with { OutputFile = Value() },
                 "--heartbeat" => options with { HeartbeatSeconds = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--variant" => options with { Variant = WithSetting(options.Variant, Value()) },
                 "--help" or "-h" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {args[i]}; {Usage}"),
             };

@@ -44,6 +44,17 @@ internal static class LatencyScenario
             string.Create(CultureInfo.InvariantCulture, $"p50 {relay.Median / ssh.Median:F2}× ssh"),
             "p50 ≤ 1 ms, p99 ≤ 5 ms",
             relay.Median <= 1 && relay.Percentile(99) <= 5);
+        if (samples.TryGetValue(ThroughputScenario.Variant, out var variant))
+        {
+            report.Row(
+                $"… variant {options.VariantName}, stream set-up, ms",
+                Percentiles(variant),
+                $"relay {Percentiles(relay)}",
+                string.Create(CultureInfo.InvariantCulture, $"p50 {variant.Median / relay.Median:F2}× relay"),
+                "(comparison)",
+                met: null);
+        }
+
         Console.Error.WriteLine($"  stream set-up: relay {Percentiles(relay)}, ssh {Percentiles(ssh)}, direct {Percentiles(direct)}");
         report.Data("streamSetupMs", samples.ToDictionary(p => p.Key, p => new { p50 = p.Value.Median, p99 = p.Value.Percentile(99), max = p.Value.Max }));
     }

@@ -46,9 +46,10 @@ internal sealed class RelayRig : IAsyncDisposable
     /// A group with server-side recording, and the bulk service offered as <c>screen</c> (only screen streams
     /// are recorded; with control the host passes them unfiltered), to measure what recording costs.
     /// </param>
-    public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken, bool recording = false)
+    /// <param name="environment">Extra environment variables for the appliance (a variant to compare).</param>
+    public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken, bool recording = false, IDictionary<string, string>? environment = null)
     {
-        var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto", recording: recording);
+        var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto", environment: environment, recording: recording);
         var bulkName = recording ? "screen" : "bulk";
         try
         {

@@ -19,6 +19,9 @@ internal static class ThroughputScenario
     /// <summary>The relay of an appliance that records the stream (group policy recording on).</summary>
     public const string Recorded = "relay, recorded";
 
+    /// <summary>The relay of an appliance started with the <c>--variant</c> settings.</summary>
+    public const string Variant = "relay, variant";
+
     public static async Task RunAsync(BenchOptions options, IReadOnlyList<Contender> contenders, BenchReport report, CancellationToken cancellationToken)
     {
         var payload = BulkService.RandomPayload();
@@ -61,6 +64,11 @@ internal static class ThroughputScenario
             AddRecordingRow(report, $"… with server-side recording (group policy), supporter→host / host→supporter, MB/s", up, down, settled[Recorded], size);
         }
 
+        if (up.ContainsKey(Variant))
+        {
+            AddVariantRow(report, $"… variant {options.VariantName}, supporter→host / host→supporter, MB/s", up, down);
+        }
+
         report.Data("throughput", new
         {
             bytes = options.BulkBytes,
@@ -100,6 +108,16 @@ internal static class ThroughputScenario
             "≥ 0.90× relay (≤ 10 % cost)",
             upRatio >= 0.9 && downRatio >= 0.9);
     }
+
+    /// <summary>The variant against the plain relay of the same run, both ways; no target, a comparison.</summary>
+    private static void AddVariantRow(BenchReport report, string measure, Dictionary<string, Samples> up, Dictionary<string, Samples> down) =>
+        report.Row(
+            measure,
+            $"{up[Variant].MedianRange(0)} / {down[Variant].MedianRange(0)}",
+            $"relay {up["relay"].MedianRange(0)} / {down["relay"].MedianRange(0)}",
+            string.Create(CultureInfo.InvariantCulture, $"{up[Variant].Median / up["relay"].Median:F2}× / {down[Variant].Median / down["relay"].Median:F2}× relay"),
+            "(comparison)",
+            met: null);
 
     private static async Task SettleAsync(Contender contender, Samples? samples, CancellationToken cancellationToken)
     {
