@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -364,9 +365,10 @@ public static partial class ModuleApiEndpoints
         }
 
         var stream = half.Stream;
+        var relayed = RelayedStream(context, duplex);
         if (side == RelaySide.Host)
         {
-            stream.OfferHostHalf(duplex);
+            stream.OfferHostHalf(relayed);
             try
             {
                 await stream.Finished.WaitAsync(stream.SessionEnded);
@@ -379,9 +381,24 @@ public static partial class ModuleApiEndpoints
             return TypedResults.Empty;
         }
 
-        await SupporterHalf.RunAsync(stream, duplex, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
+        await SupporterHalf.RunAsync(stream, relayed, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
         return TypedResults.Empty;
     }
+
+    /// <summary>
+    /// What the relay reads and writes once a half is claimed: the connection's TLS stream itself when there is one, so
+    /// that the bytes skip Kestrel's HTTP layer and its pipes.
+    /// </summary>
+    /// <remarks>
+    /// Kestrel reads and writes an upgraded stream one 4 KiB pool block at a time, through two pipes: each block is
+    /// copied twice more and goes out as a TLS record of its own. Past the claim nothing else uses the connection —
+    /// Kestrel reads its pipe only when the upgraded stream is read, and the module sends nothing after its ticket until
+    /// the answer (anything that came with the ticket broke the claim) — so the relay can take the TLS stream over: up
+    /// to 16 KiB per record, decrypted straight into the relay's buffer. Kestrel still owns the connection and closes it
+    /// when the request ends.
+    /// </remarks>
+    private static Stream RelayedStream(HttpContext context, Stream upgraded) =>
+        context.Features.Get<ISslStreamFeature>()?.SslStream is { } tls ? tls : upgraded;
 
     private static async Task<bool> TryAnswerAsync(Stream duplex, byte answer, CancellationToken cancellationToken)
     {
