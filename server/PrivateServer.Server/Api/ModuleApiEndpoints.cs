@@ -375,7 +375,11 @@ public static partial class ModuleApiEndpoints
             }
             catch (OperationCanceledException)
             {
-                // Session ended: the pump on the supporter's side stops too.
+                // Session ended: the pump on the supporter's side stops too. Its last read or write on this
+                // connection must be over before the request ends (Kestrel then completes the connection's pipes
+                // under the TLS stream), so wait for it to say so — briefly, as a half that was never paired has
+                // no pump to wait for.
+                await Task.WhenAny(stream.Finished, Task.Delay(HostHalfGrace, CancellationToken.None));
             }
 
             return TypedResults.Empty;
@@ -391,14 +395,20 @@ public static partial class ModuleApiEndpoints
     /// </summary>
     /// <remarks>
     /// Kestrel reads and writes an upgraded stream one 4 KiB pool block at a time, through two pipes: each block is
-    /// copied twice more and goes out as a TLS record of its own. Past the claim nothing else uses the connection —
-    /// Kestrel reads its pipe only when the upgraded stream is read, and the module sends nothing after its ticket until
-    /// the answer (anything that came with the ticket broke the claim) — so the relay can take the TLS stream over: up
-    /// to 16 KiB per record, decrypted straight into the relay's buffer. Kestrel still owns the connection and closes it
-    /// when the request ends.
+    /// copied twice more and goes out as a TLS record of its own. Past the claim nothing else uses the connection:
+    /// Kestrel reads its pipe only when the upgraded stream is read (after a 101 it reads no next request), the answer
+    /// was flushed through to the TLS stream before this, and the module sends nothing after its ticket until the answer
+    /// — a ticket is shorter than the claim's line limit, so anything that came in the same read broke the claim, and
+    /// Kestrel's buffer is empty. So the relay takes the TLS stream over: up to 16 KiB per record, decrypted straight
+    /// into the relay's buffer. Kestrel still owns the connection and closes it when the request ends, so neither half's
+    /// request may end while the pump still reads or writes it. Only HTTP/1.1 (an HTTP/2 connection's TLS stream is
+    /// shared by all its requests), and connection middleware after TLS would be bypassed (there is none).
     /// </remarks>
     private static Stream RelayedStream(HttpContext context, Stream upgraded) =>
-        context.Features.Get<ISslStreamFeature>()?.SslStream is { } tls ? tls : upgraded;
+        HttpProtocol.IsHttp11(context.Request.Protocol) && context.Features.Get<ISslStreamFeature>()?.SslStream is { } tls ? tls : upgraded;
+
+    /// <summary>How long a host half outlives its session while the relay pump lets go of it (it stops within 5 s).</summary>
+    private static readonly TimeSpan HostHalfGrace = TimeSpan.FromSeconds(10);
 
     private static async Task<bool> TryAnswerAsync(Stream duplex, byte answer, CancellationToken cancellationToken)
     {
