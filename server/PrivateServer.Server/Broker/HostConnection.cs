@@ -97,7 +97,9 @@ public sealed class HostConnection : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return null;
+            // An answer that came just before the channel closed still counts (an ad-hoc customer refuses and
+            // leaves at once): the close's cancellation can overtake the answer's continuation.
+            return answer.Task.IsCompletedSuccessfully ? answer.Task.Result : null;
         }
         finally
         {
