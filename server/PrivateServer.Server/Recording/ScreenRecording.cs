@@ -101,8 +101,8 @@ public sealed partial class ScreenRecording : IAsyncDisposable
             }
 
             var now = (long)_clock.Elapsed.TotalMicroseconds;
-            // Reads of one direction in quick succession (a busy stream: Kestrel hands the relay 4 KiB per read) go into
-            // one frame, shown at its first read's time: far fewer frames, and no replay can tell the difference.
+            // Reads of one direction in quick succession (a busy stream: a read brings one TLS record, at most 16 KiB)
+            // go into one frame, shown at its first read's time: far fewer frames, and no replay can tell the difference.
             if (direction == _frameDirection && now - _frameStarted < CoalesceMicroseconds && _file.TryExtend(_frameLengthAt, _frameEnd, bytes.Span))
             {
                 _frameEnd = _file.Length;
@@ -232,8 +232,8 @@ public sealed partial class ScreenRecording : IAsyncDisposable
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        // A read of the relay mostly waits for data, so its state machine would be a new object per read (4 KiB
-        // through Kestrel's upgraded streams: 262,144 per GiB); pooled instead.
+        // A read of the relay mostly waits for data, so its state machine would be a new object per read (at most one
+        // 16 KiB TLS record each: tens of thousands per GiB); pooled instead.
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {

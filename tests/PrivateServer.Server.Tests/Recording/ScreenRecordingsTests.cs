@@ -27,11 +27,8 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     public async Task Recording_WhatBothHalvesRead_IsWrittenAsTimedFrames_AndItsHashGoesIntoTheAuditTrail()
     {
         using var log = new LiteDbAuditLog(_database!);
-        var audit = new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance);
-        var recordings = new ScreenRecordings(_temp.Folder, audit, _clock, NullLogger<ScreenRecordings>.Instance);
-        var rendezvous = new RelayRendezvous();
-        var (stream, _, _) = rendezvous.Create("se-1", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
-        var recording = recordings.Start(stream)!;
+        var recordings = Recordings(log);
+        var recording = Start(recordings, "se-1");
         using var fromHost = new MemoryStream("RFB 003.008\n"u8.ToArray());
         using var fromSupporter = new MemoryStream("RFB 003.008\n\u0001"u8.ToArray());
         var (supporter, host) = recording.Tap(fromSupporter, fromHost);
@@ -45,8 +42,8 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
         var saved = await log.LastAsync(CancellationToken.None);
 
         (hostRead, supporterRead).Should().Be((12, 13));
-        recording.RelativePath.Should().Be("2026-11/se-1-" + stream.Id + ".psrec");
-        Encoding.UTF8.GetString(bytes).Should().StartWith("PSREC/1\n{\"session\":\"se-1\",\"stream\":\"" + stream.Id + "\",\"service\":\"screen\",\"startedAt\":\"2026-11-23T09:00:00.0000000Z\"}\n");
+        recording.RelativePath.Should().Be("2026-11/se-1-" + recording.Stream.Id + ".psrec");
+        Encoding.UTF8.GetString(bytes).Should().StartWith("PSREC/1\n{\"session\":\"se-1\",\"stream\":\"" + recording.Stream.Id + "\",\"service\":\"screen\",\"startedAt\":\"2026-11-23T09:00:00.0000000Z\"}\n");
         frames.Select(f => (f.Direction, Encoding.ASCII.GetString(f.Bytes))).Should().Equal(('S', "RFB 003.008\n"), ('C', "RFB 003.008\n\u0001"));
         frames[1].Micros.Should().BeGreaterThanOrEqualTo(frames[0].Micros);
         saved!.Entry.Action.Should().Be("recording.saved");
@@ -60,9 +57,8 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     public async Task Recording_OfSeveralMebibytesFromBothHalvesAtOnce_KeepsEveryByteInOrder_AndItsHashIsTheFilesHash()
     {
         using var log = new LiteDbAuditLog(_database!);
-        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
-        var (stream, _, _) = new RelayRendezvous().Create("se-2", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
-        var recording = recordings.Start(stream)!;
+        var recordings = Recordings(log);
+        var recording = Start(recordings, "se-2");
         // Past several 1 MiB blocks, in reads of odd sizes (a frame header or a chunk may straddle a block's end).
         var random = new Random(7);
         var fromHostBytes = new byte[3 * 1024 * 1024 + 12_345];
@@ -89,9 +85,8 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     public async Task Recording_ReadsOfOneDirectionInQuickSuccession_JoinOneFrame_WithEveryByteInOrder()
     {
         using var log = new LiteDbAuditLog(_database!);
-        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
-        var (stream, _, _) = new RelayRendezvous().Create("se-4", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
-        var recording = recordings.Start(stream)!;
+        var recordings = Recordings(log);
+        var recording = Start(recordings, "se-4");
         var fromHostBytes = new byte[100 * 4096];
         new Random(4).NextBytes(fromHostBytes);
         using var fromHost = new MemoryStream(fromHostBytes);
@@ -113,9 +108,8 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     public async Task Recording_OfAQuietScreen_IsOnDiskWithinAboutASecond_BeforeItsBlockIsFull_SoAKillLosesLittle()
     {
         using var log = new LiteDbAuditLog(_database!);
-        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
-        var (stream, _, _) = new RelayRendezvous().Create("se-3", "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
-        await using var recording = recordings.Start(stream)!;
+        var recordings = Recordings(log);
+        await using var recording = Start(recordings, "se-3");
         // Far less than a block, and not a whole number of pages.
         var fromHostBytes = new byte[10_000];
         new Random(3).NextBytes(fromHostBytes);
@@ -150,7 +144,7 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     public async Task DeleteOlderThan_RemovesOnlyExpiredRecordings_AndAuditsEachWithTheHashOfWhatWasDeleted()
     {
         using var log = new LiteDbAuditLog(_database!);
-        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        var recordings = Recordings(log);
         var old = Path.Combine(recordings.Root, "2026-07", "se-old-st-1.psrec");
         var recent = Path.Combine(recordings.Root, "2026-11", "se-new-st-2.psrec");
         Directory.CreateDirectory(Path.GetDirectoryName(old)!);
@@ -182,7 +176,7 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
     public void Find_AnythingButAnExistingRecording_IsNothing(string name)
     {
         using var log = new LiteDbAuditLog(_database!);
-        var recordings = new ScreenRecordings(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+        var recordings = Recordings(log);
         Directory.CreateDirectory(Path.Combine(recordings.Root, "2026-11"));
         File.WriteAllText(Path.Combine(recordings.Root, "2026-11", "se-1.psrec"), "PSREC/1\n");
 
@@ -191,6 +185,16 @@ public sealed class ScreenRecordingsTests : IAsyncLifetime, IDisposable
 
         found.Should().BeNull();
         real.Should().Be(Path.Combine(recordings.Root, "2026-11", "se-1.psrec"));
+    }
+
+    private ScreenRecordings Recordings(LiteDbAuditLog log) =>
+        new(_temp.Folder, new AuditTrail(log, _clock, NullLogger<AuditTrail>.Instance), _clock, NullLogger<ScreenRecordings>.Instance);
+
+    /// <summary>Starts recording a new screen stream of session <paramref name="sessionId"/> (group policy: record).</summary>
+    private ScreenRecording Start(ScreenRecordings recordings, string sessionId)
+    {
+        var (stream, _, _) = new RelayRendezvous().Create(sessionId, "screen", "h-1", "alice", _clock.GetUtcNow(), CancellationToken.None, record: true);
+        return recordings.Start(stream)!;
     }
 
     private static async Task DrainAsync(Stream half, int chunk)
