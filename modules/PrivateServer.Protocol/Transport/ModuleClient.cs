@@ -29,6 +29,9 @@ public sealed class ModuleClient : IDisposable
     private readonly CaPin _pin;
     private readonly X509Certificate2 _ca;
     private readonly X509Certificate2? _clientCertificate;
+
+    // Made once: creating it builds the certificate's chain, which every relay connection would otherwise pay for again.
+    private readonly SslStreamCertificateContext? _clientContext;
     private readonly Uri? _proxy;
     private readonly Uri _base;
 
@@ -51,6 +54,7 @@ public sealed class ModuleClient : IDisposable
         _pin = pin;
         _ca = ca;
         _clientCertificate = clientCertificate;
+        _clientContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, additionalCertificates: null, offline: true);
         _proxy = proxy;
         _handler = new SocketsHttpHandler
         {
@@ -222,22 +226,6 @@ public sealed class ModuleClient : IDisposable
         }
     }
 
-    /// <summary>Opens this side of a relay stream with its one-time ticket: a raw duplex byte stream.</summary>
-    public async Task<Stream> OpenRelayAsync(string ticket, string? bearer, CancellationToken cancellationToken)
-    {
-        var stream = await OpenRelayConnectionAsync(bearer, cancellationToken);
-        try
-        {
-            await RelayClaim.ClaimAsync(stream, ticket, cancellationToken);
-            return stream;
-        }
-        catch
-        {
-            await stream.DisposeAsync();
-            throw;
-        }
-    }
-
     /// <summary>
     /// A new relay connection: TLS, this module's identity, upgraded to a raw stream — not yet
     /// bound to a stream (<see cref="RelayClaim.ClaimAsync"/> does that with a ticket).
@@ -380,10 +368,7 @@ public sealed class ModuleClient : IDisposable
                 return true;
             },
         };
-        if (_clientCertificate is not null)
-        {
-            options.ClientCertificateContext = SslStreamCertificateContext.Create(_clientCertificate, additionalCertificates: null, offline: true);
-        }
+        options.ClientCertificateContext = _clientContext;
 
         try
         {

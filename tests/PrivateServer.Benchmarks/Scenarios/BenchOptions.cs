@@ -19,6 +19,15 @@ internal sealed record BenchOptions
     /// </summary>
     public TimeSpan StreamGap { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Stream set-up samples <see cref="SpacedStreamGap"/> apart, after the back-to-back ones (0: none): streams the way a
+    /// supporter opens them — a viewer now and then, not a thousand in a row — each finding its modules' spare ready.
+    /// </summary>
+    public int SpacedStreamSamples { get; init; } = 100;
+
+    /// <summary>The pause after each spaced sample: longer than a module's refill delay plus a handshake.</summary>
+    public static readonly TimeSpan SpacedStreamGap = TimeSpan.FromMilliseconds(150);
+
     public IReadOnlyList<int> IdleHostSteps { get; init; } = [1000, 5000, 10000];
 
     public TimeSpan IdleCpuWindow { get; init; } = TimeSpan.FromSeconds(30);
@@ -51,7 +60,7 @@ internal sealed record BenchOptions
         var equals = setting.IndexOf('=', StringComparison.Ordinal);
         if (equals <= 0)
         {
-            throw new ArgumentException($"--variant takes NAME=VALUE (an environment variable for the variant appliance), not \"{setting}\"");
+            throw new ArgumentException($"--variant takes NAME=VALUE (an environment variable for the variant appliance and its modules), not \"{setting}\"");
         }
 
         return new Dictionary<string, string>(variant, StringComparer.Ordinal) { [setting[..equals]] = setting[(equals + 1)..] };
@@ -60,7 +69,7 @@ internal sealed record BenchOptions
     public bool Runs(string section) => Only.Count == 0 || Only.Contains(section);
 
     public const string Usage =
-        "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --stream-gap-ms N --session-samples N " +
+        "options: --quick (one-minute smoke run) --size-mib N --reps N --stream-samples N --stream-gap-ms N --spaced-stream-samples N --session-samples N " +
         "--hosts A,B,C --sessions N --chatter-seconds N --heartbeat SECONDS --variant NAME=VALUE --only throughput,streams,sessions,idle,audit,chatty --out FILE";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -73,12 +82,13 @@ internal sealed record BenchOptions
             {
                 "--quick" => options with
                 {
-                    BulkBytes = 64L << 20, Repetitions = 3, StreamSamples = 200, SessionSamples = 20,
+                    BulkBytes = 64L << 20, Repetitions = 3, StreamSamples = 200, SpacedStreamSamples = 20, SessionSamples = 20,
                     IdleHostSteps = [200, 500], IdleCpuWindow = TimeSpan.FromSeconds(10), ChattySessions = 20, ChatterDuration = TimeSpan.FromSeconds(5),
                 },
                 "--size-mib" => options with { BulkBytes = long.Parse(Value(), CultureInfo.InvariantCulture) << 20 },
                 "--reps" => options with { Repetitions = Math.Max(1, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--stream-samples" => options with { StreamSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--spaced-stream-samples" => options with { SpacedStreamSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--stream-gap-ms" => options with { StreamGap = TimeSpan.FromMilliseconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--session-samples" => options with { SessionSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--hosts" => options with { IdleHostSteps = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToList() },

@@ -6,12 +6,11 @@ using PrivateServer.Benchmarks.Report;
 
 namespace PrivateServer.Benchmarks.Scenarios;
 
-/// <summary>Stream set-up: a new TCP connection to an existing forward until the first echoed byte returns.</summary>
+/// <summary>Stream set-up: a new TCP connection to an existing forward until the first echoed byte returns; back to back, then spaced.</summary>
 internal static class LatencyScenario
 {
     public static async Task RunAsync(BenchOptions options, IReadOnlyList<ThroughputScenario.Contender> echoes, BenchReport report, CancellationToken cancellationToken)
     {
-        var samples = echoes.ToDictionary(c => c.Name, _ => new Samples());
         for (var i = 0; i < 50; i++)
         {
             foreach (var echo in echoes)
@@ -20,25 +19,54 @@ internal static class LatencyScenario
             }
         }
 
-        for (var i = 0; i < options.StreamSamples; i++)
+        var samples = await SampleAsync(echoes, options.StreamSamples, options.StreamGap, cancellationToken);
+        Report(
+            options, samples, report,
+            $"{options.StreamSamples} samples" + (options.StreamGap > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", {options.StreamGap.TotalMilliseconds:0} ms apart") : string.Empty));
+        var relay = samples["relay"];
+        var ssh = samples["ssh -L"];
+        var direct = samples["direct"];
+        Console.Error.WriteLine($"  stream set-up: relay {Percentiles(relay)}, ssh {Percentiles(ssh)}, direct {Percentiles(direct)}");
+        if (options.SpacedStreamSamples > 0 && options.StreamGap == TimeSpan.Zero)
         {
-            // Interleaved, one sample of each in turn: drift on the machine hits every contender alike.
+            var spaced = await SampleAsync(echoes, options.SpacedStreamSamples, BenchOptions.SpacedStreamGap, cancellationToken);
+            Report(
+                options, spaced, report,
+                string.Create(CultureInfo.InvariantCulture, $"{options.SpacedStreamSamples} samples {BenchOptions.SpacedStreamGap.TotalMilliseconds:0} ms apart (each module's spare ready)"));
+            Console.Error.WriteLine($"  stream set-up, spaced: relay {Percentiles(spaced["relay"])}, ssh {Percentiles(spaced["ssh -L"])}");
+        }
+    }
+
+    /// <summary>
+    /// First-echo times of every contender, interleaved (one sample of each in turn: drift on the machine hits every
+    /// contender alike), with <paramref name="gap"/> after each sample.
+    /// </summary>
+    private static async Task<Dictionary<string, Samples>> SampleAsync(
+        IReadOnlyList<ThroughputScenario.Contender> echoes, int count, TimeSpan gap, CancellationToken cancellationToken)
+    {
+        var samples = echoes.ToDictionary(c => c.Name, _ => new Samples(), StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
             foreach (var echo in echoes)
             {
                 samples[echo.Name].Add((await FirstEchoAsync(echo.Port, cancellationToken)).TotalMilliseconds);
-                if (options.StreamGap > TimeSpan.Zero)
+                if (gap > TimeSpan.Zero)
                 {
-                    await Task.Delay(options.StreamGap, cancellationToken);
+                    await Task.Delay(gap, cancellationToken);
                 }
             }
         }
 
+        return samples;
+    }
+
+    private static void Report(BenchOptions options, Dictionary<string, Samples> samples, BenchReport report, string how)
+    {
         var relay = samples["relay"];
         var ssh = samples["ssh -L"];
         var direct = samples["direct"];
         report.Row(
-            $"Stream set-up (new TCP connection → first echoed byte), {options.StreamSamples} samples" +
-                (options.StreamGap > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", {options.StreamGap.TotalMilliseconds:0} ms apart") : string.Empty) + ", ms",
+            $"Stream set-up (new TCP connection → first echoed byte), {how}, ms",
             Percentiles(relay),
             $"ssh -L {Percentiles(ssh)}; direct {Percentiles(direct)}",
             string.Create(CultureInfo.InvariantCulture, $"p50 {relay.Median / ssh.Median:F2}× ssh"),
@@ -47,16 +75,13 @@ internal static class LatencyScenario
         if (samples.TryGetValue(ThroughputScenario.Variant, out var variant))
         {
             report.Row(
-                $"… variant {options.VariantName}, stream set-up, ms",
+                $"… variant {options.VariantName}, stream set-up, {how}, ms",
                 Percentiles(variant),
                 $"relay {Percentiles(relay)}",
                 string.Create(CultureInfo.InvariantCulture, $"p50 {variant.Median / relay.Median:F2}× relay"),
                 "(comparison)",
                 met: null);
         }
-
-        Console.Error.WriteLine($"  stream set-up: relay {Percentiles(relay)}, ssh {Percentiles(ssh)}, direct {Percentiles(direct)}");
-        report.Data("streamSetupMs", samples.ToDictionary(p => p.Key, p => new { p50 = p.Value.Median, p99 = p.Value.Percentile(99), max = p.Value.Max }));
     }
 
     public static string Percentiles(Samples samples) =>

@@ -46,7 +46,7 @@ internal sealed class RelayRig : IAsyncDisposable
     /// A group with server-side recording, and the bulk service offered as <c>screen</c> (only screen streams
     /// are recorded; with control the host passes them unfiltered), to measure what recording costs.
     /// </param>
-    /// <param name="environment">Extra environment variables for the appliance (a variant to compare).</param>
+    /// <param name="environment">Extra environment variables for the appliance and its two modules (a variant to compare).</param>
     public static async Task<RelayRig> StartAsync(int bulkPort, int echoPort, CancellationToken cancellationToken, bool recording = false, IDictionary<string, string>? environment = null)
     {
         var rig = await SupportRig.StartAsync(cancellationToken, consent: "auto", environment: environment, recording: recording);
@@ -54,13 +54,24 @@ internal sealed class RelayRig : IAsyncDisposable
         try
         {
             var state = await rig.EnrollHostAsync(HostName, cancellationToken);
-            var host = await rig.StartHostAsync(
-                state, cancellationToken,
-                "--service", bulkName + "=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
-                "--service", "echo=127.0.0.1:" + echoPort.ToString(CultureInfo.InvariantCulture));
-            var connect = rig.StartConnect(
-                HostName, "--forward", bulkName + "=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
-                "--forward", "echo=" + FreePort.Next().ToString(CultureInfo.InvariantCulture));
+            // The variant's environment reaches the modules too: a knob of theirs is compared the same way.
+            var host = rig.Track(ChildProcess.Start(
+                Programs.Host,
+                [
+                    "run", "--state", state,
+                    "--service", bulkName + "=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
+                    "--service", "echo=127.0.0.1:" + echoPort.ToString(CultureInfo.InvariantCulture),
+                ],
+                environment));
+            await host.WaitForStderrAsync("Online as ", cancellationToken);
+            var connect = rig.Track(ChildProcess.Start(
+                Programs.Supporter,
+                [
+                    "connect", HostName, "--state", rig.SupporterState,
+                    "--forward", bulkName + "=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                    "--forward", "echo=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                ],
+                environment));
             var bulk = await SupportRig.ForwardPortAsync(connect, bulkName, cancellationToken);
             var echo = await SupportRig.ForwardPortAsync(connect, "echo", cancellationToken);
             return new RelayRig(rig, host, connect, bulk, echo);
