@@ -74,6 +74,24 @@ public sealed class TlsAndHeadersTests
     }
 
     [Fact]
+    public async Task Tls12_WhenClientOffersOnlyCbcSuites_IsRefused()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token);
+
+        var cbc = await ChildProcess.RunAsync(
+            "openssl", ["s_client", "-connect", $"127.0.0.1:{appliance.Port}", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256"],
+            deadline.Token, standardInput: "");
+        var gcm = await ChildProcess.RunAsync(
+            "openssl", ["s_client", "-connect", $"127.0.0.1:{appliance.Port}", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"],
+            deadline.Token, standardInput: "");
+
+        cbc.ExitCode.Should().NotBe(0);
+        (cbc.Stdout + cbc.Stderr).Should().Contain("no peer certificate available").And.Contain("handshake failure");
+        gcm.Stdout.Should().Contain("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384", "TLS 1.2 with an AEAD suite is served");
+    }
+
+    [Fact]
     public async Task PlainHttp_WhenSentToTheHttpsPort_GetsNoHttpResponse()
     {
         using var deadline = TestDeadline.Start();
