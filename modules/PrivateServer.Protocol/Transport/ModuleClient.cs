@@ -32,6 +32,7 @@ public sealed class ModuleClient : IDisposable
 
     // Made once: creating it builds the certificate's chain, which every relay connection would otherwise pay for again.
     private readonly SslStreamCertificateContext? _clientContext;
+
     private readonly Uri? _proxy;
     private readonly Uri _base;
 

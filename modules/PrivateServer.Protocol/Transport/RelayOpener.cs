@@ -5,8 +5,8 @@ namespace PrivateServer.Protocol.Transport;
 /// <summary>
 /// Opens a module's relay streams and keeps one spare connection warm (TLS done, upgraded,
 /// waiting for a ticket), so a new stream costs a ticket line instead of a TCP and TLS handshake.
-/// The spare is replaced <see cref="RefillDelay"/> after each use, once the new stream's first bytes
-/// are through; a spare older than <see cref="SpareLifetime"/> (the server lets unclaimed
+/// The spare is replaced <see cref="RefillDelay"/> after each use, when the new stream's first bytes
+/// have usually passed; a spare older than <see cref="SpareLifetime"/> (the server lets unclaimed
 /// connections go after <see cref="ServerSpareTimeout"/>) or one that turns out closed is dropped
 /// and the stream is opened on a fresh connection instead, as is a stream asked for before the
 /// replacement is there.
