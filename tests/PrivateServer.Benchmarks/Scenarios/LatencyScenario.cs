@@ -23,17 +23,12 @@ internal static class LatencyScenario
         Report(
             options, samples, report,
             $"{options.StreamSamples} samples" + (options.StreamGap > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", {options.StreamGap.TotalMilliseconds:0} ms apart") : string.Empty));
-        var relay = samples["relay"];
-        var ssh = samples["ssh -L"];
-        var direct = samples["direct"];
-        Console.Error.WriteLine($"  stream set-up: relay {Percentiles(relay)}, ssh {Percentiles(ssh)}, direct {Percentiles(direct)}");
         if (options.SpacedStreamSamples > 0 && options.StreamGap == TimeSpan.Zero)
         {
             var spaced = await SampleAsync(echoes, options.SpacedStreamSamples, BenchOptions.SpacedStreamGap, cancellationToken);
             Report(
                 options, spaced, report,
                 string.Create(CultureInfo.InvariantCulture, $"{options.SpacedStreamSamples} samples {BenchOptions.SpacedStreamGap.TotalMilliseconds:0} ms apart (each module's spare ready)"));
-            Console.Error.WriteLine($"  stream set-up, spaced: relay {Percentiles(spaced["relay"])}, ssh {Percentiles(spaced["ssh -L"])}");
         }
     }
 
@@ -65,6 +60,7 @@ internal static class LatencyScenario
         var relay = samples["relay"];
         var ssh = samples["ssh -L"];
         var direct = samples["direct"];
+        Console.Error.WriteLine($"  stream set-up, {how}: relay {Percentiles(relay)}, ssh {Percentiles(ssh)}, direct {Percentiles(direct)}");
         report.Row(
             $"Stream set-up (new TCP connection → first echoed byte), {how}, ms",
             Percentiles(relay),

@@ -55,23 +55,13 @@ internal sealed class RelayRig : IAsyncDisposable
         {
             var state = await rig.EnrollHostAsync(HostName, cancellationToken);
             // The variant's environment reaches the modules too: a knob of theirs is compared the same way.
-            var host = rig.Track(ChildProcess.Start(
-                Programs.Host,
-                [
-                    "run", "--state", state,
-                    "--service", bulkName + "=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
-                    "--service", "echo=127.0.0.1:" + echoPort.ToString(CultureInfo.InvariantCulture),
-                ],
-                environment));
-            await host.WaitForStderrAsync("Online as ", cancellationToken);
-            var connect = rig.Track(ChildProcess.Start(
-                Programs.Supporter,
-                [
-                    "connect", HostName, "--state", rig.SupporterState,
-                    "--forward", bulkName + "=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
-                    "--forward", "echo=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
-                ],
-                environment));
+            var host = await rig.StartHostAsync(
+                state, environment, cancellationToken,
+                "--service", bulkName + "=127.0.0.1:" + bulkPort.ToString(CultureInfo.InvariantCulture),
+                "--service", "echo=127.0.0.1:" + echoPort.ToString(CultureInfo.InvariantCulture));
+            var connect = rig.StartConnect(
+                HostName, environment, "--forward", bulkName + "=" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                "--forward", "echo=" + FreePort.Next().ToString(CultureInfo.InvariantCulture));
             var bulk = await SupportRig.ForwardPortAsync(connect, bulkName, cancellationToken);
             var echo = await SupportRig.ForwardPortAsync(connect, "echo", cancellationToken);
             return new RelayRig(rig, host, connect, bulk, echo);

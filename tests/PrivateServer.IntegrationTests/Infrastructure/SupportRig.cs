@@ -87,16 +87,24 @@ public sealed class SupportRig : IAsyncDisposable
     }
 
     /// <summary>Starts <c>privateserver-host run</c> and waits until it is online.</summary>
-    public async Task<ChildProcess> StartHostAsync(string state, CancellationToken cancellationToken, params string[] arguments)
+    public Task<ChildProcess> StartHostAsync(string state, CancellationToken cancellationToken, params string[] arguments) =>
+        StartHostAsync(state, environment: null, cancellationToken, arguments);
+
+    /// <summary>Like <see cref="StartHostAsync(string, CancellationToken, string[])"/> with extra environment variables.</summary>
+    public async Task<ChildProcess> StartHostAsync(
+        string state, IDictionary<string, string>? environment, CancellationToken cancellationToken, params string[] arguments)
     {
-        var host = Track(ChildProcess.Start(Programs.Host, ["run", "--state", state, .. arguments]));
+        var host = Track(ChildProcess.Start(Programs.Host, ["run", "--state", state, .. arguments], environment));
         await host.WaitForStderrAsync("Online as ", cancellationToken);
         return host;
     }
 
     /// <summary>Starts <c>privateserver-supporter connect</c> (it waits for consent).</summary>
-    public ChildProcess StartConnect(string host, params string[] arguments) =>
-        Track(ChildProcess.Start(Programs.Supporter, ["connect", host, "--state", SupporterState, .. arguments]));
+    public ChildProcess StartConnect(string host, params string[] arguments) => StartConnect(host, environment: null, arguments);
+
+    /// <summary>Like <see cref="StartConnect(string, string[])"/> with extra environment variables.</summary>
+    public ChildProcess StartConnect(string host, IDictionary<string, string>? environment, params string[] arguments) =>
+        Track(ChildProcess.Start(Programs.Supporter, ["connect", host, "--state", SupporterState, .. arguments], environment));
 
     /// <summary>A new session code of <see cref="Supporter"/> (<c>privateserver-supporter code</c>, printed alone on stdout).</summary>
     public async Task<string> CreateCodeAsync(CancellationToken cancellationToken, string? state = null) =>
