@@ -51,6 +51,33 @@ public sealed class RevocationTests
     }
 
     [Fact]
+    public async Task ResumedTlsSession_OfARevokedHost_IsRefused()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        var state = await rig.EnrollHostAsync("pc-resumed", deadline.Token);
+        var session = Path.Combine(rig.Root, "host-tls-session.pem");
+        // A plain request to the host channel: an authenticated host hears that it must be a WebSocket.
+        var request = $"GET /api/v1/host/connect HTTP/1.1\r\nHost: {ModuleSocket.ModuleServerName}\r\nConnection: close\r\n\r\n";
+        string[] client =
+        [
+            "s_client", "-connect", $"127.0.0.1:{rig.Appliance.Port}", "-servername", ModuleSocket.ModuleServerName, "-tls1_3", "-ign_eof",
+            "-cert", Path.Combine(state, "host.crt"), "-key", Path.Combine(state, "host.key"),
+        ];
+
+        var first = await ChildProcess.RunAsync("openssl", [.. client, "-sess_out", session], deadline.Token, standardInput: request);
+        var resumed = await ChildProcess.RunAsync("openssl", [.. client, "-sess_in", session], deadline.Token, standardInput: request);
+        var revoke = await rig.Appliance.CliAsync(deadline.Token, "host", "revoke", "pc-resumed");
+        var after = await ChildProcess.RunAsync("openssl", [.. client, "-sess_in", session], deadline.Token, standardInput: request);
+
+        first.Stdout.Should().Contain("New, TLSv1.3").And.Contain("HTTP/1.1 400").And.Contain("the host channel is a WebSocket");
+        resumed.Stdout.Should().Contain("Reused, TLSv1.3").And.Contain("HTTP/1.1 400", "a resumed session still carries the host's certificate");
+        revoke.ExitCode.Should().Be(0, revoke.Stderr);
+        after.Stdout.Should().Contain("Reused, TLSv1.3", "the client resumed its session (no certificate is sent again)")
+            .And.NotContain("HTTP/1.1", "the server checks the session's certificate again and closes the connection");
+    }
+
+    [Fact]
     public async Task ModuleConnection_WithACertificateFromAnotherCa_IsRefusedAtTheHandshake()
     {
         using var deadline = TestDeadline.Start();

@@ -92,6 +92,23 @@ public sealed class TlsAndHeadersTests
     }
 
     [Fact]
+    public async Task Tls13Session_WhenTheClientComesBack_IsResumedWithoutAFullHandshake()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var appliance = await ApplianceProcess.StartAsync(deadline.Token);
+        var session = appliance.DataDirectory + "-tls-session.pem";
+        const string Request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        string[] client = ["s_client", "-connect", $"127.0.0.1:{appliance.Port}", "-tls1_3", "-ign_eof"];
+
+        var first = await ChildProcess.RunAsync("openssl", [.. client, "-sess_out", session], deadline.Token, standardInput: Request);
+        var again = await ChildProcess.RunAsync("openssl", [.. client, "-sess_in", session], deadline.Token, standardInput: Request);
+
+        first.Stdout.Should().Contain("New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384").And.Contain("\"status\":\"ok\"");
+        again.Stdout.Should().Contain("Reused, TLSv1.3", "the server keeps one TLS context for TLS 1.3 clients and honours its tickets")
+            .And.Contain("\"status\":\"ok\"");
+    }
+
+    [Fact]
     public async Task PlainHttp_WhenSentToTheHttpsPort_GetsNoHttpResponse()
     {
         using var deadline = TestDeadline.Start();

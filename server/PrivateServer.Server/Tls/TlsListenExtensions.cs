@@ -14,7 +14,8 @@ public static class TlsListenExtensions
 
     /// <summary>
     /// Serves TLS 1.2/1.3 only, AEAD suites only (AES-256-GCM first), with the certificate chosen
-    /// at every handshake from <paramref name="certificates"/>.
+    /// at every handshake from <paramref name="certificates"/>; a client that offers TLS 1.3 gets
+    /// TLS 1.3 (see <see cref="ClientHelloVersions"/>).
     /// </summary>
     /// <remarks>
     /// Modules send the fixed server name <see cref="ProtocolInfo.ModuleServerName"/>: they get the
@@ -33,17 +34,21 @@ public static class TlsListenExtensions
             cipherSuites = AeadCipherSuites();
         }
 
+        listen.Use(ClientHelloVersions.Peek);
         return listen.UseHttps(new TlsHandshakeCallbackOptions
         {
             HandshakeTimeout = HandshakeTimeout,
             OnConnection = context =>
             {
                 var module = string.Equals(context.ClientHelloInfo.ServerName, ProtocolInfo.ModuleServerName, StringComparison.OrdinalIgnoreCase);
+                // TLS 1.3 suites are all AEAD: without a named list .NET shares one OpenSSL context per
+                // certificate (instead of one per handshake, ~11 KiB per idle host) and can resume sessions.
+                var tls13 = context.Connection.Features.Get<ClientHelloVersions>() is { OffersTls13: true };
                 return ValueTask.FromResult(new SslServerAuthenticationOptions
                 {
                     ServerCertificateContext = module ? certificates.ModuleContext : certificates.Context,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    CipherSuitesPolicy = cipherSuites,
+                    EnabledSslProtocols = tls13 ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13,
+                    CipherSuitesPolicy = tls13 ? null : cipherSuites,
                     ClientCertificateRequired = module,
                     CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                     RemoteCertificateValidationCallback = module ? hosts.Validate : null,
