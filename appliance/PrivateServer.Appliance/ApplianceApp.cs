@@ -84,7 +84,7 @@ public static class ApplianceApp
                 kestrel.Listen(address.EndPoint, endpoint =>
                 {
                     endpoint.Protocols = HttpProtocols.Http1AndHttp2;
-                    endpoint.UseApplianceTls(certificates, hostCertificates);
+                    endpoint.UseApplianceTls(certificates, hostCertificates).UseHostChannel();
                 });
             }
 

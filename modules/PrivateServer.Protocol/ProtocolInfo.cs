@@ -14,6 +14,12 @@ public static class ProtocolInfo
     /// </summary>
     public const string ModuleServerName = "modules.privateserver.invalid";
 
+    /// <summary>
+    /// The ALPN protocol of an enrolled host's control channel: a TLS connection (with the host's
+    /// client certificate) that names it carries WebSocket frames from its first byte, no HTTP.
+    /// </summary>
+    public const string HostChannelProtocol = "privateserver-host/1";
+
     /// <summary>The product version of the calling program (informational version without build metadata).</summary>
     public static string ProductVersion(Assembly assembly)
     {

@@ -25,7 +25,7 @@ public sealed class ProtocolAbuseTests
         var bad = await rig.EnrollHostAsync("bad", deadline.Token);
         using var certificate = ModuleSocket.LoadHostCertificate(bad);
 
-        using var socket = await ModuleSocket.ConnectAsync(rig.Appliance, "api/v1/host/connect", certificate, null, deadline.Token);
+        using var socket = await ModuleSocket.ConnectHostChannelAsync(rig.Appliance, certificate, deadline.Token);
         var message = kind switch
         {
             "garbled" => "{\"type\":\"hello\",\"name\":",
@@ -120,7 +120,7 @@ public sealed class ProtocolAbuseTests
         return login.RootElement.GetProperty("token").GetString()!;
     }
 
-    private static async Task<WebSocketCloseStatus?> CloseStatusAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    private static async Task<WebSocketCloseStatus?> CloseStatusAsync(WebSocket socket, CancellationToken cancellationToken)
     {
         var buffer = new byte[4096];
         try

@@ -57,8 +57,8 @@ internal sealed class HostAgent : IDisposable
             {
                 using var client = new ModuleClient(_server, _pin, _ca, _certificate, _proxy);
                 await using var relays = new RelayOpener(client, bearer: null);
-                using var channel = await client.ConnectControlAsync("api/v1/host/connect", bearer: null, ModuleTimings.HostKeepAlive, cancellationToken);
-                var welcome = await GreetAsync(channel, cancellationToken);
+                using var channel = await client.ConnectHostChannelAsync(cancellationToken);
+                var welcome = await GreetAsync(client, channel, cancellationToken);
                 attempt = 0;
                 _sessions.Terminal.Say(HostText.Online(welcome.Name, welcome.HostId, _server.Authority, DescribeServices(_services.Values, _files)));
                 problem = await _sessions.ServeAsync(channel, relays, TimeSpan.FromSeconds(Math.Max(2, welcome.HeartbeatSeconds)), oneSession: false, cancellationToken);
@@ -128,15 +128,29 @@ internal sealed class HostAgent : IDisposable
         return offered;
     }
 
-    private async Task<Welcome> GreetAsync(ControlChannel channel, CancellationToken cancellationToken)
+    private async Task<Welcome> GreetAsync(ModuleClient client, ControlChannel channel, CancellationToken cancellationToken)
     {
-        await channel.SendAsync(
-            new HostHello(_name, RuntimeInformation.OSDescription, ProtocolInfo.ProductVersion(typeof(HostAgent).Assembly), Offered()),
-            cancellationToken);
-        using var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        first.CancelAfter(TimeSpan.FromSeconds(30));
-        return await channel.ReceiveAsync(first.Token) as Welcome
-            ?? throw new IOException("the server did not welcome this host");
+        ControlMessage? first;
+        try
+        {
+            await channel.SendAsync(
+                new HostHello(_name, RuntimeInformation.OSDescription, ProtocolInfo.ProductVersion(typeof(HostAgent).Assembly), Offered()),
+                cancellationToken);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(TimeSpan.FromSeconds(30));
+            first = await channel.ReceiveAsync(wait.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException)
+        {
+            throw client.ClosedAtOnce(ex);
+        }
+
+        return first switch
+        {
+            Welcome welcome => welcome,
+            ChannelError refused => throw new IOException(refused.Message),
+            _ => throw new IOException("the server did not welcome this host"),
+        };
     }
 
     public void Dispose() => _sessions.Dispose();

@@ -17,12 +17,15 @@ namespace PrivateServer.Protocol.Transport;
 /// How a module talks to the appliance: every connection is TCP (direct or through the proxy),
 /// then TLS with the fixed module server name, the server's chain checked against the pinned
 /// CA only, and — for an enrolled host — its client certificate. On top: the JSON API, control
-/// channels (WebSocket) and relay streams (HTTP/1.1 Upgrade to a raw stream).
+/// channels (WebSocket; a host's own channel straight over TLS) and relay streams (HTTP/1.1 Upgrade to a raw stream).
 /// </summary>
 public sealed class ModuleClient : IDisposable
 {
     /// <summary>The Upgrade token of relay streams.</summary>
     public const string RelayUpgradeToken = "privateserver-relay";
+
+    /// <summary>The host channel's ALPN protocol, offered alone: a server that does not choose it is not ours.</summary>
+    private static readonly List<SslApplicationProtocol> HostChannelProtocols = [new(ProtocolInfo.HostChannelProtocol)];
 
     private readonly SocketsHttpHandler _handler;
     private readonly Uri _server;
@@ -64,7 +67,7 @@ public sealed class ModuleClient : IDisposable
             UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(15),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(cancellationToken),
+            ConnectCallback = async (context, cancellationToken) => await ConnectAsync(null, cancellationToken),
         };
         // The handler speaks plain HTTP/1.1 into the TLS stream that ConnectAsync hands it.
         _base = new UriBuilder(Uri.UriSchemeHttp, server.Host, server.Port).Uri;
@@ -228,6 +231,29 @@ public sealed class ModuleClient : IDisposable
     }
 
     /// <summary>
+    /// Opens this host's control channel: TLS with its certificate, naming
+    /// <see cref="ProtocolInfo.HostChannelProtocol"/> in ALPN, then WebSocket frames from the first byte (no HTTP).
+    /// A refused certificate shows up when the first message is read (TLS 1.3 judges it after the handshake).
+    /// </summary>
+    public async Task<ControlChannel> ConnectHostChannelAsync(CancellationToken cancellationToken)
+    {
+        var tls = await ConnectAsync(HostChannelProtocols, cancellationToken);
+        if (tls.NegotiatedApplicationProtocol != HostChannelProtocols[0])
+        {
+            await tls.DisposeAsync();
+            throw new ModuleTransportException(
+                $"the server {_server.Authority} does not offer the host channel ({ProtocolInfo.HostChannelProtocol}); is it a PrivateServer appliance of this version?",
+                new IOException("ALPN: " + tls.NegotiatedApplicationProtocol));
+        }
+
+        var socket = WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = ModuleTimings.HostKeepAlive });
+        return new ControlChannel(socket);
+    }
+
+    /// <summary>What a host channel that broke before its first message means to a person: most often a refused certificate.</summary>
+    public IOException ClosedAtOnce(Exception ex) => Unwrap(ex, this);
+
+    /// <summary>
     /// A new relay connection: TLS, this module's identity, upgraded to a raw stream — not yet
     /// bound to a stream (<see cref="RelayClaim.ClaimAsync"/> does that with a ticket).
     /// </summary>
@@ -329,13 +355,13 @@ public sealed class ModuleClient : IDisposable
         }
 
         // With TLS 1.3 the server judges a client certificate after the client finished its part
-        // of the handshake: a refused certificate shows up as a connection closed right away.
-        return client?._clientCertificate is not null && innermost is IOException or System.Security.Authentication.AuthenticationException
+        // of the handshake: a refused certificate shows up as a connection (or the host channel's WebSocket) closed right away.
+        return client?._clientCertificate is not null && innermost is IOException or AuthenticationException or WebSocketException
             ? new IOException($"the server {client._server.Authority} closed the connection at once; this host's certificate may have been revoked ({innermost.Message})", ex)
             : new IOException(innermost.Message, ex);
     }
 
-    private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
+    private async ValueTask<SslStream> ConnectAsync(List<SslApplicationProtocol>? protocols, CancellationToken cancellationToken)
     {
         var tcp = await ProxyTunnel.ConnectAsync(_server.Host, _server.Port, _proxy, cancellationToken);
         string? rejection = null;
@@ -370,6 +396,7 @@ public sealed class ModuleClient : IDisposable
             },
         };
         options.ClientCertificateContext = _clientContext;
+        options.ApplicationProtocols = protocols;
 
         try
         {

@@ -19,7 +19,6 @@ using PrivateServer.Protocol.Relay;
 using PrivateServer.Protocol.Transport;
 using PrivateServer.Server.Accounts;
 using PrivateServer.Server.AdHoc;
-using PrivateServer.Server.Audit;
 using PrivateServer.Server.Auth;
 using PrivateServer.Server.Broker;
 using PrivateServer.Server.Hosts;
@@ -50,6 +49,7 @@ public static partial class ModuleApiEndpoints
         services.AddHostedService<InterruptedSessions>();
         services.TryAddSingleton<UserRevocation>();
         services.AddSingleton<HostChannels>();
+        services.AddSingleton<HostChannelEndpoint>();
         services.AddSingleton<HostEnrollment>();
         services.AddSingleton<ModuleIdentity>();
         services.AddOptions<AdHocOptions>().BindConfiguration(AdHocOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -162,24 +162,17 @@ public static partial class ModuleApiEndpoints
             online?.Hello.Services ?? host.Services, host.Revoked);
     }
 
+    /// <summary>
+    /// The host channel as an HTTP request upgraded to a WebSocket (the host module itself opens it
+    /// without HTTP, see <see cref="HostChannelEndpoint"/>; both are admitted and served alike).
+    /// </summary>
     private static async Task<IResult> HostConnectAsync(
-        HttpContext context, ModuleIdentity identity, HostChannels channels, NetworkRules networks, AuditTrail audit, CancellationToken cancellationToken)
+        HttpContext context, HostChannelEndpoint endpoint, HostChannels channels, CancellationToken cancellationToken)
     {
-        var host = await identity.AuthenticateHostAsync(context, cancellationToken);
+        var (host, refusal) = await endpoint.AdmitAsync(context.Connection.ClientCertificate, context.Connection.RemoteIpAddress, cancellationToken);
         if (host is null)
         {
-            return TypedResults.Problem(detail: "this host is not enrolled here, or it was revoked", statusCode: StatusCodes.Status403Forbidden);
-        }
-
-        if (await networks.HostRefusalAsync(host.Group, context.Connection.RemoteIpAddress, cancellationToken) is { } outside)
-        {
-            networks.LogRefused($"host {host.Name} ({host.Id})", outside);
-            if (networks.AuditRefusal(host.Id))
-            {
-                await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: Source(context), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
-            }
-
-            return TypedResults.Problem(detail: "this host may not connect from " + Source(context), statusCode: StatusCodes.Status403Forbidden);
+            return TypedResults.Problem(detail: refusal, statusCode: StatusCodes.Status403Forbidden);
         }
 
         if (!context.WebSockets.IsWebSocketRequest)
@@ -187,8 +180,6 @@ public static partial class ModuleApiEndpoints
             return TypedResults.Problem(detail: "the host channel is a WebSocket", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        // Hosts prove liveness with heartbeats (both ways); WebSocket pings on top would only triple
-        // the idle traffic of thousands of hosts.
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
         using var channel = new ControlChannel(socket);
         await channels.RunAsync(host, channel, Source(context), context.RequestAborted);

@@ -32,12 +32,17 @@ public sealed class ModuleIdentity(
     }
 
     /// <summary>The enrolled, unrevoked host whose current certificate this connection presented; null otherwise.</summary>
-    public async Task<HostRecord?> AuthenticateHostAsync(HttpContext context, CancellationToken cancellationToken)
+    public Task<HostRecord?> AuthenticateHostAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        return AuthenticateHostAsync(context.Connection.ClientCertificate, cancellationToken);
+    }
+
+    /// <summary>The enrolled, unrevoked host to whom <paramref name="certificate"/> (a connection's client certificate) was issued; null otherwise.</summary>
+    public async Task<HostRecord?> AuthenticateHostAsync(X509Certificate2? certificate, CancellationToken cancellationToken)
+    {
         // The handshake checked chain, usage and revocation list; here the certificate must be
         // exactly the one issued to an enrolled, unrevoked host (also covers resumed TLS sessions).
-        var certificate = context.Connection.ClientCertificate;
         if (certificate is null)
         {
             return null;

@@ -50,6 +50,7 @@ public static class TlsListenExtensions
                     EnabledSslProtocols = tls13 ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13,
                     CipherSuitesPolicy = tls13 ? null : cipherSuites,
                     ClientCertificateRequired = module,
+                    ApplicationProtocols = module ? Api.HostChannelEndpoint.ModuleProtocols : null,
                     CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                     RemoteCertificateValidationCallback = module ? hosts.Validate : null,
                     CertificateChainPolicy = module ? hosts.CreateChainPolicy() : null,

@@ -71,7 +71,7 @@ internal sealed class SimulatedHost : IAsyncDisposable
         {
             using var client = new ModuleClient(_server, _pin, _ca, _certificate, proxy: null);
             await using var relays = new RelayOpener(client, bearer: null);
-            using var channel = await client.ConnectControlAsync("api/v1/host/connect", bearer: null, ModuleTimings.HostKeepAlive, cancellationToken);
+            using var channel = await client.ConnectHostChannelAsync(cancellationToken);
             await channel.SendAsync(new HostHello(HostId, "bench", "bench", ["echo"]), cancellationToken);
             if (await channel.ReceiveAsync(cancellationToken) is not Welcome welcome)
             {

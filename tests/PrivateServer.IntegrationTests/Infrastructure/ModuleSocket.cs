@@ -30,6 +30,27 @@ public static class ModuleSocket
         return socket;
     }
 
+    /// <summary>
+    /// An enrolled host's control channel as the host module opens it: TLS with the certificate, ALPN
+    /// <c>privateserver-host/1</c>, WebSocket frames from the first byte.
+    /// </summary>
+    public static async Task<WebSocket> ConnectHostChannelAsync(ApplianceProcess appliance, X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, appliance.Port, cancellationToken);
+        var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(
+            new SslClientAuthenticationOptions
+            {
+                TargetHost = ModuleServerName,
+                RemoteCertificateValidationCallback = (_, presented, _, errors) => CaTrust.IsTrusted(appliance.Ca, presented, errors),
+                ClientCertificateContext = SslStreamCertificateContext.Create(certificate, null, offline: true),
+                ApplicationProtocols = [new SslApplicationProtocol("privateserver-host/1")],
+            },
+            cancellationToken);
+        return WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = false });
+    }
+
     /// <summary>An HTTP client speaking to the module endpoint (for relay and API requests).</summary>
     public static HttpClient CreateClient(ApplianceProcess appliance, X509Certificate2? clientCertificate) =>
         new(Handler(appliance, clientCertificate)) { BaseAddress = new Uri($"http://127.0.0.1:{appliance.Port}/") };

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PrivateServer.Protocol;
+using PrivateServer.Protocol.Control;
+using PrivateServer.Server.Audit;
+using PrivateServer.Server.Auth;
+using PrivateServer.Server.Broker;
+using PrivateServer.Server.Hosts;
+
+namespace PrivateServer.Server.Api;
+
+/// <summary>
+/// The host channel of an enrolled host: a TLS connection with the host's certificate that names
+/// <see cref="ProtocolInfo.HostChannelProtocol"/> in ALPN carries WebSocket frames from its first
+/// byte, served past Kestrel's HTTP layer. Thousands of hosts stay online at once; each one then
+/// costs no HTTP connection and request (headers, features, middleware state) and every heartbeat
+/// one layer less.
+/// </summary>
+public sealed class HostChannelEndpoint(
+    ModuleIdentity identity, HostChannels channels, NetworkRules networks, AuditTrail audit, IHostApplicationLifetime lifetime)
+{
+    private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The ALPN protocols module connections may choose from: the host channel, else HTTP/1.1 (API, relays).</summary>
+    public static readonly List<SslApplicationProtocol> ModuleProtocols =
+        [new SslApplicationProtocol(ProtocolInfo.HostChannelProtocol), SslApplicationProtocol.Http11];
+
+    /// <summary>Why an enrolled host may not open its channel (null: it may), with the refusal audited and logged.</summary>
+    public async Task<(HostRecord? Host, string? Refusal)> AdmitAsync(X509Certificate2? certificate, IPAddress? source, CancellationToken cancellationToken)
+    {
+        var host = await identity.AuthenticateHostAsync(certificate, cancellationToken);
+        if (host is null)
+        {
+            return (null, "this host is not enrolled here, or it was revoked");
+        }
+
+        if (await networks.HostRefusalAsync(host.Group, source, cancellationToken) is { } outside)
+        {
+            networks.LogRefused($"host {host.Name} ({host.Id})", outside);
+            if (networks.AuditRefusal(host.Id))
+            {
+                await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: SourceText(source), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
+            }
+
+            return (null, "this host may not connect from " + SourceText(source));
+        }
+
+        return (host, null);
+    }
+
+    /// <summary>Serves one host-channel connection until it ends (the TLS handshake already checked the certificate's chain and revocation).</summary>
+    public async Task ServeAsync(ConnectionContext connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var tls = connection.Features.Get<ISslStreamFeature>()?.SslStream;
+        if (tls is null)
+        {
+            return;
+        }
+
+        var source = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        var requested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, requested, lifetime.ApplicationStopping);
+        // Hosts prove liveness with heartbeats (both ways); WebSocket pings on top would only triple
+        // the idle traffic of thousands of hosts.
+        using var socket = WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        using var channel = new ControlChannel(socket);
+        try
+        {
+            var certificate = connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate;
+            var (host, refusal) = await AdmitAsync(certificate, source, ended.Token);
+            if (host is null)
+            {
+                // Told in the channel itself: the module shows the reason and tries again later.
+                using var refuse = CancellationTokenSource.CreateLinkedTokenSource(ended.Token);
+                refuse.CancelAfter(RefusalTimeout);
+                await channel.TrySendAsync(new ChannelError("the server refused this module: " + refusal), refuse.Token);
+                await channel.CloseAsync(WebSocketCloseStatus.PolicyViolation, "refused", refuse.Token);
+                return;
+            }
+
+            await channels.RunAsync(host, channel, SourceText(source), ended.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The host went away or the server stops.
+        }
+    }
+
+    private static string SourceText(IPAddress? source) => source?.ToString() ?? IPAddress.None.ToString();
+}
+
+public static class HostChannelListenExtensions
+{
+    /// <summary>Serves connections that chose the host channel in ALPN (after <c>UseApplianceTls</c>); everything else goes on to HTTP.</summary>
+    public static ListenOptions UseHostChannel(this ListenOptions listen)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        var protocol = HostChannelEndpoint.ModuleProtocols[0].Protocol;
+        HostChannelEndpoint? endpoint = null;
+        listen.Use(next => connection =>
+        {
+            if (connection.Features.Get<ITlsApplicationProtocolFeature>() is { } alpn && alpn.ApplicationProtocol.Span.SequenceEqual(protocol.Span))
+            {
+                endpoint ??= listen.ApplicationServices.GetRequiredService<HostChannelEndpoint>();
+                return endpoint.ServeAsync(connection);
+            }
+
+            return next(connection);
+        });
+        return listen;
+    }
+}
