@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Server.Hosts;
 
@@ -11,7 +10,11 @@ namespace PrivateServer.Server.Broker;
 public sealed class HostConnection : IDisposable
 {
     private readonly CancellationTokenSource _closed;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<ControlMessage>> _pendingAnswers = new(StringComparer.Ordinal);
+
+    // Usually empty (a question is pending only while the host is asked something): a plain
+    // dictionary under its own lock holds no buckets until then, unlike a concurrent one, and
+    // thousands of idle hosts each keep one.
+    private readonly Dictionary<string, TaskCompletionSource<ControlMessage>> _pendingAnswers = new(StringComparer.Ordinal);
 
     internal HostConnection(HostRecord host, HostHello hello, ControlChannel channel, CancellationToken requestAborted, bool adHoc = false)
     {
@@ -87,7 +90,11 @@ public sealed class HostConnection : IDisposable
     private async Task<ControlMessage?> AskAsync(string id, ControlMessage request, CancellationToken cancellationToken)
     {
         var answer = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingAnswers[id] = answer;
+        lock (_pendingAnswers)
+        {
+            _pendingAnswers[id] = answer;
+        }
+
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closed);
@@ -103,13 +110,24 @@ public sealed class HostConnection : IDisposable
         }
         finally
         {
-            _pendingAnswers.TryRemove(id, out _);
+            lock (_pendingAnswers)
+            {
+                _pendingAnswers.Remove(id);
+            }
         }
     }
 
     /// <summary>Delivers an answer to what was asked under <paramref name="id"/>; false when nobody asked (a stale or forged answer).</summary>
-    internal bool Answer(string id, ControlMessage answer) =>
-        _pendingAnswers.TryRemove(id, out var pending) && pending.TrySetResult(answer);
+    internal bool Answer(string id, ControlMessage answer)
+    {
+        TaskCompletionSource<ControlMessage>? pending;
+        lock (_pendingAnswers)
+        {
+            _pendingAnswers.Remove(id, out pending);
+        }
+
+        return pending is not null && pending.TrySetResult(answer);
+    }
 
     public void Dispose() => _closed.Dispose();
 }

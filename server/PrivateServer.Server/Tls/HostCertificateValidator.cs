@@ -9,7 +9,8 @@ namespace PrivateServer.Server.Tls;
 /// <summary>
 /// Checks host client certificates during the TLS handshake: issued by the appliance CA (no other
 /// root), EKU clientAuth, valid now, and not revoked. A revoked certificate fails the handshake
-/// itself; the endpoints check the host record again (TLS session resumption skips this callback).
+/// itself — a resumed TLS 1.3 session too (the callback gets the certificate kept with the session);
+/// the endpoints check the host record again.
 /// </summary>
 public sealed class HostCertificateValidator
 {
@@ -88,7 +89,14 @@ public sealed class HostCertificateValidator
         return chain.Build(certificate);
     }
 
-    private static bool HasClientAuth(X509Certificate2 certificate) =>
-        certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()
+    /// <remarks>
+    /// Read from a copy: reading a certificate's extensions keeps them all, parsed, with the certificate —
+    /// and the connection keeps the certificate it was handed for as long as the host is online.
+    /// </remarks>
+    private static bool HasClientAuth(X509Certificate2 certificate)
+    {
+        using var copy = X509CertificateLoader.LoadCertificate(certificate.RawDataMemory.Span);
+        return copy.Extensions.OfType<X509EnhancedKeyUsageExtension>()
             .Any(e => e.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(o => o.Value == ModuleCertificatePolicy.ClientAuthOid));
+    }
 }
