@@ -155,6 +155,17 @@ public sealed class ApplianceProcess : IAsyncDisposable
             Directory.Delete(DataDirectory, recursive: true);
         }
 
-        File.Delete(DataDirectory + "-ca.pem");
+        // And what tests keep beside the data folder: the exported CA, password files, exports, downloads, a TLS session.
+        foreach (var beside in Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(DataDirectory)!, Path.GetFileName(DataDirectory) + "-*"))
+        {
+            if (Directory.Exists(beside))
+            {
+                Directory.Delete(beside, recursive: true);
+            }
+            else
+            {
+                File.Delete(beside);
+            }
+        }
     }
 }
