@@ -162,7 +162,10 @@ public sealed record StreamOpen(string SessionId, string StreamId, string Servic
 
 // Both ways
 
-/// <summary>Keeps a channel alive and tells the server the host is still there.</summary>
+/// <summary>
+/// Keeps a channel alive: the host sends one every interval (the welcome names it) and the server
+/// answers every second one; each side gives up on a peer silent for three intervals.
+/// </summary>
 public sealed record Heartbeat : ControlMessage;
 
 /// <summary>A session ended (to the host and to the supporter), with the reason people read.</summary>
