@@ -48,10 +48,10 @@ public sealed class HostChannelEndpoint(
             networks.LogRefused($"host {host.Name} ({host.Id})", outside);
             if (networks.AuditRefusal(host.Id))
             {
-                await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: SourceText(source), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
+                await audit.RecordAsync(host.Id, "host.connect-refused", host.Id, source: ModuleApiEndpoints.Source(source), details: AuditTrail.Details(("reason", outside)), cancellationToken: cancellationToken);
             }
 
-            return (null, "this host may not connect from " + SourceText(source));
+            return (null, "this host may not connect from " + ModuleApiEndpoints.Source(source));
         }
 
         return (host, null);
@@ -88,15 +88,13 @@ public sealed class HostChannelEndpoint(
                 return;
             }
 
-            await channels.RunAsync(host, channel, SourceText(source), ended.Token);
+            await channels.RunAsync(host, channel, ModuleApiEndpoints.Source(source), ended.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
             // The host went away or the server stops.
         }
     }
-
-    private static string SourceText(IPAddress? source) => source?.ToString() ?? IPAddress.None.ToString();
 }
 
 public static class HostChannelListenExtensions
@@ -106,16 +104,13 @@ public static class HostChannelListenExtensions
     {
         ArgumentNullException.ThrowIfNull(listen);
         var protocol = HostChannelEndpoint.ModuleProtocols[0].Protocol;
-        HostChannelEndpoint? endpoint = null;
-        listen.Use(next => connection =>
+        listen.Use(next =>
         {
-            if (connection.Features.Get<ITlsApplicationProtocolFeature>() is { } alpn && alpn.ApplicationProtocol.Span.SequenceEqual(protocol.Span))
-            {
-                endpoint ??= listen.ApplicationServices.GetRequiredService<HostChannelEndpoint>();
-                return endpoint.ServeAsync(connection);
-            }
-
-            return next(connection);
+            // Built when the server starts, with the application's services in place.
+            var endpoint = listen.ApplicationServices.GetRequiredService<HostChannelEndpoint>();
+            return connection => connection.Features.Get<ITlsApplicationProtocolFeature>() is { } alpn && alpn.ApplicationProtocol.Span.SequenceEqual(protocol.Span)
+                ? endpoint.ServeAsync(connection)
+                : next(connection);
         });
         return listen;
     }

@@ -424,7 +424,10 @@ public static partial class ModuleApiEndpoints
     private static ProblemHttpResult Unauthorized() =>
         TypedResults.Problem(detail: "sign in first (privateserver-supporter login)", statusCode: StatusCodes.Status401Unauthorized);
 
-    internal static string Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? IPAddress.None.ToString();
+    internal static string Source(HttpContext context) => Source(context.Connection.RemoteIpAddress);
+
+    /// <summary>A client address as logs and the audit trail show it.</summary>
+    internal static string Source(IPAddress? address) => address?.ToString() ?? IPAddress.None.ToString();
 
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "A relay ticket presented by {Identity} from {Source} was refused")]
     private static partial void LogTicketRefused(ILogger logger, string identity, string source);

@@ -14,8 +14,9 @@ namespace PrivateServer.Server.Broker;
 
 /// <summary>
 /// Runs the control channel of an online host — an enrolled one (hello) or an ad-hoc customer
-/// (join with a code or a request) — heartbeats (every second one answered), answers, emergency stops. A host silent for three
-/// heartbeat intervals, or one that breaks the protocol, is dropped; everyone else keeps being served.
+/// (join with a code or a request) — heartbeats (every second one answered), answers, emergency
+/// stops. A host silent for three heartbeat intervals, or one that breaks the protocol, is dropped;
+/// everyone else keeps being served.
 /// </summary>
 public sealed partial class HostChannels(
     HostPresence presence,

@@ -54,7 +54,7 @@ internal sealed class ClientHelloVersions
 
             var buffer = read.Buffer;
             var needed = RecordLength(buffer);
-            if (needed is { } length && buffer.Length >= length || needed is null || read.IsCompleted || read.IsCanceled)
+            if (needed is not { } length || buffer.Length >= length || read.IsCompleted || read.IsCanceled)
             {
                 connection.Features.Set(new ClientHelloVersions(OffersTls13In(buffer)));
                 // Nothing consumed, nothing examined: the handshake reads the same bytes at once.

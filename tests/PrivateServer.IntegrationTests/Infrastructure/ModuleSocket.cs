@@ -36,18 +36,7 @@ public static class ModuleSocket
     /// </summary>
     public static async Task<WebSocket> ConnectHostChannelAsync(ApplianceProcess appliance, X509Certificate2 certificate, CancellationToken cancellationToken)
     {
-        var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, appliance.Port, cancellationToken);
-        var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
-        await tls.AuthenticateAsClientAsync(
-            new SslClientAuthenticationOptions
-            {
-                TargetHost = ModuleServerName,
-                RemoteCertificateValidationCallback = (_, presented, _, errors) => CaTrust.IsTrusted(appliance.Ca, presented, errors),
-                ClientCertificateContext = SslStreamCertificateContext.Create(certificate, null, offline: true),
-                ApplicationProtocols = [new SslApplicationProtocol("privateserver-host/1")],
-            },
-            cancellationToken);
+        var tls = await ConnectTlsAsync(appliance, certificate, null, [new SslApplicationProtocol("privateserver-host/1")], cancellationToken);
         return WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = false });
     }
 
@@ -66,28 +55,34 @@ public static class ModuleSocket
     private static SocketsHttpHandler Handler(ApplianceProcess appliance, X509Certificate2? clientCertificate, IPAddress? localAddress = null) => new()
     {
         UseProxy = false,
-        ConnectCallback = async (_, token) =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            if (localAddress is not null)
-            {
-                socket.Bind(new IPEndPoint(localAddress, 0));
-            }
-
-            await socket.ConnectAsync("127.0.0.1", appliance.Port, token);
-            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            var options = new SslClientAuthenticationOptions
-            {
-                TargetHost = ModuleServerName,
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => CaTrust.IsTrusted(appliance.Ca, certificate, errors),
-            };
-            if (clientCertificate is not null)
-            {
-                options.ClientCertificateContext = SslStreamCertificateContext.Create(clientCertificate, null, offline: true);
-            }
-
-            await tls.AuthenticateAsClientAsync(options, token);
-            return tls;
-        },
+        ConnectCallback = async (_, token) => await ConnectTlsAsync(appliance, clientCertificate, localAddress, null, token),
     };
+
+    /// <summary>TCP from <paramref name="localAddress"/> (if given), then TLS as a module: its server name, only the appliance CA trusted.</summary>
+    private static async Task<SslStream> ConnectTlsAsync(
+        ApplianceProcess appliance, X509Certificate2? clientCertificate, IPAddress? localAddress, List<SslApplicationProtocol>? protocols,
+        CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        if (localAddress is not null)
+        {
+            socket.Bind(new IPEndPoint(localAddress, 0));
+        }
+
+        await socket.ConnectAsync("127.0.0.1", appliance.Port, cancellationToken);
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = ModuleServerName,
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) => CaTrust.IsTrusted(appliance.Ca, certificate, errors),
+            ApplicationProtocols = protocols,
+        };
+        if (clientCertificate is not null)
+        {
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(clientCertificate, null, offline: true);
+        }
+
+        await tls.AuthenticateAsClientAsync(options, cancellationToken);
+        return tls;
+    }
 }
