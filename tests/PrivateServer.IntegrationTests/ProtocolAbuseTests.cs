@@ -40,7 +40,8 @@ public sealed class ProtocolAbuseTests
         using var stream = await SessionTests.OpenAsync(port, deadline.Token);
 
         ((int?)status).Should().Be(expectedStatus);
-        (await SessionTests.EchoOnceAsync(stream, deadline.Token)).Should().BeTrue("the server keeps serving everyone else");
+        (await SessionTests.EchoOnceAsync(stream, deadline.Token)).Should().BeTrue(
+            "the server keeps serving everyone else (supporter said: {0}; server said: {1})", connect.Stderr, rig.Appliance.Server.Stderr);
         rig.Appliance.Server.HasExited.Should().BeFalse();
     }
 
