@@ -39,6 +39,9 @@ public sealed class ModuleClient : IDisposable
     private readonly Uri? _proxy;
     private readonly Uri _base;
 
+    // The server's certificate checked once against the pin, not at every relay connection's handshake.
+    private readonly VerifiedCertificates _verifiedServer = new(TimeProvider.System, capacity: 16);
+
     /// <param name="server">The appliance, https://HOST[:PORT].</param>
     /// <param name="pin">The CA fingerprint the module was given.</param>
     /// <param name="ca">The CA certificate with that fingerprint (<see cref="FetchCaAsync"/>, or kept in the module's state).</param>
@@ -371,6 +374,8 @@ public sealed class ModuleClient : IDisposable
             TargetHost = ProtocolInfo.ModuleServerName,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // The pin judges the chain in the callback; the build SslStream does first finds no root (cheap).
+            CertificateChainPolicy = VerifiedCertificates.CallbackOnlyPolicy(),
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
                 if (certificate is not X509Certificate2 leaf)
@@ -379,14 +384,12 @@ public sealed class ModuleClient : IDisposable
                     return false;
                 }
 
-                var presented = new List<X509Certificate2> { _ca };
-                if (chain is not null)
-                {
-                    presented.AddRange(chain.ChainPolicy.ExtraStore);
-                    presented.AddRange(chain.ChainElements.Select(e => e.Certificate));
-                }
+                // Read only when the leaf is not known yet.
+                IEnumerable<X509Certificate2> presented = chain is null
+                    ? [_ca]
+                    : new[] { _ca }.Concat(chain.ChainPolicy.ExtraStore).Concat(chain.ChainElements.Select(e => e.Certificate));
 
-                if (!_pin.ValidatesServer(leaf, presented, out var error))
+                if (!_pin.ValidatesServer(leaf, presented, _verifiedServer, out var error))
                 {
                     rejection = error;
                     return false;

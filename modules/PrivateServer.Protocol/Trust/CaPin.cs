@@ -47,10 +47,24 @@ public sealed class CaPin
     /// pinned CA, and the leaf must chain to it (signatures, validity, name constraints) with no
     /// other root trusted.
     /// </summary>
-    public bool ValidatesServer(X509Certificate2 leaf, IEnumerable<X509Certificate2> presented, out string error)
+    public bool ValidatesServer(X509Certificate2 leaf, IEnumerable<X509Certificate2> presented, out string error) =>
+        ValidatesServer(leaf, presented, null, out error);
+
+    /// <summary>
+    /// Like <see cref="ValidatesServer(X509Certificate2, IEnumerable{X509Certificate2}, out string)"/>; a leaf in
+    /// <paramref name="verified"/> (checked against this pin before) passes without a new chain check, and a leaf
+    /// that passes is added to it.
+    /// </summary>
+    public bool ValidatesServer(X509Certificate2 leaf, IEnumerable<X509Certificate2> presented, VerifiedCertificates? verified, out string error)
     {
         ArgumentNullException.ThrowIfNull(leaf);
         ArgumentNullException.ThrowIfNull(presented);
+        if (verified?.Contains(leaf) == true)
+        {
+            error = string.Empty;
+            return true;
+        }
+
         var anchor = presented.Append(leaf).FirstOrDefault(Matches);
         if (anchor is null)
         {
@@ -70,6 +84,7 @@ public sealed class CaPin
             return false;
         }
 
+        verified?.Add(leaf, chain);
         error = string.Empty;
         return true;
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using PrivateServer.Protocol;
+using PrivateServer.Protocol.Trust;
 
 namespace PrivateServer.Server.Tls;
 
@@ -53,7 +54,8 @@ public static class TlsListenExtensions
                     ApplicationProtocols = module ? Api.HostChannelEndpoint.ModuleProtocols : null,
                     CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                     RemoteCertificateValidationCallback = module ? hosts.Validate : null,
-                    CertificateChainPolicy = module ? hosts.CreateChainPolicy() : null,
+                    // The callback checks the chain (once per certificate); SslStream's own build then finds no root, cheaply.
+                    CertificateChainPolicy = module ? VerifiedCertificates.CallbackOnlyPolicy() : null,
                 });
             },
         });

@@ -100,9 +100,11 @@ public sealed class HostEnrollmentTests : IAsyncLifetime, IDisposable
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var (response, _) = await enrollment.EnrollAsync(Request(token, key), "127.0.0.1", CancellationToken.None);
         using var issued = X509Certificate2.CreateFromPem(response!.CertificatePem);
+        var validBefore = validator.IsValidHostCertificate(issued);
 
         var revoked = await administration.RevokeHostAsync("pc1", CancellationToken.None);
 
+        validBefore.Should().BeTrue("the host's certificate was checked (and remembered) while it was good");
         revoked.Value!.Revoked.Should().BeTrue();
         validator.IsValidHostCertificate(issued).Should().BeFalse();
         HostCertificateValidator.Load(_certificates!.CaCertificate, _database!).IsValidHostCertificate(issued).Should().BeFalse("revocation survives a restart");
