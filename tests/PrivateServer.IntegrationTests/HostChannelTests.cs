@@ -65,6 +65,30 @@ public sealed class HostChannelTests
         module.Stderr.Should().NotContain("Offline", "the host module's own watchdog is content with every second answer");
     }
 
+    [Fact]
+    public async Task HostChannel_ClosedByTheHostOrByRevocation_EndsWithoutAnErrorOnTheServer()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        using var leaving = ModuleSocket.LoadHostCertificate(await rig.EnrollHostAsync("pc-leaving", deadline.Token));
+        using var revoked = ModuleSocket.LoadHostCertificate(await rig.EnrollHostAsync("pc-revoked", deadline.Token));
+        using var first = await ModuleSocket.ConnectHostChannelAsync(rig.Appliance, leaving, deadline.Token);
+        using var second = await ModuleSocket.ConnectHostChannelAsync(rig.Appliance, revoked, deadline.Token);
+        await SendAsync(first, """{"type":"hello","version":1,"name":"pc-leaving","os":"test","moduleVersion":"1","services":[]}""", deadline.Token);
+        await SendAsync(second, """{"type":"hello","version":1,"name":"pc-revoked","os":"test","moduleVersion":"1","services":[]}""", deadline.Token);
+        await ReceiveAsync(first, deadline.Token);
+        await ReceiveAsync(second, deadline.Token);
+
+        await first.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", deadline.Token);
+        await rig.Appliance.Server.WaitForStderrAsync("Host pc-leaving \\([^)]*\\) offline", deadline.Token);
+        var revoke = await rig.Appliance.CliAsync(deadline.Token, "host", "revoke", "pc-revoked");
+        await rig.Appliance.Server.WaitForStderrAsync("Host pc-revoked \\([^)]*\\) offline: the host was revoked", deadline.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token);
+
+        revoke.ExitCode.Should().Be(0, revoke.Stderr);
+        rig.Appliance.Server.Stderr.Should().NotContain("[ERR]").And.NotContain("Exception", "a channel's end is no error, whoever ends it");
+    }
+
     private static Task SendAsync(WebSocket socket, string json, CancellationToken cancellationToken) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 

@@ -72,7 +72,7 @@ public sealed class HostChannelEndpoint(
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, requested, lifetime.ApplicationStopping);
         // Hosts prove liveness with heartbeats (both ways); WebSocket pings on top would only triple
         // the idle traffic of thousands of hosts.
-        using var socket = WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var socket = WebSocket.CreateFromStream(new ConnectionTlsStream(connection, tls), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         using var channel = new ControlChannel(socket);
         try
         {
@@ -84,7 +84,7 @@ public sealed class HostChannelEndpoint(
                 using var refuse = CancellationTokenSource.CreateLinkedTokenSource(ended.Token);
                 refuse.CancelAfter(RefusalTimeout);
                 await channel.TrySendAsync(new ChannelError("the server refused this module: " + refusal), refuse.Token);
-                await channel.CloseAsync(WebSocketCloseStatus.PolicyViolation, "refused", refuse.Token);
+                await channel.CloseAsync(WebSocketCloseStatus.PolicyViolation, "refused", refuse.Token, awaitPeer: true);
                 return;
             }
 
@@ -93,6 +93,55 @@ public sealed class HostChannelEndpoint(
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
             // The host went away or the server stops.
+        }
+    }
+
+    /// <summary>
+    /// The connection's TLS stream as the WebSocket's transport. Kestrel owns that stream and disposes it
+    /// asynchronously when the connection ends; its transport adapter refuses a synchronous dispose (throws), which is
+    /// what a WebSocket does when it is disposed or aborted — on a cancelled receive, inside the canceller's call
+    /// (a revocation). Closing this stream aborts the connection instead: pending reads end, Kestrel cleans up.
+    /// </summary>
+    private sealed class ConnectionTlsStream(ConnectionContext connection, Stream tls) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => tls.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => tls.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => tls.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => tls.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => tls.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush() => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                connection.Abort();
+            }
+
+            base.Dispose(disposing);
         }
     }
 }
