@@ -23,7 +23,9 @@ public sealed class VerifiedCertificates(TimeProvider time, int capacity)
 
     private readonly record struct Sha256(ulong A, ulong B, ulong C, ulong D)
     {
-        public static Sha256 Of(ReadOnlySpan<byte> hash) => new(
+        public static Sha256 Of(ReadOnlySpan<byte> hash) => hash.Length != SHA256.HashSizeInBytes
+            ? throw new ArgumentException("a SHA-256 hash is 32 bytes", nameof(hash))
+            : new(
             BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]),
             BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]), BinaryPrimitives.ReadUInt64LittleEndian(hash[24..]));
     }
@@ -42,10 +44,30 @@ public sealed class VerifiedCertificates(TimeProvider time, int capacity)
     };
 
     /// <summary>Whether <paramref name="certificate"/> was verified and is still inside what was verified.</summary>
-    public bool Contains(X509Certificate2 certificate)
+    public bool Contains(X509Certificate2 certificate) => Contains(Key(certificate));
+
+    /// <summary>Like <see cref="Contains(X509Certificate2)"/>, for a caller that hashed the certificate (SHA-256 of its DER) already.</summary>
+    public bool Contains(ReadOnlySpan<byte> sha256) => Contains(Sha256.Of(sha256));
+
+    /// <summary>Remembers a certificate whose <paramref name="chain"/> was just built and accepted.</summary>
+    public void Add(X509Certificate2 certificate, X509Chain chain) => Add(Key(certificate), chain);
+
+    /// <summary>Like <see cref="Add(X509Certificate2, X509Chain)"/>, by the certificate's SHA-256.</summary>
+    public void Add(ReadOnlySpan<byte> sha256, X509Chain chain) => Add(Sha256.Of(sha256), chain);
+
+    /// <summary>Forgets a certificate by its SHA-256 (64 hex digits, any case); anything else names no certificate.</summary>
+    public void Remove(string sha256Hex)
     {
-        ArgumentNullException.ThrowIfNull(certificate);
-        var key = Key(certificate);
+        ArgumentNullException.ThrowIfNull(sha256Hex);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        if (Convert.FromHexString(sha256Hex, hash, out _, out var written) == System.Buffers.OperationStatus.Done && written == hash.Length)
+        {
+            _verified.TryRemove(Sha256.Of(hash), out _);
+        }
+    }
+
+    private bool Contains(Sha256 key)
+    {
         if (!_verified.TryGetValue(key, out var validity))
         {
             return false;
@@ -61,10 +83,8 @@ public sealed class VerifiedCertificates(TimeProvider time, int capacity)
         return false;
     }
 
-    /// <summary>Remembers a certificate whose <paramref name="chain"/> was just built and accepted.</summary>
-    public void Add(X509Certificate2 certificate, X509Chain chain)
+    private void Add(Sha256 key, X509Chain chain)
     {
-        ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(chain);
         var notBefore = DateTimeOffset.MinValue;
         var notAfter = DateTimeOffset.MaxValue;
@@ -82,29 +102,12 @@ public sealed class VerifiedCertificates(TimeProvider time, int capacity)
             _verified.Clear();
         }
 
-        _verified[Key(certificate)] = new Validity(notBefore, notAfter, time.GetUtcNow() + Lifetime);
-    }
-
-    /// <summary>Forgets a certificate (revoked: nothing about it should be kept as good).</summary>
-    public void Remove(X509Certificate2 certificate)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        _verified.TryRemove(Key(certificate), out _);
-    }
-
-    /// <summary>Forgets a certificate by its SHA-256 (64 hex digits, any case); anything else names no certificate.</summary>
-    public void Remove(string sha256Hex)
-    {
-        ArgumentNullException.ThrowIfNull(sha256Hex);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        if (Convert.FromHexString(sha256Hex, hash, out _, out var written) == System.Buffers.OperationStatus.Done && written == hash.Length)
-        {
-            _verified.TryRemove(Sha256.Of(hash), out _);
-        }
+        _verified[key] = new Validity(notBefore, notAfter, time.GetUtcNow() + Lifetime);
     }
 
     private static Sha256 Key(X509Certificate2 certificate)
     {
+        ArgumentNullException.ThrowIfNull(certificate);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(certificate.RawDataMemory.Span, hash);
         return Sha256.Of(hash);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using PrivateServer.Certs.Issuance;
 using PrivateServer.Protocol.Trust;
@@ -52,14 +53,8 @@ public sealed class HostCertificateValidator
         _verified.Remove(thumbprint);
     }
 
-    public bool IsRevoked(X509Certificate certificate)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        return _revokedThumbprints.ContainsKey(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256));
-    }
-
     /// <summary>The chain policy a host certificate is checked with: the appliance CA as the only root, EKU clientAuth, valid now.</summary>
-    public X509ChainPolicy CreateChainPolicy()
+    private X509ChainPolicy CreateChainPolicy()
     {
         var policy = new X509ChainPolicy
         {
@@ -69,7 +64,7 @@ public sealed class HostCertificateValidator
             VerificationTime = _time.GetLocalNow().DateTime,
         };
         policy.CustomTrustStore.Add(_ca);
-        policy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(ModuleCertificatePolicy.ClientAuthOid));
+        policy.ApplicationPolicy.Add(new Oid(ModuleCertificatePolicy.ClientAuthOid));
         return policy;
     }
 
@@ -85,12 +80,15 @@ public sealed class HostCertificateValidator
     public bool IsValidHostCertificate(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        if (IsRevoked(certificate))
+        // Hashed once for both lookups: this runs in every host's every TLS handshake.
+        Span<byte> sha256 = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(certificate.RawDataMemory.Span, sha256);
+        if (_revokedThumbprints.ContainsKey(Convert.ToHexString(sha256)))
         {
             return false;
         }
 
-        if (_verified.Contains(certificate))
+        if (_verified.Contains(sha256))
         {
             return true;
         }
@@ -106,7 +104,7 @@ public sealed class HostCertificateValidator
             return false;
         }
 
-        _verified.Add(certificate, chain);
+        _verified.Add(sha256, chain);
         return true;
     }
 
@@ -118,6 +116,6 @@ public sealed class HostCertificateValidator
     {
         using var copy = X509CertificateLoader.LoadCertificate(certificate.RawDataMemory.Span);
         return copy.Extensions.OfType<X509EnhancedKeyUsageExtension>()
-            .Any(e => e.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(o => o.Value == ModuleCertificatePolicy.ClientAuthOid));
+            .Any(e => e.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ModuleCertificatePolicy.ClientAuthOid));
     }
 }
