@@ -64,9 +64,11 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
         await ThroughputScenario.RunAsync(
             options,
             [
-                new("direct", bulk.Port), new("ssh -L", sshBulk), new("relay", rig.BulkForward),
-                new(ThroughputScenario.Recorded, recorded.BulkForward, recorded.WaitForRecordingSavedAsync),
-                .. variant is null ? Array.Empty<ThroughputScenario.Contender>() : [new(ThroughputScenario.Variant, variant.BulkForward)],
+                new("direct", bulk.Port),
+                new("ssh -L", sshBulk, Path: () => [ssh.ProcessId, .. ProcessMeter.WithDescendants(sshd.ProcessId)]),
+                new("relay", rig.BulkForward, Path: rig.PathProcesses),
+                new(ThroughputScenario.Recorded, recorded.BulkForward, recorded.WaitForRecordingSavedAsync, recorded.PathProcesses),
+                .. variant is null ? Array.Empty<ThroughputScenario.Contender>() : [new(ThroughputScenario.Variant, variant.BulkForward, Path: variant.PathProcesses)],
             ],
             report, cancellationToken);
     }

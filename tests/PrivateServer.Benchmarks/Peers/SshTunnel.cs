@@ -46,6 +46,9 @@ internal sealed class PrivateSshd : IAsyncDisposable
     /// <summary>What sshd printed on standard error so far (LogLevel ERROR).</summary>
     public string Stderr => _sshd.Stderr;
 
+    /// <summary>The listening sshd (each connection's sshd processes are its descendants).</summary>
+    public int ProcessId => _sshd.Id;
+
     public static async Task<PrivateSshd> StartAsync(CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("privateserver-sshd-").FullName;
@@ -224,6 +227,9 @@ internal sealed class SshForward : IAsyncDisposable
 
     /// <summary>What ssh printed on standard error so far (LogLevel ERROR).</summary>
     public string Stderr => _ssh.Stderr;
+
+    /// <summary>The ssh client holding the tunnel.</summary>
+    public int ProcessId => _ssh.Id;
 
     /// <summary>
     /// Starts ssh and returns once every local port accepts connections. ssh sets up its local

@@ -95,5 +95,8 @@ internal sealed class RelayRig : IAsyncDisposable
         return (client, token.Token);
     }
 
+    /// <summary>The processes a relayed byte passes: the appliance (first) and both modules.</summary>
+    public IReadOnlyList<int> PathProcesses() => [Rig.Appliance.Server.Id, Host.Id, Connect.Id];
+
     public async ValueTask DisposeAsync() => await Rig.DisposeAsync();
 }

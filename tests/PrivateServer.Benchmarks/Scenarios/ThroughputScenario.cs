@@ -1,4 +1,5 @@
 using System.Globalization;
+using PrivateServer.Benchmarks.Load;
 using PrivateServer.Benchmarks.Report;
 using PrivateServer.Benchmarks.Services;
 
@@ -14,7 +15,11 @@ internal static class ThroughputScenario
     /// Called after each transfer, outside the timed part, until the contender's work for that transfer is done (the
     /// recorded relay: until the recording is hashed and saved); returns how long that took after the transfer.
     /// </param>
-    public sealed record Contender(string Name, int Port, Func<CancellationToken, Task<TimeSpan>>? Settle = null);
+    /// <param name="Path">
+    /// The processes every byte passes between the bench's client and its bulk service (read before each transfer),
+    /// whose CPU time per GiB is reported; for the relays the appliance first, reported on its own too. Null: none.
+    /// </param>
+    public sealed record Contender(string Name, int Port, Func<CancellationToken, Task<TimeSpan>>? Settle = null, Func<IReadOnlyList<int>>? Path = null);
 
     /// <summary>The relay of an appliance that records the stream (group policy recording on).</summary>
     public const string Recorded = "relay, recorded";
@@ -29,6 +34,11 @@ internal static class ThroughputScenario
         var up = contenders.ToDictionary(c => c.Name, _ => new Samples());
         var down = contenders.ToDictionary(c => c.Name, _ => new Samples());
         var settled = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var cpuUp = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var cpuDown = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var serverUp = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var serverDown = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var gibibytes = options.BulkBytes / (double)(1L << 30);
 
         // Warm-up: JIT, pools, TCP windows — not counted.
         foreach (var contender in contenders)
@@ -44,10 +54,15 @@ internal static class ThroughputScenario
             // Rotate the order so that no contender always runs first (or right after the busiest).
             foreach (var contender in contenders.Skip(repetition % contenders.Count).Concat(contenders.Take(repetition % contenders.Count)))
             {
+                // CPU from the transfer's start until its work is done (the recording saved), per GiB moved.
+                var meter = CpuMeter.Start(contender.Path);
                 up[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.UploadAsync(contender.Port, options.BulkBytes, payload, cancellationToken)));
                 await SettleAsync(contender, settled[contender.Name], cancellationToken);
+                meter?.AddTo(cpuUp[contender.Name], serverUp[contender.Name], gibibytes);
+                meter = CpuMeter.Start(contender.Path);
                 down[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.DownloadAsync(contender.Port, options.BulkBytes, buffer, cancellationToken)));
                 await SettleAsync(contender, settled[contender.Name], cancellationToken);
+                meter?.AddTo(cpuDown[contender.Name], serverDown[contender.Name], gibibytes);
                 Console.Error.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"  throughput {repetition + 1}/{options.Repetitions} {contender.Name}: up {up[contender.Name].Values[^1]:F0} MB/s, down {down[contender.Name].Values[^1]:F0} MB/s"));
@@ -59,6 +74,7 @@ internal static class ThroughputScenario
             : string.Create(CultureInfo.InvariantCulture, $"{options.BulkBytes >> 20} MiB");
         AddRow(report, $"Throughput supporter→host, {size}, MB/s", up);
         AddRow(report, $"Throughput host→supporter, {size}, MB/s", down);
+        AddCpuRow(report, "CPU per GiB moved, every process on the path, supporter→host / host→supporter, s (relay: appliance and both modules; ssh -L: ssh and sshd)", cpuUp, cpuDown, serverUp, serverDown);
         if (up.ContainsKey(Recorded))
         {
             AddRecordingRow(report, $"… with server-side recording (group policy), supporter→host / host→supporter, MB/s", up, down, settled[Recorded], size);
@@ -66,7 +82,7 @@ internal static class ThroughputScenario
 
         if (up.ContainsKey(Variant))
         {
-            AddVariantRow(report, $"… variant {options.VariantName}, supporter→host / host→supporter, MB/s", up, down);
+            AddVariantRow(report, $"… variant {options.VariantName}, supporter→host / host→supporter, MB/s", up, down, cpuUp, cpuDown);
         }
 
         report.Data("throughput", new
@@ -76,6 +92,10 @@ internal static class ThroughputScenario
             upMBps = up.ToDictionary(p => p.Key, p => p.Value.Values),
             downMBps = down.ToDictionary(p => p.Key, p => p.Value.Values),
             settledMs = settled.Where(p => p.Value.Values.Count > 0).ToDictionary(p => p.Key, p => p.Value.Values),
+            cpuSecondsPerGiBUp = cpuUp.Where(p => p.Value.Count > 0).ToDictionary(p => p.Key, p => p.Value.Values),
+            cpuSecondsPerGiBDown = cpuDown.Where(p => p.Value.Count > 0).ToDictionary(p => p.Key, p => p.Value.Values),
+            applianceCpuSecondsPerGiBUp = serverUp.Where(p => p.Value.Count > 0 && p.Key != "ssh -L").ToDictionary(p => p.Key, p => p.Value.Values),
+            applianceCpuSecondsPerGiBDown = serverDown.Where(p => p.Value.Count > 0 && p.Key != "ssh -L").ToDictionary(p => p.Key, p => p.Value.Values),
         });
     }
 
@@ -109,15 +129,62 @@ internal static class ThroughputScenario
             upRatio >= 0.9 && downRatio >= 0.9);
     }
 
-    /// <summary>The variant against the plain relay of the same run, both ways; no target, a comparison.</summary>
-    private static void AddVariantRow(BenchReport report, string measure, Dictionary<string, Samples> up, Dictionary<string, Samples> down) =>
+    /// <summary>
+    /// The CPU time a GiB costs the processes on each path: steadier than MB/s on a small shared machine, where the
+    /// contenders' own processes compete with the bench's client and service for the same cores.
+    /// </summary>
+    private static void AddCpuRow(
+        BenchReport report, string measure, Dictionary<string, Samples> up, Dictionary<string, Samples> down, Dictionary<string, Samples> serverUp, Dictionary<string, Samples> serverDown)
+    {
+        if (up["relay"].Count == 0 || up["ssh -L"].Count == 0)
+        {
+            return;
+        }
+
         report.Row(
             measure,
-            $"{up[Variant].MedianRange(0)} / {down[Variant].MedianRange(0)}",
-            $"relay {up["relay"].MedianRange(0)} / {down["relay"].MedianRange(0)}",
-            string.Create(CultureInfo.InvariantCulture, $"{up[Variant].Median / up["relay"].Median:F2}× / {down[Variant].Median / down["relay"].Median:F2}× relay"),
+            $"{up["relay"].MedianRange(2)} / {down["relay"].MedianRange(2)} (appliance {serverUp["relay"].MedianRange(2)} / {serverDown["relay"].MedianRange(2)})",
+            $"ssh -L {up["ssh -L"].MedianRange(2)} / {down["ssh -L"].MedianRange(2)}",
+            string.Create(CultureInfo.InvariantCulture, $"{up["relay"].Median / up["ssh -L"].Median:F2}× / {down["relay"].Median / down["ssh -L"].Median:F2}× ssh"),
+            "(reported)",
+            met: null);
+    }
+
+    /// <summary>The variant against the plain relay of the same run, both ways; no target, a comparison.</summary>
+    private static void AddVariantRow(
+        BenchReport report, string measure, Dictionary<string, Samples> up, Dictionary<string, Samples> down, Dictionary<string, Samples> cpuUp, Dictionary<string, Samples> cpuDown) =>
+        report.Row(
+            measure,
+            $"{up[Variant].MedianRange(0)} / {down[Variant].MedianRange(0)}; CPU {cpuUp[Variant].MedianRange(2)} / {cpuDown[Variant].MedianRange(2)} s per GiB",
+            $"relay {up["relay"].MedianRange(0)} / {down["relay"].MedianRange(0)}; CPU {cpuUp["relay"].MedianRange(2)} / {cpuDown["relay"].MedianRange(2)} s per GiB",
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"{up[Variant].Median / up["relay"].Median:F2}× / {down[Variant].Median / down["relay"].Median:F2}× relay; CPU {cpuUp[Variant].Median / cpuUp["relay"].Median:F2}× / {cpuDown[Variant].Median / cpuDown["relay"].Median:F2}×"),
             "(comparison)",
             met: null);
+
+    /// <summary>CPU time of a path's processes since <see cref="Start"/>: all of them, and the first (the appliance) alone.</summary>
+    private sealed class CpuMeter
+    {
+        private readonly IReadOnlyList<int> _pids;
+        private readonly TimeSpan _all;
+        private readonly TimeSpan _first;
+
+        private CpuMeter(IReadOnlyList<int> pids)
+        {
+            _pids = pids;
+            _all = ProcessMeter.CpuTime(pids);
+            _first = ProcessMeter.CpuTime(pids.Take(1));
+        }
+
+        public static CpuMeter? Start(Func<IReadOnlyList<int>>? path) => path is null ? null : new CpuMeter(path());
+
+        public void AddTo(Samples all, Samples first, double gibibytes)
+        {
+            all.Add((ProcessMeter.CpuTime(_pids) - _all).TotalSeconds / gibibytes);
+            first.Add((ProcessMeter.CpuTime(_pids.Take(1)) - _first).TotalSeconds / gibibytes);
+        }
+    }
 
     private static async Task SettleAsync(Contender contender, Samples? samples, CancellationToken cancellationToken)
     {
