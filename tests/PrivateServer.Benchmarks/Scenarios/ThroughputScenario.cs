@@ -167,22 +167,28 @@ internal static class ThroughputScenario
     private sealed class CpuMeter
     {
         private readonly IReadOnlyList<int> _pids;
-        private readonly TimeSpan _all;
-        private readonly TimeSpan _first;
+        private readonly (TimeSpan All, TimeSpan First) _start;
 
         private CpuMeter(IReadOnlyList<int> pids)
         {
             _pids = pids;
-            _all = ProcessMeter.CpuTime(pids);
-            _first = ProcessMeter.CpuTime(pids.Take(1));
+            _start = Read(pids);
         }
 
         public static CpuMeter? Start(Func<IReadOnlyList<int>>? path) => path is null ? null : new CpuMeter(path());
 
         public void AddTo(Samples all, Samples first, double gibibytes)
         {
-            all.Add((ProcessMeter.CpuTime(_pids) - _all).TotalSeconds / gibibytes);
-            first.Add((ProcessMeter.CpuTime(_pids.Take(1)) - _first).TotalSeconds / gibibytes);
+            var (nowAll, nowFirst) = Read(_pids);
+            all.Add((nowAll - _start.All).TotalSeconds / gibibytes);
+            first.Add((nowFirst - _start.First).TotalSeconds / gibibytes);
+        }
+
+        /// <summary>Each process's /proc entry read once.</summary>
+        private static (TimeSpan All, TimeSpan First) Read(IReadOnlyList<int> pids)
+        {
+            var first = pids.Count == 0 ? TimeSpan.Zero : ProcessMeter.CpuTime(pids.Take(1));
+            return (first + ProcessMeter.CpuTime(pids.Skip(1)), first);
         }
     }
 
