@@ -81,7 +81,7 @@ public sealed class ProtocolAbuseTests
 
         var claim = async () => await RelayClaim.ClaimAsync(stream, "forged-ticket-0000000000000000000000000000", deadline.Token);
 
-        await claim.Should().ThrowAsync<RelayClaimException>().WithMessage("*refused the stream ticket*");
+        await claim.Should().ThrowAsync<RelayClaimException>().WithMessage("*stream ticket was refused*");
         (await stream.ReadAsync(new byte[1], deadline.Token)).Should().Be(0, "the server closes a refused relay connection");
         await rig.Appliance.Server.WaitForStderrAsync("A relay ticket presented by alice", deadline.Token);
     }
@@ -98,8 +98,44 @@ public sealed class ProtocolAbuseTests
         await relay.FlushAsync(deadline.Token);
         var read = await relay.ReadAsync(new byte[1], deadline.Token);
 
-        read.Should().Be(0, "a relay connection that does not start with a ticket line is closed unanswered");
-        await rig.Appliance.Server.WaitForStderrAsync("broke the claim protocol: a relay ticket line is too long", deadline.Token);
+        read.Should().Be(0, "a relay connection that does not start with a claim line is closed unanswered");
+        await rig.Appliance.Server.WaitForStderrAsync("broke the claim protocol: a relay claim line is too long", deadline.Token);
+    }
+
+    [Fact]
+    public async Task Relay_StreamRequestsOutsideARunningSessionsRights_AreRefusedWithTheReason()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var echo = EchoServer.Start();
+        var host = await rig.EnrollHostAsync("pc", deadline.Token);
+        await rig.StartHostAsync(host, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var connect = rig.StartConnect("pc", "--forward", "echo=0");
+        var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+        var sessionId = (await connect.WaitForStderrAsync("Session (se-[A-Za-z0-9_-]+) with", deadline.Token)).Groups[1].Value;
+        using (var forwarded = await SessionTests.OpenAsync(port, deadline.Token))
+        {
+            (await SessionTests.EchoOnceAsync(forwarded, deadline.Token)).Should().BeTrue("the forward asks for its streams the same way: {0}", connect.Stderr);
+        }
+
+        await using var ungranted = await UpgradedRelay.OpenAsync(rig, deadline.Token);
+        await using var unknown = await UpgradedRelay.OpenAsync(rig, deadline.Token);
+        using var certificate = ModuleSocket.LoadHostCertificate(host);
+        using var hostClient = ModuleSocket.CreateClient(rig.Appliance, certificate);
+        using var hostRelay = await RelayAsync(hostClient, null, deadline.Token);
+        await using var hostStream = await hostRelay.Content.ReadAsStreamAsync(deadline.Token);
+
+        await FluentActions.Awaiting(() => RelayClaim.RequestAsync(ungranted.Stream, sessionId, "ssh", deadline.Token))
+            .Should().ThrowAsync<RelayClaimException>().WithMessage("the session was not granted the service 'ssh'");
+        await FluentActions.Awaiting(() => RelayClaim.RequestAsync(unknown.Stream, "se-00000000000000000000", "echo", deadline.Token))
+            .Should().ThrowAsync<RelayClaimException>().WithMessage("no session se-00000000000000000000 of yours is running");
+        await FluentActions.Awaiting(() => RelayClaim.RequestAsync(hostStream, sessionId, "echo", deadline.Token))
+            .Should().ThrowAsync<RelayClaimException>().WithMessage("only a supporter asks for streams*");
+        await rig.Appliance.Server.WaitForStderrAsync("A stream of session se-00000000000000000000 to echo asked for by alice from 127.0.0.1 was refused", deadline.Token);
+        using (var forwarded = await SessionTests.OpenAsync(port, deadline.Token))
+        {
+            (await SessionTests.EchoOnceAsync(forwarded, deadline.Token)).Should().BeTrue("refused requests leave the session as it was");
+        }
     }
 
     private static async Task<HttpResponseMessage> RelayAsync(HttpClient client, string? bearer, CancellationToken cancellationToken)

@@ -78,7 +78,19 @@ public sealed class RelayOpener : IAsyncDisposable
     }
 
     /// <summary>This side of the stream the ticket names: on the spare connection when there is a good one.</summary>
-    public async Task<Stream> OpenAsync(string ticket, CancellationToken cancellationToken)
+    public Task<Stream> OpenAsync(string ticket, CancellationToken cancellationToken) =>
+        OpenWithAsync((stream, token) => RelayClaim.ClaimAsync(stream, ticket, token), cancellationToken);
+
+    /// <summary>
+    /// A supporter's new stream of session <paramref name="sessionId"/> to <paramref name="service"/>, asked for
+    /// on the relay connection itself (on the spare when there is a good one): the server opens the host's half
+    /// and the stream is usable when this returns.
+    /// </summary>
+    /// <exception cref="RelayClaimException">The server refused the stream; the message says why.</exception>
+    public Task<Stream> RequestAsync(string sessionId, string service, CancellationToken cancellationToken) =>
+        OpenWithAsync((stream, token) => RelayClaim.RequestAsync(stream, sessionId, service, token), cancellationToken);
+
+    private async Task<Stream> OpenWithAsync(Func<Stream, CancellationToken, Task> claim, CancellationToken cancellationToken)
     {
         Spare? spare;
         lock (_lock)
@@ -88,7 +100,7 @@ public sealed class RelayOpener : IAsyncDisposable
 
         try
         {
-            return await ClaimAsync(spare, ticket, cancellationToken);
+            return await ClaimAsync(spare, claim, cancellationToken);
         }
         finally
         {
@@ -97,7 +109,7 @@ public sealed class RelayOpener : IAsyncDisposable
         }
     }
 
-    private async Task<Stream> ClaimAsync(Spare? spare, string ticket, CancellationToken cancellationToken)
+    private async Task<Stream> ClaimAsync(Spare? spare, Func<Stream, CancellationToken, Task> claim, CancellationToken cancellationToken)
     {
         if (spare is not null && _time.GetElapsedTime(spare.OpenedAt) < SpareLifetime)
         {
@@ -121,13 +133,13 @@ public sealed class RelayOpener : IAsyncDisposable
             {
                 try
                 {
-                    await RelayClaim.ClaimAsync(stream, ticket, cancellationToken);
+                    await claim(stream, cancellationToken);
                     return stream;
                 }
                 catch (IOException ex) when (ex is not RelayClaimException)
                 {
-                    // The spare was closed under us (server restart, idle timeout): the ticket was
-                    // not taken, so it is still good on a fresh connection.
+                    // The spare was closed under us (server restart, idle timeout): the claim was
+                    // not read, so it is still good on a fresh connection.
                     await stream.DisposeAsync();
                 }
                 catch
@@ -145,7 +157,7 @@ public sealed class RelayOpener : IAsyncDisposable
         var fresh = await _connect(cancellationToken);
         try
         {
-            await RelayClaim.ClaimAsync(fresh, ticket, cancellationToken);
+            await claim(fresh, cancellationToken);
             return fresh;
         }
         catch

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -22,10 +21,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
     /// <summary>A running session's id: "se-" and 20 characters of base64url (what <c>connect</c> prints).</summary>
     private static readonly System.Text.RegularExpressions.Regex SessionId = new("^se-[A-Za-z0-9_-]{20}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
-    private static readonly TimeSpan StreamReadyTimeout = TimeSpan.FromSeconds(20);
-
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
-    private long _nextRequest;
+    private static readonly TimeSpan StreamOpenTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// Runs until Ctrl+C (returns normally) or until the session is refused or ended by someone else (throws with the reason).
@@ -85,7 +81,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
                 await error.WriteLineAsync($"The host's user can write to you here; to answer: privateserver-supporter chat {granted.SessionId}");
             }
 
-            loops.AddRange(listeners.Select(l => AcceptAsync(channel, relays, l.Listener, l.Forward.Service, session.Token)));
+            loops.AddRange(listeners.Select(l => AcceptAsync(relays, granted.SessionId, l.Listener, l.Forward.Service, session.Token)));
             endedBecause = await ReceiveUntilEndAsync(channel, session.Token, chat => PrintChatAsync(error, chat, session.Token));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -143,21 +139,17 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
 
         await using var relays = new RelayOpener(client, token);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
-        const string requestId = "built-in";
-        _pending[requestId] = ready;
         var receiving = ReceiveUntilEndAsync(channel, session.Token);
         try
         {
-            await channel.SendAsync(new StreamRequest(requestId, service), cancellationToken);
-            var opened = await Task.WhenAny(ready.Task.WaitAsync(StreamReadyTimeout, cancellationToken), receiving);
-            if (opened == receiving)
+            var opening = relays.RequestAsync(granted.SessionId, service, session.Token).WaitAsync(StreamOpenTimeout, cancellationToken);
+            if (await Task.WhenAny(opening, receiving) == receiving)
             {
+                _ = RelayOpener.DiscardAsync(opening);
                 throw new IOException("the session ended: " + await receiving);
             }
 
-            var stream = await ready.Task;
-            await using var relay = await relays.OpenAsync(stream.Ticket, session.Token);
+            await using var relay = await opening;
             return await work(relay, session.Token);
         }
         finally
@@ -329,8 +321,8 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
     }
 
-    /// <summary>Hands stream answers to their waiters (and chat lines to <paramref name="onChat"/>) until the session ends; returns why.</summary>
-    private async Task<string> ReceiveUntilEndAsync(ControlChannel channel, CancellationToken cancellationToken, Func<ChatMessage, Task>? onChat = null)
+    /// <summary>Reads the session's channel (chat lines to <paramref name="onChat"/>) until the session ends; returns why.</summary>
+    private static async Task<string> ReceiveUntilEndAsync(ControlChannel channel, CancellationToken cancellationToken, Func<ChatMessage, Task>? onChat = null)
     {
         while (true)
         {
@@ -338,20 +330,6 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
             {
                 case ChatMessage chat when onChat is not null:
                     await onChat(chat);
-                    break;
-                case StreamReady ready:
-                    if (_pending.TryRemove(ready.RequestId, out var waiting))
-                    {
-                        waiting.TrySetResult(ready);
-                    }
-
-                    break;
-                case StreamRefused refused:
-                    if (_pending.TryRemove(refused.RequestId, out var refusedWaiting))
-                    {
-                        refusedWaiting.TrySetException(new IOException(refused.Reason));
-                    }
-
                     break;
                 case SessionEnded ended:
                     return ended.Reason;
@@ -363,7 +341,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
     }
 
-    private async Task AcceptAsync(ControlChannel channel, RelayOpener relays, TcpListener listener, string service, CancellationToken cancellationToken)
+    private async Task AcceptAsync(RelayOpener relays, string sessionId, TcpListener listener, string service, CancellationToken cancellationToken)
     {
         var streams = new List<Task>();
         try
@@ -372,7 +350,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
             {
                 var socket = await listener.AcceptSocketAsync(cancellationToken);
                 socket.NoDelay = true;
-                streams.Add(RelayAsync(channel, relays, socket, service, cancellationToken));
+                streams.Add(RelayAsync(relays, sessionId, socket, service, cancellationToken));
                 streams.RemoveAll(t => t.IsCompleted);
             }
         }
@@ -384,17 +362,12 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         await Task.WhenAll(streams);
     }
 
-    private async Task RelayAsync(ControlChannel channel, RelayOpener relays, Socket socket, string service, CancellationToken cancellationToken)
+    private async Task RelayAsync(RelayOpener relays, string sessionId, Socket socket, string service, CancellationToken cancellationToken)
     {
-        var requestId = Interlocked.Increment(ref _nextRequest).ToString(CultureInfo.InvariantCulture);
-        var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[requestId] = ready;
         try
         {
             await using var local = new NetworkStream(socket, ownsSocket: true);
-            await channel.SendAsync(new StreamRequest(requestId, service), cancellationToken);
-            var ticket = await ready.Task.WaitAsync(StreamReadyTimeout, cancellationToken);
-            await using var relay = await relays.OpenAsync(ticket.Ticket, cancellationToken);
+            await using var relay = await relays.RequestAsync(sessionId, service, cancellationToken).WaitAsync(StreamOpenTimeout, cancellationToken);
             await RelayPump.RunAsync(local, relay, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or WebSocketException or ObjectDisposedException)
@@ -404,10 +377,6 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         catch (OperationCanceledException)
         {
             // Session ended.
-        }
-        finally
-        {
-            _pending.TryRemove(requestId, out _);
         }
     }
 }

@@ -282,7 +282,7 @@ public static partial class ModuleApiEndpoints
     }
 
     private static async Task<IResult> RelayAsync(
-        HttpContext context, ModuleIdentity identity, RelayRendezvous rendezvous, TimeProvider time,
+        HttpContext context, ModuleIdentity identity, RelayRendezvous rendezvous, SessionBroker broker, TimeProvider time,
         ILoggerFactory loggers, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
@@ -315,14 +315,14 @@ public static partial class ModuleApiEndpoints
         // The ticket follows the upgrade in-band (never in a URL or header a log could keep), so a
         // module can keep a spare upgraded connection and claim it when it needs a stream.
         await using var duplex = await upgrade.UpgradeAsync();
-        string? ticket;
+        RelayClaimLine? claimed;
         // An unclaimed spare is worth nothing once the server stops: it must not hold up the shutdown.
         using (var claim = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping))
         {
             claim.CancelAfter(RelayOpener.ServerSpareTimeout);
             try
             {
-                ticket = await RelayClaim.ReadTicketAsync(duplex, claim.Token);
+                claimed = await RelayClaim.ReadClaimAsync(duplex, claim.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException)
             {
@@ -336,16 +336,21 @@ public static partial class ModuleApiEndpoints
             }
         }
 
-        if (ticket is null)
+        if (claimed is null)
         {
             return TypedResults.Empty;
+        }
+
+        if (claimed.Ticket is not { } ticket)
+        {
+            return await RequestedStreamAsync(context, duplex, side, identityName, claimed, broker, logger);
         }
 
         var taken = rendezvous.Take(ticket, side, identityName, time.GetUtcNow());
         if (taken is not { } half)
         {
             LogTicketRefused(logger, identityName, Source(context));
-            await TryAnswerAsync(duplex, RelayClaim.Refused, context.RequestAborted);
+            await TryAnswerAsync(duplex, RelayClaim.Refusal("the stream ticket was refused (unknown, used or expired)"), context.RequestAborted);
             return TypedResults.Empty;
         }
 
@@ -381,6 +386,38 @@ public static partial class ModuleApiEndpoints
     }
 
     /// <summary>
+    /// A supporter's stream asked for on the relay connection itself: the broker checks the session and its rights as
+    /// for a request on the session's channel and asks the host for its half; this connection is the supporter's half.
+    /// </summary>
+    private static async Task<IResult> RequestedStreamAsync(
+        HttpContext context, Stream duplex, RelaySide side, string identityName, RelayClaimLine claimed, SessionBroker broker, ILogger logger)
+    {
+        if (side != RelaySide.Supporter)
+        {
+            LogClaimViolation(logger, identityName, Source(context), "a host asked for a stream");
+            await TryAnswerAsync(duplex, RelayClaim.Refusal("only a supporter asks for streams; a host claims its half with a ticket"), context.RequestAborted);
+            return TypedResults.Empty;
+        }
+
+        var (stream, refusal) = await broker.OpenStreamInBandAsync(identityName, claimed.SessionId!, claimed.Service!, context.RequestAborted);
+        if (stream is null)
+        {
+            LogStreamRequestRefused(logger, claimed.SessionId!, claimed.Service!, identityName, Source(context), refusal!);
+            await TryAnswerAsync(duplex, RelayClaim.Refusal(refusal!), context.RequestAborted);
+            return TypedResults.Empty;
+        }
+
+        if (!await TryAnswerAsync(duplex, RelayClaim.Accepted, context.RequestAborted))
+        {
+            stream.Fail("the supporter went away while asking for the stream");
+            return TypedResults.Empty;
+        }
+
+        await SupporterHalf.RunAsync(stream, RelayedStream(context, duplex), logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
+        return TypedResults.Empty;
+    }
+
+    /// <summary>
     /// What the relay reads and writes once a half is claimed: the connection's TLS stream itself when there is one, so
     /// that the bytes skip Kestrel's HTTP layer and its pipes.
     /// </summary>
@@ -388,8 +425,8 @@ public static partial class ModuleApiEndpoints
     /// Kestrel reads and writes an upgraded stream one 4 KiB pool block at a time, through two pipes: each block is
     /// copied twice more and goes out as a TLS record of its own. Past the claim nothing else uses the connection:
     /// Kestrel reads its pipe only when the upgraded stream is read (after a 101 it reads no next request), the answer
-    /// was flushed through to the TLS stream before this, and the module sends nothing after its ticket until the answer
-    /// — a ticket is shorter than the claim's line limit, so anything that came in the same read broke the claim, and
+    /// was flushed through to the TLS stream before this, and the module sends nothing after its claim line until the answer
+    /// — a claim line is shorter than the line limit, so anything that came in the same read broke the claim, and
     /// Kestrel's buffer is empty. So the relay takes the TLS stream over: up to 16 KiB per record, decrypted straight
     /// into the relay's buffer. Kestrel still owns the connection and closes it when the request ends, so neither half's
     /// request may end while the pump still reads or writes it. Only HTTP/1.1 (an HTTP/2 connection's TLS stream is
@@ -401,11 +438,14 @@ public static partial class ModuleApiEndpoints
     /// <summary>How long a host half outlives its session while the relay pump lets go of it (it stops within 5 s).</summary>
     private static readonly TimeSpan HostHalfGrace = TimeSpan.FromSeconds(10);
 
-    private static async Task<bool> TryAnswerAsync(Stream duplex, byte answer, CancellationToken cancellationToken)
+    private static Task<bool> TryAnswerAsync(Stream duplex, byte answer, CancellationToken cancellationToken) =>
+        TryAnswerAsync(duplex, new[] { answer }, cancellationToken);
+
+    private static async Task<bool> TryAnswerAsync(Stream duplex, byte[] answer, CancellationToken cancellationToken)
     {
         try
         {
-            await duplex.WriteAsync(new[] { answer }, cancellationToken);
+            await duplex.WriteAsync(answer, cancellationToken);
             await duplex.FlushAsync(cancellationToken);
             return true;
         }
@@ -431,6 +471,9 @@ public static partial class ModuleApiEndpoints
 
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "A relay ticket presented by {Identity} from {Source} was refused")]
     private static partial void LogTicketRefused(ILogger logger, string identity, string source);
+
+    [LoggerMessage(EventId = 3208, Level = LogLevel.Warning, Message = "A stream of session {SessionId} to {Service} asked for by {Identity} from {Source} was refused: {Reason}")]
+    private static partial void LogStreamRequestRefused(ILogger logger, string sessionId, string service, string identity, string source, string reason);
 
     [LoggerMessage(EventId = 3205, Level = LogLevel.Warning, Message = "A relay connection of {Identity} from {Source} broke the claim protocol: {Problem}")]
     private static partial void LogClaimViolation(ILogger logger, string identity, string source, string problem);

@@ -803,7 +803,6 @@ public sealed partial class SessionBroker(
 
     private async Task OpenStreamAsync(SupportSession session, StreamRequest request, CancellationToken cancellationToken)
     {
-        var service = request.Service ?? string.Empty;
         if (session.Ended.IsCancellationRequested)
         {
             return;
@@ -814,34 +813,95 @@ public sealed partial class SessionBroker(
             throw new ControlProtocolException(WebSocketCloseStatus.PolicyViolation, "a stream request needs a request id of at most 64 characters");
         }
 
+        var (stream, supporterTicket, refusal) = await CreateStreamAsync(session, request.Service ?? string.Empty, withSupporterTicket: true);
+        await session.SupporterChannel.SendAsync(
+            stream is null ? new StreamRefused(request.RequestId, refusal!) : new StreamReady(request.RequestId, stream.Id, supporterTicket!),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// A stream a supporter module asked for on a relay connection (<c>stream SESSION SERVICE</c>), which becomes the
+    /// supporter's half: the same checks as a request on the session's channel, without the ticket's round trip.
+    /// Null with the reason when the session is not the caller's or not running, or the stream is not allowed.
+    /// </summary>
+    public async Task<(RelayPair? Stream, string? Refusal)> OpenStreamInBandAsync(string supporter, string sessionId, string service, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(supporter);
+        ArgumentNullException.ThrowIfNull(sessionId);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_sessions.TryGetValue(sessionId, out var session) || !string.Equals(session.Supporter, supporter, StringComparison.Ordinal))
+        {
+            return (null, $"no session {sessionId} of yours is running");
+        }
+
+        try
+        {
+            if (session.Ended.IsCancellationRequested)
+            {
+                return (null, "the session ended: " + (session.EndReason ?? "ended"));
+            }
+
+            var (stream, _, refusal) = await CreateStreamAsync(session, service, withSupporterTicket: false);
+            return (stream, refusal);
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended between the lookup and now.
+            return (null, "the session ended: " + (session.EndReason ?? "ended"));
+        }
+    }
+
+    /// <summary>
+    /// A new stream of <paramref name="session"/> to <paramref name="service"/> if it was granted and no limit is reached:
+    /// audited, its host half asked for on the host's channel. A supporter ticket only when the supporter's half comes
+    /// later (a ticket on the session's channel); else the caller is that half.
+    /// </summary>
+    private async Task<(RelayPair? Stream, string? SupporterTicket, string? Refusal)> CreateStreamAsync(SupportSession session, string service, bool withSupporterTicket)
+    {
         if (!SessionPermissions.IsValidServiceName(service) || !session.Granted.Contains(SessionPermissions.ForStream(service), StringComparer.Ordinal))
         {
-            await session.SupporterChannel.SendAsync(new StreamRefused(request.RequestId, $"the session was not granted the service '{service}'"), cancellationToken);
-            return;
+            return (null, null, $"the session was not granted the service '{service}'");
         }
 
-        // No single supporter can tie up the relay: a cap per session and one over all their sessions.
-        var (inSession, ofSupporter) = relay.CountOpen(session.Id, session.Supporter);
-        var limit = inSession >= options.Value.MaxStreamsPerSession
-            ? $"this session has {inSession} streams open, the most allowed (Broker:MaxStreamsPerSession)"
-            : ofSupporter >= options.Value.MaxStreamsPerSupporter
-                ? $"you have {ofSupporter} streams open, the most allowed (Broker:MaxStreamsPerSupporter)"
-                : null;
-        if (limit is not null)
+        // No single supporter can tie up the relay: a cap per session and one over all their sessions. Requests come
+        // on the session's channel one after the other and on relay connections side by side, so counting and creating
+        // is one step.
+        RelayPair stream;
+        string hostTicket;
+        string? supporterTicket;
+        lock (session.StreamsLock)
         {
-            LogStreamLimit(logger, session.Id, session.Supporter, limit);
-            await session.SupporterChannel.SendAsync(new StreamRefused(request.RequestId, limit), cancellationToken);
-            return;
+            var (inSession, ofSupporter) = relay.CountOpen(session.Id, session.Supporter);
+            var limit = inSession >= options.Value.MaxStreamsPerSession
+                ? $"this session has {inSession} streams open, the most allowed (Broker:MaxStreamsPerSession)"
+                : ofSupporter >= options.Value.MaxStreamsPerSupporter
+                    ? $"you have {ofSupporter} streams open, the most allowed (Broker:MaxStreamsPerSupporter)"
+                    : null;
+            if (limit is not null)
+            {
+                LogStreamLimit(logger, session.Id, session.Supporter, limit);
+                return (null, null, limit);
+            }
+
+            (stream, hostTicket, supporterTicket) = relay.Create(
+                session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended,
+                record: session.Record && service == SessionPermissions.ScreenService, withSupporterTicket);
         }
 
-        await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("service", service)), cancellationToken: CancellationToken.None);
-        var (stream, hostTicket, supporterTicket) = relay.Create(
-            session.Id, service, session.Host.Host.Id, session.Supporter, time.GetUtcNow(), session.Ended,
-            record: session.Record && service == SessionPermissions.ScreenService);
+        try
+        {
+            await audit.RecordAsync(session.Supporter, "stream.opened", session.Host.Host.Name, session.Id, details: AuditTrail.Details(("service", service)), cancellationToken: CancellationToken.None);
+        }
+        catch
+        {
+            stream.Fail("the stream could not be written to the audit trail");
+            throw;
+        }
+
         // Sends on the host's channel use the host's own lifetime: cancelling a WebSocket send aborts
         // the channel, and a supporter going away must never cut off the host (and its other sessions).
         await session.Host.Channel.SendAsync(new StreamOpen(session.Id, stream.Id, service, hostTicket), session.Host.Closed);
-        await session.SupporterChannel.SendAsync(new StreamReady(request.RequestId, stream.Id, supporterTicket), cancellationToken);
+        return (stream, supporterTicket, null);
     }
 
     /// <summary>

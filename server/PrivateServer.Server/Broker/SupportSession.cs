@@ -55,6 +55,9 @@ public sealed class SupportSession : IDisposable
 
     internal void DetachChat(ControlChannel channel) => ImmutableInterlocked.Update(ref _chatChannels, list => list.Remove(channel));
 
+    /// <summary>Held while a new stream of this session is counted against the limits and created.</summary>
+    internal Lock StreamsLock { get; } = new();
+
     /// <summary>The host's group records screen streams on the server.</summary>
     public bool Record { get; }
 

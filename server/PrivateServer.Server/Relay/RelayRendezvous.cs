@@ -17,17 +17,25 @@ public sealed class RelayRendezvous
 
     private sealed record Ticket(RelayPair Stream, RelaySide Side, string Identity, DateTimeOffset ExpiresAt);
 
-    /// <summary>A new stream with one ticket per side.</summary>
-    public (RelayPair Stream, string HostTicket, string SupporterTicket) Create(
-        string sessionId, string service, string hostId, string supporter, DateTimeOffset now, CancellationToken sessionEnded, bool record = false)
+    /// <summary>
+    /// A new stream with one ticket per side, or a host ticket only (<paramref name="withSupporterTicket"/> false)
+    /// when the caller is the supporter's half already.
+    /// </summary>
+    public (RelayPair Stream, string HostTicket, string? SupporterTicket) Create(
+        string sessionId, string service, string hostId, string supporter, DateTimeOffset now, CancellationToken sessionEnded, bool record = false,
+        bool withSupporterTicket = true)
     {
         var stream = new RelayPair("st-" + SecretToken.New()[..16], sessionId, service, hostId, supporter, sessionEnded, record);
         var hostTicket = SecretToken.New();
-        var supporterTicket = SecretToken.New();
+        var supporterTicket = withSupporterTicket ? SecretToken.New() : null;
         var expires = now + PairingTimeout;
         _streams[stream.Id] = stream;
         _tickets[hostTicket] = new Ticket(stream, RelaySide.Host, hostId, expires);
-        _tickets[supporterTicket] = new Ticket(stream, RelaySide.Supporter, supporter, expires);
+        if (supporterTicket is not null)
+        {
+            _tickets[supporterTicket] = new Ticket(stream, RelaySide.Supporter, supporter, expires);
+        }
+
         _ = ForgetLaterAsync(stream, hostTicket, supporterTicket);
         return (stream, hostTicket, supporterTicket);
     }
@@ -78,7 +86,7 @@ public sealed class RelayRendezvous
         }
     }
 
-    private async Task ForgetLaterAsync(RelayPair stream, string hostTicket, string supporterTicket)
+    private async Task ForgetLaterAsync(RelayPair stream, string hostTicket, string? supporterTicket)
     {
         try
         {
@@ -90,7 +98,7 @@ public sealed class RelayRendezvous
         }
 
         _tickets.TryRemove(hostTicket, out _);
-        if (_tickets.TryRemove(supporterTicket, out _))
+        if (supporterTicket is not null && _tickets.TryRemove(supporterTicket, out _))
         {
             // The supporter never came: release a host half that is waiting for it.
             stream.Fail("the supporter did not open its half in time");

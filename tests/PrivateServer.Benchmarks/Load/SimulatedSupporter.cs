@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net.WebSockets;
 using PrivateServer.Protocol.Control;
 using PrivateServer.Protocol.Transport;
@@ -15,10 +13,8 @@ internal sealed class SimulatedSupporter : IAsyncDisposable
 {
     private readonly RelayOpener _relays;
     private readonly ControlChannel _channel;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamReady>> _pending = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _receiving;
-    private long _nextRequest;
 
     private SimulatedSupporter(ModuleClient client, string token, ControlChannel channel, SessionGranted granted)
     {
@@ -61,38 +57,17 @@ internal sealed class SimulatedSupporter : IAsyncDisposable
         }
     }
 
-    /// <summary>A new relay stream to <paramref name="service"/> on the host.</summary>
-    public async Task<Stream> OpenStreamAsync(string service, CancellationToken cancellationToken)
-    {
-        var id = Interlocked.Increment(ref _nextRequest).ToString(CultureInfo.InvariantCulture);
-        var ready = new TaskCompletionSource<StreamReady>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = ready;
-        try
-        {
-            await _channel.SendAsync(new StreamRequest(id, service), cancellationToken);
-            var ticket = await ready.Task.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
-            return await _relays.OpenAsync(ticket.Ticket, cancellationToken);
-        }
-        finally
-        {
-            _pending.TryRemove(id, out _);
-        }
-    }
+    /// <summary>A new relay stream to <paramref name="service"/> on the host, asked for on a relay connection.</summary>
+    public Task<Stream> OpenStreamAsync(string service, CancellationToken cancellationToken) =>
+        _relays.RequestAsync(Granted.SessionId, service, cancellationToken).WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
 
     private async Task ReceiveAsync(CancellationToken cancellationToken)
     {
         try
         {
-            while (await _channel.ReceiveAsync(cancellationToken) is { } message)
+            // Nothing to act on (streams are asked for on relay connections); read until the session is over.
+            while (await _channel.ReceiveAsync(cancellationToken) is not null)
             {
-                if (message is StreamReady ready && _pending.TryRemove(ready.RequestId, out var waiting))
-                {
-                    waiting.TrySetResult(ready);
-                }
-                else if (message is StreamRefused refused && _pending.TryRemove(refused.RequestId, out var refusedWaiting))
-                {
-                    refusedWaiting.TrySetException(new IOException(refused.Reason));
-                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)

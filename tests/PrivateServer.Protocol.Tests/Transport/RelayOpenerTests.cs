@@ -97,6 +97,38 @@ public sealed class RelayOpenerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Request_AsksForTheStreamOnTheSpare()
+    {
+        await using var opener = new RelayOpener(ConnectAsync, _time);
+        opener.KeepSpare(true);
+        var (spare, claim) = await NextAcceptedAsync();
+
+        var opening = opener.RequestAsync("se-abc", "vnc", _deadline.Token);
+        (await claim).Should().Be("stream se-abc vnc", "a supporter's stream needs no ticket from the session's channel first");
+        await AcceptAsync(spare);
+
+        _streams.Enqueue(await opening);
+        Volatile.Read(ref _opened).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Request_WhenTheServerRefuses_ThrowsWithTheServersReason()
+    {
+        await using var opener = new RelayOpener(ConnectAsync, _time);
+        opener.KeepSpare(true);
+        var (spare, claim) = await NextAcceptedAsync();
+
+        var opening = opener.RequestAsync("se-abc", "rdp", _deadline.Token);
+        await claim;
+        await spare.WriteAsync(RelayClaim.Refusal("the session was not granted the service 'rdp'"), _deadline.Token);
+        spare.Socket.Shutdown(SocketShutdown.Send);
+
+        await FluentActions.Awaiting(() => opening).Should().ThrowAsync<RelayClaimException>()
+            .WithMessage("the session was not granted the service 'rdp'");
+        Volatile.Read(ref _opened).Should().Be(1, "a refusal is an answer: the request is not tried again elsewhere");
+    }
+
+    [Fact]
     public async Task KeepSpare_Off_BeforeTheRefillIsDue_OpensNoSpare()
     {
         await using var opener = await OpenerWithOneStreamAsync();
@@ -151,7 +183,9 @@ public sealed class RelayOpenerTests : IAsyncLifetime, IDisposable
     {
         try
         {
-            return await RelayClaim.ReadTicketAsync(connection, _deadline.Token);
+            return await RelayClaim.ReadClaimAsync(connection, _deadline.Token) is { } line
+                ? line.Ticket ?? $"stream {line.SessionId} {line.Service}"
+                : null;
         }
         catch (IOException)
         {

@@ -13,8 +13,8 @@ public sealed class RelayRendezvousTests
         var (stream, hostTicket, supporterTicket) = rendezvous.Create("se-1", "screen", "h-1", "alice", Now, CancellationToken.None);
 
         var host = rendezvous.Take(hostTicket, RelaySide.Host, "h-1", Now);
-        var supporter = rendezvous.Take(supporterTicket, RelaySide.Supporter, "alice", Now);
-        var replay = rendezvous.Take(supporterTicket, RelaySide.Supporter, "alice", Now);
+        var supporter = rendezvous.Take(supporterTicket!, RelaySide.Supporter, "alice", Now);
+        var replay = rendezvous.Take(supporterTicket!, RelaySide.Supporter, "alice", Now);
 
         host.Should().NotBeNull();
         host!.Value.Stream.Should().BeSameAs(stream);
@@ -31,8 +31,8 @@ public sealed class RelayRendezvousTests
         var rendezvous = new RelayRendezvous();
         var (stream, _, supporterTicket) = rendezvous.Create("se-1", "screen", "h-1", "alice", Now, CancellationToken.None);
 
-        var stolen = rendezvous.Take(supporterTicket, side, identity, Now);
-        var owner = rendezvous.Take(supporterTicket, RelaySide.Supporter, "alice", Now);
+        var stolen = rendezvous.Take(supporterTicket!, side, identity, Now);
+        var owner = rendezvous.Take(supporterTicket!, RelaySide.Supporter, "alice", Now);
 
         stolen.Should().BeNull();
         owner.Should().BeNull();
