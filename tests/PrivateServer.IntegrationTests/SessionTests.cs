@@ -156,6 +156,28 @@ public sealed class SessionTests
         rig.Appliance.Server.Stderr.Should().Contain("a stream for alice refused: this session has 2 streams open");
     }
 
+    [Fact]
+    public async Task Streams_AskedForAllAtOnce_NeverExceedTheSessionsLimit()
+    {
+        using var deadline = TestDeadline.Start(120);
+        await using var rig = await SupportRig.StartAsync(deadline.Token, environment: new Dictionary<string, string> { ["PRIVATESERVER__Broker__MaxStreamsPerSession"] = "2" });
+        await using var echo = EchoServer.Start();
+        await rig.StartHostAsync(await rig.EnrollHostAsync("pc-burst", deadline.Token), deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var connect = rig.StartConnect("pc-burst", "--forward", "echo=0");
+        var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+
+        // Each local connection is asked for on a relay connection of its own, side by side on the server.
+        var streams = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => OpenAsync(port, deadline.Token)));
+        var echoed = await Task.WhenAll(streams.Select(s => EchoOnceAsync(s, deadline.Token)));
+        foreach (var stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+
+        echoed.Count(e => e).Should().Be(2, "the limit holds for requests that arrive together (supporter said: {0})", connect.Stderr);
+        echo.Accepted.Should().Be(2);
+    }
+
     /// <summary>A stream is counted until the server has seen both halves close: retry briefly until a new one echoes.</summary>
     private static async Task<NetworkStream> RetryUntilRelayedAsync(int port, CancellationToken cancellationToken)
     {

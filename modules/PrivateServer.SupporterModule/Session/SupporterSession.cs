@@ -142,14 +142,26 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         var receiving = ReceiveUntilEndAsync(channel, session.Token);
         try
         {
-            var opening = relays.RequestAsync(granted.SessionId, service, session.Token).WaitAsync(StreamOpenTimeout, cancellationToken);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
+            deadline.CancelAfter(StreamOpenTimeout);
+            var opening = relays.RequestAsync(granted.SessionId, service, deadline.Token);
             if (await Task.WhenAny(opening, receiving) == receiving)
             {
                 _ = RelayOpener.DiscardAsync(opening);
                 throw new IOException("the session ended: " + await receiving);
             }
 
-            await using var relay = await opening;
+            Stream opened;
+            try
+            {
+                opened = await opening;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new IOException($"the stream to '{service}' was not opened within {StreamOpenTimeout.TotalSeconds:0} s");
+            }
+
+            await using var relay = opened;
             return await work(relay, session.Token);
         }
         finally
@@ -367,7 +379,21 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         try
         {
             await using var local = new NetworkStream(socket, ownsSocket: true);
-            await using var relay = await relays.RequestAsync(sessionId, service, cancellationToken).WaitAsync(StreamOpenTimeout, cancellationToken);
+            Stream opened;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                deadline.CancelAfter(StreamOpenTimeout);
+                try
+                {
+                    opened = await relays.RequestAsync(sessionId, service, deadline.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"no answer within {StreamOpenTimeout.TotalSeconds:0} s");
+                }
+            }
+
+            await using var relay = opened;
             await RelayPump.RunAsync(local, relay, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or WebSocketException or ObjectDisposedException)

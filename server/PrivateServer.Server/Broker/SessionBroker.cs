@@ -900,7 +900,13 @@ public sealed partial class SessionBroker(
 
         // Sends on the host's channel use the host's own lifetime: cancelling a WebSocket send aborts
         // the channel, and a supporter going away must never cut off the host (and its other sessions).
-        await session.Host.Channel.SendAsync(new StreamOpen(session.Id, stream.Id, service, hostTicket), session.Host.Closed);
+        if (!await session.Host.Channel.TrySendAsync(new StreamOpen(session.Id, stream.Id, service, hostTicket), session.Host.Closed))
+        {
+            // The host is going away; the session ends with it.
+            stream.Fail("the host could not be asked for its half");
+            return (null, null, "the host is no longer connected");
+        }
+
         return (stream, supporterTicket, null);
     }
 
