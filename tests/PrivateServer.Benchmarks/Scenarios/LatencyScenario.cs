@@ -11,7 +11,9 @@ internal static class LatencyScenario
 {
     public static async Task RunAsync(BenchOptions options, IReadOnlyList<ThroughputScenario.Contender> echoes, BenchReport report, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < 50; i++)
+        var warming = Stopwatch.StartNew();
+        // At least 50 streams each, and then until the warm-up time is over (see BenchOptions.StreamWarmUp).
+        for (var i = 0; i < 50 || warming.Elapsed < options.StreamWarmUp; i++)
         {
             foreach (var echo in echoes)
             {
