@@ -79,7 +79,9 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
         await LatencyScenario.RunAsync(
             options,
             [
-                new("relay", rig.EchoForward), new("ssh -L", sshEcho), new("direct", echo.Port),
+                new("relay", rig.EchoForward, Path: rig.PathProcesses),
+                new("ssh -L", sshEcho, Path: () => [ssh.ProcessId, .. ProcessMeter.WithDescendants(sshd.ProcessId)]),
+                new("direct", echo.Port),
                 .. variant is null ? Array.Empty<ThroughputScenario.Contender>() : [new(ThroughputScenario.Variant, variant.EchoForward)],
             ],
             report, cancellationToken);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using PrivateServer.Benchmarks.Load;
 using PrivateServer.Benchmarks.Report;
 
 namespace PrivateServer.Benchmarks.Scenarios;
@@ -21,27 +22,56 @@ internal static class LatencyScenario
             }
         }
 
-        var samples = await SampleAsync(echoes, options.StreamSamples, options.StreamGap, cancellationToken);
+        var (samples, cpu) = await SampleAsync(echoes, options.StreamSamples, options.StreamGap, cancellationToken);
         Report(
             options, samples, report,
             $"{options.StreamSamples} samples" + (options.StreamGap > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", {options.StreamGap.TotalMilliseconds:0} ms apart") : string.Empty));
+        ReportCpu(cpu, report);
         if (options.SpacedStreamSamples > 0 && options.StreamGap == TimeSpan.Zero)
         {
-            var spaced = await SampleAsync(echoes, options.SpacedStreamSamples, BenchOptions.SpacedStreamGap, cancellationToken);
+            var (spaced, _) = await SampleAsync(echoes, options.SpacedStreamSamples, BenchOptions.SpacedStreamGap, cancellationToken);
             Report(
                 options, spaced, report,
                 string.Create(CultureInfo.InvariantCulture, $"{options.SpacedStreamSamples} samples {BenchOptions.SpacedStreamGap.TotalMilliseconds:0} ms apart (each module's spare ready)"));
         }
     }
 
+    /// <summary>CPU time per stream of every process on a contender's path (the first, the appliance, also alone), in ms.</summary>
+    private sealed record StreamCpu(double All, double First);
+
+    /// <remarks>
+    /// Back to back only: spaced, the gaps' idle CPU would count too. Each relay stream costs two relay connections (its
+    /// own or its spares' replacements: TCP, TLS, the upgrade and its authentication) besides the stream itself.
+    /// </remarks>
+    private static void ReportCpu(Dictionary<string, StreamCpu> cpu, BenchReport report)
+    {
+        if (!cpu.TryGetValue("relay", out var relay) || !cpu.TryGetValue("ssh -L", out var ssh))
+        {
+            return;
+        }
+
+        var line = string.Create(CultureInfo.InvariantCulture, $"{relay.All:F2} (appliance {relay.First:F2})");
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  stream set-up CPU per stream, back to back, ms: relay {line}, ssh -L {ssh.All:F2}"));
+        report.Row(
+            "CPU per stream set-up back to back, every process on the path, ms (relay: appliance and both modules; ssh -L: ssh and sshd)",
+            line,
+            string.Create(CultureInfo.InvariantCulture, $"ssh -L {ssh.All:F2}"),
+            string.Create(CultureInfo.InvariantCulture, $"{relay.All / ssh.All:F1}× ssh"),
+            "(reported)",
+            met: null);
+    }
+
     /// <summary>
     /// First-echo times of every contender, interleaved (one sample of each in turn: drift on the machine hits every
     /// contender alike), with <paramref name="gap"/> after each sample.
     /// </summary>
-    private static async Task<Dictionary<string, Samples>> SampleAsync(
+    private static async Task<(Dictionary<string, Samples> Samples, Dictionary<string, StreamCpu> Cpu)> SampleAsync(
         IReadOnlyList<ThroughputScenario.Contender> echoes, int count, TimeSpan gap, CancellationToken cancellationToken)
     {
         var samples = echoes.ToDictionary(c => c.Name, _ => new Samples(), StringComparer.Ordinal);
+        // Each contender's processes are its own, so their CPU over the interleaved loop is theirs alone.
+        var paths = echoes.Where(c => c.Path is not null).ToDictionary(c => c.Name, c => c.Path!(), StringComparer.Ordinal);
+        var before = paths.ToDictionary(p => p.Key, p => ProcessMeter.PathCpuTime(p.Value), StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             foreach (var echo in echoes)
@@ -54,7 +84,15 @@ internal static class LatencyScenario
             }
         }
 
-        return samples;
+        var cpu = paths.ToDictionary(
+            p => p.Key,
+            p =>
+            {
+                var (all, first) = ProcessMeter.PathCpuTime(p.Value);
+                return new StreamCpu((all - before[p.Key].All).TotalMilliseconds / count, (first - before[p.Key].First).TotalMilliseconds / count);
+            },
+            StringComparer.Ordinal);
+        return (samples, cpu);
     }
 
     private static void Report(BenchOptions options, Dictionary<string, Samples> samples, BenchReport report, string how)

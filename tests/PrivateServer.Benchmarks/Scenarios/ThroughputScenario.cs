@@ -172,24 +172,18 @@ internal static class ThroughputScenario
         private CpuMeter(IReadOnlyList<int> pids)
         {
             _pids = pids;
-            _start = Read(pids);
+            _start = ProcessMeter.PathCpuTime(pids);
         }
 
         public static CpuMeter? Start(Func<IReadOnlyList<int>>? path) => path is null ? null : new CpuMeter(path());
 
         public void AddTo(Samples all, Samples first, double gibibytes)
         {
-            var (nowAll, nowFirst) = Read(_pids);
+            var (nowAll, nowFirst) = ProcessMeter.PathCpuTime(_pids);
             all.Add((nowAll - _start.All).TotalSeconds / gibibytes);
             first.Add((nowFirst - _start.First).TotalSeconds / gibibytes);
         }
 
-        /// <summary>Each process's /proc entry read once.</summary>
-        private static (TimeSpan All, TimeSpan First) Read(IReadOnlyList<int> pids)
-        {
-            var first = pids.Count == 0 ? TimeSpan.Zero : ProcessMeter.CpuTime(pids.Take(1));
-            return (first + ProcessMeter.CpuTime(pids.Skip(1)), first);
-        }
     }
 
     private static async Task SettleAsync(Contender contender, Samples? samples, CancellationToken cancellationToken)
