@@ -24,6 +24,9 @@ public static class RelayClaim
 
     private const string RequestVerb = "stream";
 
+    /// <summary>Why a ticket is refused: the reason line the server sends, and what a module says when none came.</summary>
+    public const string TicketRefused = "the stream ticket was refused (unknown, used or expired)";
+
     /// <summary>The ticket was taken: the stream's bytes follow.</summary>
     public const byte Accepted = 0;
 
@@ -36,13 +39,8 @@ public static class RelayClaim
     public static Task ClaimAsync(Stream stream, string ticket, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentException.ThrowIfNullOrEmpty(ticket);
-        if (ticket.Length > MaximumTicketLength || ticket.Any(c => c is <= ' ' or > '~'))
-        {
-            throw new ArgumentException("a stream ticket is at most 64 printable ASCII characters", nameof(ticket));
-        }
-
-        return SendAsync(stream, ticket, "the server refused the stream ticket (unknown, used or expired)", cancellationToken);
+        RequireToken(ticket, "a stream ticket", nameof(ticket));
+        return SendAsync(stream, ticket, TicketRefused, cancellationToken);
     }
 
     /// <summary>
@@ -54,11 +52,7 @@ public static class RelayClaim
     public static Task RequestAsync(Stream stream, string sessionId, string service, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentException.ThrowIfNullOrEmpty(sessionId);
-        if (sessionId.Length > MaximumTicketLength || sessionId.Any(c => c is <= ' ' or > '~'))
-        {
-            throw new ArgumentException("a session id is at most 64 printable ASCII characters", nameof(sessionId));
-        }
+        RequireToken(sessionId, "a session id", nameof(sessionId));
 
         if (!Sessions.SessionPermissions.IsValidServiceName(service))
         {
@@ -66,6 +60,16 @@ public static class RelayClaim
         }
 
         return SendAsync(stream, $"{RequestVerb} {sessionId} {service}", $"the server refused a stream to '{service}'", cancellationToken);
+    }
+
+    /// <summary>A ticket or session id goes into a claim line as one word: 1–64 printable ASCII characters, no spaces.</summary>
+    private static void RequireToken(string value, string what, string parameter)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value, parameter);
+        if (value.Length > MaximumTicketLength || value.Any(c => c is <= ' ' or > '~'))
+        {
+            throw new ArgumentException($"{what} is at most 64 printable ASCII characters", parameter);
+        }
     }
 
     private static async Task SendAsync(Stream stream, string line, string refused, CancellationToken cancellationToken)

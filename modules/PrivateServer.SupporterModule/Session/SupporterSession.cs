@@ -142,26 +142,14 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         var receiving = ReceiveUntilEndAsync(channel, session.Token);
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
-            deadline.CancelAfter(StreamOpenTimeout);
-            var opening = relays.RequestAsync(granted.SessionId, service, deadline.Token);
+            var opening = RequestStreamAsync(relays, granted.SessionId, service, session.Token);
             if (await Task.WhenAny(opening, receiving) == receiving)
             {
                 _ = RelayOpener.DiscardAsync(opening);
                 throw new IOException("the session ended: " + await receiving);
             }
 
-            Stream opened;
-            try
-            {
-                opened = await opening;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new IOException($"the stream to '{service}' was not opened within {StreamOpenTimeout.TotalSeconds:0} s");
-            }
-
-            await using var relay = opened;
+            await using var relay = await opening;
             return await work(relay, session.Token);
         }
         finally
@@ -353,6 +341,25 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         }
     }
 
+    /// <summary>
+    /// A new stream of the session to <paramref name="service"/>, asked for on a relay connection; a
+    /// <see cref="TimeoutException"/> when the server has not answered within <see cref="StreamOpenTimeout"/> (the claim is
+    /// cancelled, so a late answer leaves no stream open).
+    /// </summary>
+    private static async Task<Stream> RequestStreamAsync(RelayOpener relays, string sessionId, string service, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(StreamOpenTimeout);
+        try
+        {
+            return await relays.RequestAsync(sessionId, service, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the stream to '{service}' was not opened within {StreamOpenTimeout.TotalSeconds:0} s");
+        }
+    }
+
     private async Task AcceptAsync(RelayOpener relays, string sessionId, TcpListener listener, string service, CancellationToken cancellationToken)
     {
         var streams = new List<Task>();
@@ -379,21 +386,7 @@ internal sealed class SupporterSession(ModuleClient client, string token, TextWr
         try
         {
             await using var local = new NetworkStream(socket, ownsSocket: true);
-            Stream opened;
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                deadline.CancelAfter(StreamOpenTimeout);
-                try
-                {
-                    opened = await relays.RequestAsync(sessionId, service, deadline.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException($"no answer within {StreamOpenTimeout.TotalSeconds:0} s");
-                }
-            }
-
-            await using var relay = opened;
+            await using var relay = await RequestStreamAsync(relays, sessionId, service, cancellationToken);
             await RelayPump.RunAsync(local, relay, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or WebSocketException or ObjectDisposedException)

@@ -350,7 +350,7 @@ public static partial class ModuleApiEndpoints
         if (taken is not { } half)
         {
             LogTicketRefused(logger, identityName, Source(context));
-            await TryAnswerAsync(duplex, RelayClaim.Refusal("the stream ticket was refused (unknown, used or expired)"), context.RequestAborted);
+            await TryAnswerAsync(duplex, RelayClaim.Refusal(RelayClaim.TicketRefused), context.RequestAborted);
             return TypedResults.Empty;
         }
 

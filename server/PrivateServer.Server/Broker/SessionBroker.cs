@@ -836,19 +836,18 @@ public sealed partial class SessionBroker(
 
         try
         {
-            if (session.Ended.IsCancellationRequested)
+            if (!session.Ended.IsCancellationRequested)
             {
-                return (null, "the session ended: " + (session.EndReason ?? "ended"));
+                var (stream, _, refusal) = await CreateStreamAsync(session, service, withSupporterTicket: false);
+                return (stream, refusal);
             }
-
-            var (stream, _, refusal) = await CreateStreamAsync(session, service, withSupporterTicket: false);
-            return (stream, refusal);
         }
         catch (ObjectDisposedException)
         {
             // It ended between the lookup and now.
-            return (null, "the session ended: " + (session.EndReason ?? "ended"));
         }
+
+        return (null, "the session ended: " + (session.EndReason ?? "ended"));
     }
 
     /// <summary>

@@ -26,14 +26,6 @@ internal sealed class ProcessMeter(int pid)
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
-    /// <summary>CPU time used so far by all of a path's processes, and by the first of them (the appliance) alone; each /proc entry read once.</summary>
-    public static (TimeSpan All, TimeSpan First) PathCpuTime(IReadOnlyList<int> pids)
-    {
-        ArgumentNullException.ThrowIfNull(pids);
-        var first = CpuTime(pids.Take(1));
-        return (first + CpuTime(pids.Skip(1)), first);
-    }
-
     /// <summary>User + system CPU time used so far by all of <paramref name="pids"/> (a process gone meanwhile counts nothing).</summary>
     public static TimeSpan CpuTime(IEnumerable<int> pids)
     {

@@ -70,8 +70,7 @@ internal static class LatencyScenario
     {
         var samples = echoes.ToDictionary(c => c.Name, _ => new Samples(), StringComparer.Ordinal);
         // Each contender's processes are its own, so their CPU over the interleaved loop is theirs alone.
-        var paths = echoes.Where(c => c.Path is not null).ToDictionary(c => c.Name, c => c.Path!(), StringComparer.Ordinal);
-        var before = paths.ToDictionary(p => p.Key, p => ProcessMeter.PathCpuTime(p.Value), StringComparer.Ordinal);
+        var meters = echoes.Where(c => c.Path is not null).ToDictionary(c => c.Name, c => PathCpuMeter.Start(c.Path)!, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             foreach (var echo in echoes)
@@ -84,12 +83,12 @@ internal static class LatencyScenario
             }
         }
 
-        var cpu = paths.ToDictionary(
-            p => p.Key,
-            p =>
+        var cpu = meters.ToDictionary(
+            m => m.Key,
+            m =>
             {
-                var (all, first) = ProcessMeter.PathCpuTime(p.Value);
-                return new StreamCpu((all - before[p.Key].All).TotalMilliseconds / count, (first - before[p.Key].First).TotalMilliseconds / count);
+                var (all, first) = m.Value.Used();
+                return new StreamCpu(all.TotalMilliseconds / count, first.TotalMilliseconds / count);
             },
             StringComparer.Ordinal);
         return (samples, cpu);

@@ -55,14 +55,14 @@ internal static class ThroughputScenario
             foreach (var contender in contenders.Skip(repetition % contenders.Count).Concat(contenders.Take(repetition % contenders.Count)))
             {
                 // CPU from the transfer's start until its work is done (the recording saved), per GiB moved.
-                var meter = CpuMeter.Start(contender.Path);
+                var meter = PathCpuMeter.Start(contender.Path);
                 up[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.UploadAsync(contender.Port, options.BulkBytes, payload, cancellationToken)));
                 await SettleAsync(contender, settled[contender.Name], cancellationToken);
-                meter?.AddTo(cpuUp[contender.Name], serverUp[contender.Name], gibibytes);
-                meter = CpuMeter.Start(contender.Path);
+                AddCpu(meter, cpuUp[contender.Name], serverUp[contender.Name], gibibytes);
+                meter = PathCpuMeter.Start(contender.Path);
                 down[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.DownloadAsync(contender.Port, options.BulkBytes, buffer, cancellationToken)));
                 await SettleAsync(contender, settled[contender.Name], cancellationToken);
-                meter?.AddTo(cpuDown[contender.Name], serverDown[contender.Name], gibibytes);
+                AddCpu(meter, cpuDown[contender.Name], serverDown[contender.Name], gibibytes);
                 Console.Error.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"  throughput {repetition + 1}/{options.Repetitions} {contender.Name}: up {up[contender.Name].Values[^1]:F0} MB/s, down {down[contender.Name].Values[^1]:F0} MB/s"));
@@ -163,27 +163,14 @@ internal static class ThroughputScenario
             "(comparison)",
             met: null);
 
-    /// <summary>CPU time of a path's processes since <see cref="Start"/>: all of them, and the first (the appliance) alone.</summary>
-    private sealed class CpuMeter
+    private static void AddCpu(PathCpuMeter? meter, Samples all, Samples first, double gibibytes)
     {
-        private readonly IReadOnlyList<int> _pids;
-        private readonly (TimeSpan All, TimeSpan First) _start;
-
-        private CpuMeter(IReadOnlyList<int> pids)
+        if (meter is not null)
         {
-            _pids = pids;
-            _start = ProcessMeter.PathCpuTime(pids);
+            var (usedAll, usedFirst) = meter.Used();
+            all.Add(usedAll.TotalSeconds / gibibytes);
+            first.Add(usedFirst.TotalSeconds / gibibytes);
         }
-
-        public static CpuMeter? Start(Func<IReadOnlyList<int>>? path) => path is null ? null : new CpuMeter(path());
-
-        public void AddTo(Samples all, Samples first, double gibibytes)
-        {
-            var (nowAll, nowFirst) = ProcessMeter.PathCpuTime(_pids);
-            all.Add((nowAll - _start.All).TotalSeconds / gibibytes);
-            first.Add((nowFirst - _start.First).TotalSeconds / gibibytes);
-        }
-
     }
 
     private static async Task SettleAsync(Contender contender, Samples? samples, CancellationToken cancellationToken)
