@@ -108,11 +108,7 @@ public sealed class ProtocolAbuseTests
         using var deadline = TestDeadline.Start();
         await using var rig = await SupportRig.StartAsync(deadline.Token);
         await using var echo = EchoServer.Start();
-        var host = await rig.EnrollHostAsync("pc", deadline.Token);
-        await rig.StartHostAsync(host, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
-        var connect = rig.StartConnect("pc", "--forward", "echo=0");
-        var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
-        var sessionId = (await connect.WaitForStderrAsync("Session (se-[A-Za-z0-9_-]+) with", deadline.Token)).Groups[1].Value;
+        var (host, connect, port, sessionId) = await StartEchoSessionAsync(rig, echo, deadline.Token);
         using (var forwarded = await SessionTests.OpenAsync(port, deadline.Token))
         {
             (await SessionTests.EchoOnceAsync(forwarded, deadline.Token)).Should().BeTrue("the forward asks for its streams the same way: {0}", connect.Stderr);
@@ -138,11 +134,83 @@ public sealed class ProtocolAbuseTests
         }
     }
 
-    private static async Task<HttpResponseMessage> RelayAsync(HttpClient client, string? bearer, CancellationToken cancellationToken)
+    [Fact]
+    public async Task Relay_AFramedConnection_CarriesStreamsOneAfterAnother_UntilItsTokenIsTakenBack()
+    {
+        using var deadline = TestDeadline.Start(120);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var echo = EchoServer.Start();
+        var (_, _, _, sessionId) = await StartEchoSessionAsync(rig, echo, deadline.Token);
+        await using var upgraded = await UpgradedRelay.OpenAsync(rig, deadline.Token, framed: true);
+        var connection = upgraded.Stream;
+
+        var echoed = new List<string>();
+        var reusable = new List<bool>();
+        for (var i = 0; i < 3; i++)
+        {
+            await RelayClaim.RequestAsync(connection, sessionId, "echo", deadline.Token);
+            var stream = new FramedRelayStream(connection);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"ping {i}\n"), deadline.Token);
+            var back = new byte[7];
+            await stream.ReadExactlyAsync(back, deadline.Token);
+            echoed.Add(Encoding.ASCII.GetString(back));
+            reusable.Add(await stream.FinishAsync(deadline.Token));
+        }
+
+        await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "user", "sign-out", SupportRig.Supporter));
+        var afterSignOut = () => RelayClaim.RequestAsync(connection, sessionId, "echo", deadline.Token);
+
+        upgraded.Response.Headers.GetValues("PrivateServer-Relay-Framing").Should().Equal("1");
+        echoed.Should().Equal("ping 0\n", "ping 1\n", "ping 2\n");
+        reusable.Should().Equal(true, true, true);
+        await afterSignOut.Should().ThrowAsync<RelayClaimException>().WithMessage("this connection's identity is no longer valid");
+        await rig.Appliance.Server.WaitForStderrAsync("the identity of a reused relay connection is no longer valid", deadline.Token);
+    }
+
+    [Fact]
+    public async Task Relay_AGarbledFrame_ClosesThatConnectionOnly()
+    {
+        using var deadline = TestDeadline.Start();
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var echo = EchoServer.Start();
+        var (_, _, port, sessionId) = await StartEchoSessionAsync(rig, echo, deadline.Token);
+        await using var upgraded = await UpgradedRelay.OpenAsync(rig, deadline.Token, framed: true);
+        var connection = upgraded.Stream;
+        await RelayClaim.RequestAsync(connection, sessionId, "echo", deadline.Token);
+
+        await connection.WriteAsync(new byte[] { 0x7f, 0xff, 0xff, 0xff, 1, 2, 3 }, deadline.Token);
+        await connection.FlushAsync(deadline.Token);
+        var framed = new FramedRelayStream(connection);
+        var end = await framed.ReadAsync(new byte[16], deadline.Token);
+        var closed = await connection.ReadAsync(new byte[16], deadline.Token);
+
+        end.Should().Be(0, "the server ends the stream whose frames broke the framing");
+        closed.Should().Be(0, "and does not keep that connection for another stream");
+        using var forwarded = await SessionTests.OpenAsync(port, deadline.Token);
+        (await SessionTests.EchoOnceAsync(forwarded, deadline.Token)).Should().BeTrue("the session and its other streams go on");
+    }
+
+    /// <summary>An enrolled host serving <paramref name="echo"/> and a running session forwarding it: the host's state, the session's module, the forward's port and the session's id.</summary>
+    private static async Task<(string Host, ChildProcess Connect, int Port, string SessionId)> StartEchoSessionAsync(SupportRig rig, EchoServer echo, CancellationToken cancellationToken)
+    {
+        var host = await rig.EnrollHostAsync("pc", cancellationToken);
+        await rig.StartHostAsync(host, cancellationToken, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var connect = rig.StartConnect("pc", "--forward", "echo=0");
+        var port = await SupportRig.ForwardPortAsync(connect, "echo", cancellationToken);
+        var sessionId = (await connect.WaitForStderrAsync("Session (se-[A-Za-z0-9_-]+) with", cancellationToken)).Groups[1].Value;
+        return (host, connect, port, sessionId);
+    }
+
+    private static async Task<HttpResponseMessage> RelayAsync(HttpClient client, string? bearer, CancellationToken cancellationToken, bool framed = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/relay");
         request.Headers.Connection.Add("Upgrade");
         request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("privateserver-relay"));
+        if (framed)
+        {
+            request.Headers.Add("PrivateServer-Relay-Framing", "1");
+        }
+
         if (bearer is not null)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
@@ -180,11 +248,11 @@ public sealed class ProtocolAbuseTests
     /// <summary>A relay connection of the signed-in supporter, upgraded and not yet claimed.</summary>
     private sealed record UpgradedRelay(HttpClient Client, HttpResponseMessage Response, Stream Stream) : IAsyncDisposable
     {
-        public static async Task<UpgradedRelay> OpenAsync(SupportRig rig, CancellationToken cancellationToken)
+        public static async Task<UpgradedRelay> OpenAsync(SupportRig rig, CancellationToken cancellationToken, bool framed = false)
         {
             var token = await BearerAsync(rig, cancellationToken);
             var client = ModuleSocket.CreateClient(rig.Appliance, null);
-            var response = await RelayAsync(client, token, cancellationToken);
+            var response = await RelayAsync(client, token, cancellationToken, framed);
             response.StatusCode.Should().Be(HttpStatusCode.SwitchingProtocols);
             return new UpgradedRelay(client, response, await response.Content.ReadAsStreamAsync(cancellationToken));
         }

@@ -178,6 +178,44 @@ public sealed class SessionTests
         echo.Accepted.Should().Be(2);
     }
 
+    [Fact]
+    public async Task Streams_OneAfterAnother_ReuseTheModulesRelayConnections()
+    {
+        using var deadline = TestDeadline.Start(120);
+        await using var rig = await SupportRig.StartAsync(deadline.Token);
+        await using var echo = EchoServer.Start();
+        await using var supporterConnections = CountingForwarder.Start(rig.Appliance.Port);
+        await using var hostConnections = CountingForwarder.Start(rig.Appliance.Port);
+        var host = await rig.EnrollHostAsync("pc-reuse", deadline.Token);
+        await PointAtAsync(Path.Combine(rig.SupporterState, "login.json"), supporterConnections.Port, deadline.Token);
+        await PointAtAsync(Path.Combine(host, "host.json"), hostConnections.Port, deadline.Token);
+        await rig.StartHostAsync(host, deadline.Token, "--service", $"echo=127.0.0.1:{echo.Port}");
+        var connect = rig.StartConnect("pc-reuse", "--forward", "echo=0");
+        var port = await SupportRig.ForwardPortAsync(connect, "echo", deadline.Token);
+        var (supporterBefore, hostBefore) = (supporterConnections.Accepted, hostConnections.Accepted);
+
+        var echoed = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            using var stream = await OpenAsync(port, deadline.Token);
+            echoed += await EchoOnceAsync(stream, deadline.Token) ? 1 : 0;
+        }
+
+        echoed.Should().Be(20, "every stream is relayed (supporter said: {0})", connect.Stderr);
+        echo.Accepted.Should().Be(20);
+        (supporterConnections.Accepted - supporterBefore).Should().BeLessThan(10, "a relay connection carries the next stream once its stream ended");
+        (hostConnections.Accepted - hostBefore).Should().BeLessThan(10, "the host's relay connections are reused too");
+    }
+
+    /// <summary>Points a module's saved state at another port of 127.0.0.1 (the TLS name the modules check does not change).</summary>
+    private static async Task PointAtAsync(string stateFile, int port, CancellationToken cancellationToken)
+    {
+        var state = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(stateFile, cancellationToken))!.AsObject();
+        state["server"]!.GetValue<string>().Should().StartWith("https://127.0.0.1:");
+        state["server"] = "https://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(stateFile, state.ToJsonString(), cancellationToken);
+    }
+
     /// <summary>A stream is counted until the server has seen both halves close: retry briefly until a new one echoes.</summary>
     private static async Task<NetworkStream> RetryUntilRelayedAsync(int port, CancellationToken cancellationToken)
     {

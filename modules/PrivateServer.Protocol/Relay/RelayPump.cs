@@ -20,12 +20,18 @@ public sealed record RelayResult(RelayEnd EndedBy, long BytesAToB, long BytesBTo
 
 /// <summary>
 /// Copies opaque bytes both ways between two duplex streams with one pooled buffer per
-/// direction. The first direction to finish cancels the other; both halves are closed together
-/// by the caller (who owns the streams). No per-chunk allocation, no per-chunk logging.
+/// direction. No per-chunk allocation, no per-chunk logging. When a direction ends, its target
+/// learns it: a <see cref="FramedRelayStream"/> gets the end frame and the other direction goes on
+/// until that side's end comes back (so the connection under it can carry the next stream); a plain
+/// stream is not read any more (the other direction stops, and the caller, who owns the streams,
+/// closes both). A direction that does not end within 5 s after the first is cancelled.
 /// </summary>
 public static class RelayPump
 {
     public const int BufferSize = 128 * 1024;
+
+    /// <summary>How long the second direction may go on after the first ended.</summary>
+    private static readonly TimeSpan SecondDirectionGrace = TimeSpan.FromSeconds(5);
 
     public static Task<RelayResult> RunAsync(Stream a, Stream b, CancellationToken cancellationToken) =>
         RunAsync(a, b, aToB: null, bToA: null, cancellationToken);
@@ -45,23 +51,54 @@ public static class RelayPump
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var forward = aToB is null ? CopyAsync(a, b, both.Token) : CountedAsync(aToB(a, b, both.Token));
-        var backward = bToA is null ? CopyAsync(b, a, both.Token) : CountedAsync(bToA(b, a, both.Token));
+        using var all = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopReadingA = CancellationTokenSource.CreateLinkedTokenSource(all.Token);
+        using var stopReadingB = CancellationTokenSource.CreateLinkedTokenSource(all.Token);
+        var forward = RunDirectionAsync(a, b, aToB, stopReadingA.Token, all.Token);
+        var backward = RunDirectionAsync(b, a, bToA, stopReadingB.Token, all.Token);
         var first = await Task.WhenAny(forward, backward);
-        await both.CancelAsync();
-        // Cancellation does not always interrupt a pending socket read: closing is the caller's job,
-        // but we must not leave the survivor running on streams about to be disposed.
-        var second = first == forward ? backward : forward;
+        var (told, second, stopSecond) = first == forward ? (b, backward, stopReadingB) : (a, forward, stopReadingA);
+        if (told is not FramedRelayStream { IsBroken: false, EndSent: true })
+        {
+            // A plain stream (or a broken one) cannot say that it is done: stop reading it.
+            await stopSecond.CancelAsync();
+        }
+
         var endedBy = cancellationToken.IsCancellationRequested ? RelayEnd.Cancelled : first == forward ? RelayEnd.SideA : RelayEnd.SideB;
         var error = (await first).Error;
-        await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+        if (await Task.WhenAny(second, Task.Delay(SecondDirectionGrace, CancellationToken.None)) != second)
+        {
+            // Cancellation does not always interrupt a pending socket read: closing is the caller's job,
+            // but we must not leave the survivor running on streams about to be disposed for long.
+            await all.CancelAsync();
+            await Task.WhenAny(second, Task.Delay(SecondDirectionGrace, CancellationToken.None));
+        }
+
         var forwardResult = forward.IsCompleted ? await forward : new Direction(0, null);
         var backwardResult = backward.IsCompleted ? await backward : new Direction(0, null);
         return new RelayResult(endedBy, forwardResult.Bytes, backwardResult.Bytes, error);
     }
 
     private readonly record struct Direction(long Bytes, string? Error);
+
+    private static async Task<Direction> RunDirectionAsync(
+        Stream from, Stream to, Func<Stream, Stream, CancellationToken, Task<long>>? copy, CancellationToken stopReading, CancellationToken stopAll)
+    {
+        var result = copy is null ? await CopyAsync(from, to, stopReading, stopAll) : await CountedAsync(copy(from, to, stopReading));
+        if (to is FramedRelayStream framed)
+        {
+            try
+            {
+                await framed.EndAsync(stopAll);
+            }
+            catch (Exception ex) when (IsExpected(ex))
+            {
+                // The other side is gone; the connection is not reused.
+            }
+        }
+
+        return result;
+    }
 
     private static async Task<Direction> CountedAsync(Task<long> copy)
     {
@@ -75,24 +112,44 @@ public static class RelayPump
         }
     }
 
-    private static async Task<Direction> CopyAsync(Stream from, Stream to, CancellationToken cancellationToken)
+    private static async Task<Direction> CopyAsync(Stream from, Stream to, CancellationToken stopReading, CancellationToken stopAll)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        // Into a frame, the bytes are read straight behind the room for its header, at most one frame at a time.
+        var framed = to as FramedRelayStream;
+        var (offset, window) = framed is null ? (0, BufferSize) : (FramedRelayStream.HeaderLength, FramedRelayStream.MaximumPayload);
         long total = 0;
         try
         {
             while (true)
             {
-                var read = await from.ReadAsync(buffer, cancellationToken);
+                var read = await from.ReadAsync(buffer.AsMemory(offset, window), stopReading);
                 if (read == 0)
                 {
                     return new Direction(total, null);
                 }
 
-                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                try
+                {
+                    if (framed is not null)
+                    {
+                        await framed.WriteFrameAsync(buffer.AsMemory(0, offset + read), stopAll);
+                    }
+                    else
+                    {
+                        await to.WriteAsync(buffer.AsMemory(0, read), stopAll);
+                        // Network streams do not buffer; upgraded HTTP streams may: push each chunk out now.
+                        await to.FlushAsync(stopAll);
+                    }
+                }
+                catch (Exception ex) when (IsExpected(ex) && from is FramedRelayStream source && !stopAll.IsCancellationRequested)
+                {
+                    // Nobody takes the rest: read it up to the other side's end, so that its connection stays good.
+                    await DrainAsync(source, buffer, stopReading);
+                    return new Direction(total, ex.Message);
+                }
+
                 total += read;
-                // Network streams do not buffer; upgraded HTTP streams may: push each chunk out now.
-                await to.FlushAsync(cancellationToken);
             }
         }
         catch (Exception ex) when (IsExpected(ex))
@@ -102,6 +159,21 @@ public static class RelayPump
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task DrainAsync(FramedRelayStream source, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await source.ReadAsync(buffer, cancellationToken) > 0)
+            {
+                // Dropped.
+            }
+        }
+        catch (Exception ex) when (IsExpected(ex))
+        {
+            // The source broke too; its connection is not reused.
         }
     }
 

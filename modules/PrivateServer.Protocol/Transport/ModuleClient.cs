@@ -24,6 +24,16 @@ public sealed class ModuleClient : IDisposable
     /// <summary>The Upgrade token of relay streams.</summary>
     public const string RelayUpgradeToken = "privateserver-relay";
 
+    /// <summary>
+    /// Asked for on a relay connection's upgrade, answered by a server that frames its streams so that the connection
+    /// carries one stream after another (<see cref="FramedRelayStream"/>); a server that does not answer it relays one
+    /// stream per connection, raw.
+    /// </summary>
+    public const string RelayFramingHeader = "PrivateServer-Relay-Framing";
+
+    /// <summary>The value of <see cref="RelayFramingHeader"/>: frames as <see cref="FramedRelayStream"/> describes them.</summary>
+    public const string RelayFramingVersion = "1";
+
     /// <summary>The host channel's ALPN protocol, offered alone: a server that does not choose it is not ours.</summary>
     private static readonly List<SslApplicationProtocol> HostChannelProtocols = [new(ProtocolInfo.HostChannelProtocol)];
 
@@ -258,13 +268,15 @@ public sealed class ModuleClient : IDisposable
 
     /// <summary>
     /// A new relay connection: TLS, this module's identity, upgraded to a raw stream — not yet
-    /// bound to a stream (<see cref="RelayClaim.ClaimAsync"/> does that with a ticket).
+    /// bound to a stream (<see cref="RelayClaim.ClaimAsync"/> does that with a ticket). Reusable when the server frames
+    /// its streams (<see cref="RelayFramingHeader"/>).
     /// </summary>
-    public async Task<Stream> OpenRelayConnectionAsync(string? bearer, CancellationToken cancellationToken)
+    public async Task<RelayConnection> OpenRelayConnectionAsync(string? bearer, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, "api/v1/relay");
         message.Headers.Connection.Add("Upgrade");
         message.Headers.Upgrade.Add(new ProductHeaderValue(RelayUpgradeToken));
+        message.Headers.Add(RelayFramingHeader, RelayFramingVersion);
         Authorize(message, bearer);
         HttpResponseMessage response;
         try
@@ -284,7 +296,8 @@ public sealed class ModuleClient : IDisposable
             }
         }
 
-        return await response.Content.ReadAsStreamAsync(cancellationToken);
+        var framed = response.Headers.TryGetValues(RelayFramingHeader, out var values) && values.Contains(RelayFramingVersion, StringComparer.Ordinal);
+        return new RelayConnection(await response.Content.ReadAsStreamAsync(cancellationToken), framed);
     }
 
     public void Dispose()

@@ -3,13 +3,20 @@ using PrivateServer.Protocol.Relay;
 namespace PrivateServer.Protocol.Transport;
 
 /// <summary>
-/// Opens a module's relay streams and keeps one spare connection warm (TLS done, upgraded,
-/// waiting for a ticket), so a new stream costs a ticket line instead of a TCP and TLS handshake.
-/// The spare is replaced <see cref="RefillDelay"/> after each use, when the new stream's first bytes
-/// have usually passed; a spare older than <see cref="SpareLifetime"/> (the server lets unclaimed
-/// connections go after <see cref="ServerSpareTimeout"/>) or one that turns out closed is dropped
-/// and the stream is opened on a fresh connection instead, as is a stream asked for before the
-/// replacement is there.
+/// A relay connection, upgraded and not claimed yet: <see cref="Reusable"/> when the server frames its streams, so
+/// that the connection can carry the next stream once this one ended (<see cref="FramedRelayStream"/>).
+/// </summary>
+public sealed record RelayConnection(Stream Stream, bool Reusable);
+
+/// <summary>
+/// Opens a module's relay streams and keeps spare connections warm (TLS done, upgraded,
+/// waiting for a claim), so a new stream costs a claim line instead of a TCP and TLS handshake.
+/// A connection whose server frames the streams comes back when its stream ended and waits for the
+/// next one (up to <see cref="MaximumSpares"/> wait); when none is left, one is opened
+/// <see cref="RefillDelay"/> after a claim, when the new stream's first bytes have usually passed.
+/// A spare unused for <see cref="SpareLifetime"/> (the server lets unclaimed connections go after
+/// <see cref="ServerSpareTimeout"/>) or one that turns out closed is dropped and the stream is opened
+/// on a fresh connection instead, as is a stream asked for while no spare is there.
 /// </summary>
 public sealed class RelayOpener : IAsyncDisposable
 {
@@ -27,11 +34,16 @@ public sealed class RelayOpener : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(100);
 
-    private readonly Func<CancellationToken, Task<Stream>> _connect;
+    /// <summary>The most connections that wait for a stream: streams that end give theirs back up to this many.</summary>
+    public const int MaximumSpares = 4;
+
+    private readonly Func<CancellationToken, Task<RelayConnection>> _connect;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Lock _lock = new();
-    private Spare? _spare;
+
+    // Oldest first; a claim takes the newest ready one.
+    private readonly List<Spare> _spares = [];
     private bool _keepSpare;
     private bool _isDisposed;
 
@@ -41,40 +53,66 @@ public sealed class RelayOpener : IAsyncDisposable
     {
     }
 
-    /// <summary>Relay streams on connections from <paramref name="connect"/>: each opens one upgraded relay connection, not yet claimed.</summary>
+    /// <summary>Relay streams on connections from <paramref name="connect"/>: each opens one upgraded relay connection, not yet claimed, used for one stream.</summary>
     public RelayOpener(Func<CancellationToken, Task<Stream>> connect, TimeProvider? time = null)
+        : this(OneStreamEach(connect), time)
+    {
+    }
+
+    /// <summary>Relay streams on connections from <paramref name="connect"/>: each opens one upgraded relay connection, not yet claimed.</summary>
+    public RelayOpener(Func<CancellationToken, Task<RelayConnection>> connect, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(connect);
         _connect = connect;
         _time = time ?? TimeProvider.System;
     }
 
-    private static Func<CancellationToken, Task<Stream>> ConnectionsOf(ModuleClient client, string? bearer)
+    private static Func<CancellationToken, Task<RelayConnection>> ConnectionsOf(ModuleClient client, string? bearer)
     {
         ArgumentNullException.ThrowIfNull(client);
         return token => client.OpenRelayConnectionAsync(bearer, token);
     }
 
-    private sealed record Spare(Task<Stream> Connection, long OpenedAt);
+    private static Func<CancellationToken, Task<RelayConnection>> OneStreamEach(Func<CancellationToken, Task<Stream>> connect)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        return async token => new RelayConnection(await connect(token), Reusable: false);
+    }
 
-    /// <summary>Keeps a spare connection ready (while sessions run) or lets it go (when none does).</summary>
+    /// <summary>A connection waiting for a claim, since <paramref name="Since"/> (opened or given back).</summary>
+    private sealed record Spare(Task<RelayConnection> Connection, long Since);
+
+    /// <summary>Connections waiting for a stream now (opening or open).</summary>
+    public int SpareCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _spares.Count;
+            }
+        }
+    }
+
+    /// <summary>Keeps a spare connection ready (while sessions run) or lets them go (when none does).</summary>
     public void KeepSpare(bool keep)
     {
-        Spare? dropped = null;
+        List<Spare> dropped = [];
         lock (_lock)
         {
             _keepSpare = keep;
-            if (keep && _spare is null && !_isDisposed)
+            if (keep && _spares.Count == 0 && !_isDisposed)
             {
-                _spare = OpenSpare();
+                _spares.Add(OpenSpare());
             }
             else if (!keep)
             {
-                (dropped, _spare) = (_spare, null);
+                dropped.AddRange(_spares);
+                _spares.Clear();
             }
         }
 
-        Drop(dropped);
+        dropped.ForEach(Drop);
     }
 
     /// <summary>This side of the stream the ticket names: on the spare connection when there is a good one.</summary>
@@ -95,7 +133,7 @@ public sealed class RelayOpener : IAsyncDisposable
         Spare? spare;
         lock (_lock)
         {
-            (spare, _spare) = (_spare, null);
+            spare = TakeSpare();
         }
 
         try
@@ -109,15 +147,38 @@ public sealed class RelayOpener : IAsyncDisposable
         }
     }
 
+    /// <summary>The newest spare that is open, else the newest still opening (awaited: never slower than another connection); spares too old are dropped. Under the lock.</summary>
+    private Spare? TakeSpare()
+    {
+        for (var i = _spares.Count - 1; i >= 0; i--)
+        {
+            if (_time.GetElapsedTime(_spares[i].Since) >= SpareLifetime)
+            {
+                Drop(_spares[i]);
+                _spares.RemoveAt(i);
+            }
+        }
+
+        var index = _spares.FindLastIndex(s => s.Connection.IsCompletedSuccessfully);
+        index = index >= 0 ? index : _spares.Count - 1;
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var spare = _spares[index];
+        _spares.RemoveAt(index);
+        return spare;
+    }
+
     private async Task<Stream> ClaimAsync(Spare? spare, Func<Stream, CancellationToken, Task> claim, CancellationToken cancellationToken)
     {
-        if (spare is not null && _time.GetElapsedTime(spare.OpenedAt) < SpareLifetime)
+        if (spare is not null)
         {
-            // A spare still opening is awaited: it is never slower than starting another connection.
-            Stream? stream = null;
+            RelayConnection? connection = null;
             try
             {
-                stream = await spare.Connection.WaitAsync(cancellationToken);
+                connection = await spare.Connection.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -129,42 +190,65 @@ public sealed class RelayOpener : IAsyncDisposable
                 // The spare did not open; a fresh connection says why, if it fails too.
             }
 
-            if (stream is not null)
+            if (connection is not null)
             {
                 try
                 {
-                    await claim(stream, cancellationToken);
-                    return stream;
+                    await claim(connection.Stream, cancellationToken);
+                    return Claimed(connection);
                 }
                 catch (IOException ex) when (ex is not RelayClaimException)
                 {
                     // The spare was closed under us (server restart, idle timeout): the claim was
                     // not read, so it is still good on a fresh connection.
-                    await stream.DisposeAsync();
+                    await connection.Stream.DisposeAsync();
                 }
                 catch
                 {
-                    await stream.DisposeAsync();
+                    await connection.Stream.DisposeAsync();
                     throw;
                 }
             }
-        }
-        else
-        {
-            Drop(spare);
         }
 
         var fresh = await _connect(cancellationToken);
         try
         {
-            await claim(fresh, cancellationToken);
-            return fresh;
+            await claim(fresh.Stream, cancellationToken);
+            return Claimed(fresh);
         }
         catch
         {
-            await fresh.DisposeAsync();
+            await fresh.Stream.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The stream on a claimed connection: framed when the connection outlives it, given back here when it ends.</summary>
+    private Stream Claimed(RelayConnection connection) =>
+        connection.Reusable ? new FramedRelayStream(connection.Stream, GiveBackAsync, readAhead: true) : connection.Stream;
+
+    /// <summary>A connection whose stream ended cleanly waits for the next stream (unless enough do, or none is wanted).</summary>
+    private async ValueTask GiveBackAsync(Stream connection)
+    {
+        Spare? dropped = null;
+        lock (_lock)
+        {
+            if (!_isDisposed && _keepSpare)
+            {
+                _spares.Add(new Spare(Task.FromResult(new RelayConnection(connection, Reusable: true)), _time.GetTimestamp()));
+                if (_spares.Count > MaximumSpares)
+                {
+                    dropped = _spares[0];
+                    _spares.RemoveAt(0);
+                }
+
+                connection = Stream.Null;
+            }
+        }
+
+        await connection.DisposeAsync();
+        Drop(dropped);
     }
 
     private async Task RefillLaterAsync()
@@ -196,9 +280,9 @@ public sealed class RelayOpener : IAsyncDisposable
     {
         lock (_lock)
         {
-            if (_keepSpare && !_isDisposed && _spare is null)
+            if (_keepSpare && !_isDisposed && _spares.Count == 0)
             {
-                _spare = OpenSpare();
+                _spares.Add(OpenSpare());
             }
         }
     }
@@ -210,6 +294,18 @@ public sealed class RelayOpener : IAsyncDisposable
         if (spare is not null)
         {
             _ = DiscardAsync(spare.Connection);
+        }
+    }
+
+    private static async Task DiscardAsync(Task<RelayConnection> connection)
+    {
+        try
+        {
+            await (await connection).Stream.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // It never opened: nothing to close.
         }
     }
 
@@ -228,7 +324,7 @@ public sealed class RelayOpener : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Spare? spare;
+        List<Spare> spares;
         lock (_lock)
         {
             if (_isDisposed)
@@ -237,12 +333,13 @@ public sealed class RelayOpener : IAsyncDisposable
             }
 
             _isDisposed = true;
-            (spare, _spare) = (_spare, null);
+            spares = [.. _spares];
+            _spares.Clear();
             _keepSpare = false;
         }
 
         await _disposed.CancelAsync();
-        if (spare is not null)
+        foreach (var spare in spares)
         {
             await DiscardAsync(spare.Connection);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -293,75 +294,112 @@ public static partial class ModuleApiEndpoints
         }
 
         var logger = loggers.CreateLogger(typeof(ModuleApiEndpoints));
-        RelaySide side;
-        string identityName;
-        if (await identity.AuthenticateHostAsync(context, cancellationToken) is { } host)
-        {
-            (side, identityName) = (RelaySide.Host, host.Id);
-        }
-        else if (identity.AuthenticateAdHocHost(context) is { } customer)
-        {
-            (side, identityName) = (RelaySide.Host, customer.Connection.Host.Id);
-        }
-        else if (await identity.AuthenticateSupporterAsync(context, cancellationToken) is { } supporter)
-        {
-            (side, identityName) = (RelaySide.Supporter, supporter.Name);
-        }
-        else
+        if (await AuthenticateRelayAsync(context, identity, cancellationToken) is not var (side, identityName))
         {
             return Unauthorized();
+        }
+
+        // Framed streams, one after another on this connection, when the module asks and the relay reads the TLS stream itself.
+        var tls = RelayedTls(context);
+        var framed = tls is not null
+            && string.Equals(context.Request.Headers[ModuleClient.RelayFramingHeader], ModuleClient.RelayFramingVersion, StringComparison.Ordinal);
+        if (framed)
+        {
+            context.Response.Headers[ModuleClient.RelayFramingHeader] = ModuleClient.RelayFramingVersion;
         }
 
         // The ticket follows the upgrade in-band (never in a URL or header a log could keep), so a
         // module can keep a spare upgraded connection and claim it when it needs a stream.
         await using var duplex = await upgrade.UpgradeAsync();
-        RelayClaimLine? claimed;
-        // An unclaimed spare is worth nothing once the server stops: it must not hold up the shutdown.
-        using (var claim = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping))
+        var connection = tls ?? duplex;
+        // The first claim comes through Kestrel's upgraded stream; once the relay has the TLS stream, later claims are read there.
+        var claims = duplex;
+        while (true)
         {
-            claim.CancelAfter(RelayOpener.ServerSpareTimeout);
-            try
+            var claimed = await ReadClaimAsync(context, claims, identityName, logger, lifetime);
+            if (claimed is null)
             {
-                claimed = await RelayClaim.ReadClaimAsync(duplex, claim.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
-            {
-                // An unclaimed spare timed out, the module went away, or the line was garbage.
-                if (ex is RelayClaimException violation)
-                {
-                    LogClaimViolation(logger, identityName, Source(context), violation.Message);
-                }
-
                 return TypedResults.Empty;
             }
-        }
 
-        if (claimed is null)
+            if (claims != duplex && await AuthenticateRelayAsync(context, identity, context.RequestAborted) != (side, identityName))
+            {
+                // Revoked, disabled or signed out since the connection's last stream: it carries no more.
+                LogClaimViolation(logger, identityName, Source(context), "the identity of a reused relay connection is no longer valid");
+                await TryAnswerAsync(claims, RelayClaim.Refusal("this connection's identity is no longer valid"), context.RequestAborted);
+                return TypedResults.Empty;
+            }
+
+            var half = framed ? new FramedRelayStream(connection) : connection;
+            var carried = claimed.Ticket is { } ticket
+                ? await ClaimedHalfAsync(context, claims, half, side, identityName, ticket, rendezvous, time, logger)
+                : await RequestedStreamAsync(context, claims, half, side, identityName, claimed, broker, logger);
+            if (!carried || half is not FramedRelayStream { IsReusable: true })
+            {
+                return TypedResults.Empty;
+            }
+
+            claims = connection;
+        }
+    }
+
+    /// <summary>Who opened a relay connection: an enrolled host (its certificate), an ad-hoc customer (relay key) or a signed-in supporter (bearer token).</summary>
+    private static async Task<(RelaySide Side, string Identity)?> AuthenticateRelayAsync(HttpContext context, ModuleIdentity identity, CancellationToken cancellationToken)
+    {
+        if (await identity.AuthenticateHostAsync(context, cancellationToken) is { } host)
         {
-            return TypedResults.Empty;
+            return (RelaySide.Host, host.Id);
         }
 
-        if (claimed.Ticket is not { } ticket)
+        if (identity.AuthenticateAdHocHost(context) is { } customer)
         {
-            return await RequestedStreamAsync(context, duplex, side, identityName, claimed, broker, logger);
+            return (RelaySide.Host, customer.Connection.Host.Id);
         }
 
+        return await identity.AuthenticateSupporterAsync(context, cancellationToken) is { } supporter ? (RelaySide.Supporter, supporter.Name) : null;
+    }
+
+    /// <summary>The next claim line on a relay connection; null when the connection closed, timed out unclaimed, the server stops or the line broke the protocol.</summary>
+    private static async Task<RelayClaimLine?> ReadClaimAsync(HttpContext context, Stream claims, string identityName, ILogger logger, IHostApplicationLifetime lifetime)
+    {
+        // An unclaimed spare is worth nothing once the server stops: it must not hold up the shutdown.
+        using var claim = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        claim.CancelAfter(RelayOpener.ServerSpareTimeout);
+        try
+        {
+            return await RelayClaim.ReadClaimAsync(claims, claim.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // An unclaimed spare timed out, the module went away, or the line was garbage.
+            if (ex is RelayClaimException violation)
+            {
+                LogClaimViolation(logger, identityName, Source(context), violation.Message);
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>A half claimed with a ticket: a host's is handed to the stream's pump, a supporter's runs it. True when the half carried the stream.</summary>
+    private static async Task<bool> ClaimedHalfAsync(
+        HttpContext context, Stream claims, Stream relayed, RelaySide side, string identityName, string ticket, RelayRendezvous rendezvous, TimeProvider time, ILogger logger)
+    {
         var taken = rendezvous.Take(ticket, side, identityName, time.GetUtcNow());
         if (taken is not { } half)
         {
             LogTicketRefused(logger, identityName, Source(context));
-            await TryAnswerAsync(duplex, RelayClaim.Refusal(RelayClaim.TicketRefused), context.RequestAborted);
-            return TypedResults.Empty;
+            await TryAnswerAsync(claims, RelayClaim.Refusal(RelayClaim.TicketRefused), context.RequestAborted);
+            return false;
         }
 
-        if (!await TryAnswerAsync(duplex, RelayClaim.Accepted, context.RequestAborted))
+        if (!await TryAnswerAsync(claims, RelayClaim.Accepted, context.RequestAborted))
         {
             half.Stream.Fail("the module went away while claiming its half");
-            return TypedResults.Empty;
+            return false;
         }
 
         var stream = half.Stream;
-        var relayed = RelayedStream(context, duplex);
         if (side == RelaySide.Host)
         {
             stream.OfferHostHalf(relayed);
@@ -376,45 +414,45 @@ public static partial class ModuleApiEndpoints
                 // under the TLS stream), so wait for it to say so — briefly, as a half that was never paired has
                 // no pump to wait for.
                 await Task.WhenAny(stream.Finished, Task.Delay(HostHalfGrace, CancellationToken.None));
+                return false;
             }
 
-            return TypedResults.Empty;
+            return true;
         }
 
-        await SupporterHalf.RunAsync(stream, relayed, logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
-        return TypedResults.Empty;
+        return await SupporterHalf.RunAsync(stream, relayed, logger, context.RequestServices.GetRequiredService<ScreenRecordings>()) is not null;
     }
 
     /// <summary>
     /// A supporter's stream asked for on the relay connection itself: the broker checks the session and its rights as
     /// for a request on the session's channel and asks the host for its half; this connection is the supporter's half.
+    /// True when it carried the stream.
     /// </summary>
-    private static async Task<IResult> RequestedStreamAsync(
-        HttpContext context, Stream duplex, RelaySide side, string identityName, RelayClaimLine claimed, SessionBroker broker, ILogger logger)
+    private static async Task<bool> RequestedStreamAsync(
+        HttpContext context, Stream claims, Stream relayed, RelaySide side, string identityName, RelayClaimLine claimed, SessionBroker broker, ILogger logger)
     {
         if (side != RelaySide.Supporter)
         {
             LogClaimViolation(logger, identityName, Source(context), "a host asked for a stream");
-            await TryAnswerAsync(duplex, RelayClaim.Refusal("only a supporter asks for streams; a host claims its half with a ticket"), context.RequestAborted);
-            return TypedResults.Empty;
+            await TryAnswerAsync(claims, RelayClaim.Refusal("only a supporter asks for streams; a host claims its half with a ticket"), context.RequestAborted);
+            return false;
         }
 
         var (stream, refusal) = await broker.OpenStreamInBandAsync(identityName, claimed.SessionId!, claimed.Service!, context.RequestAborted);
         if (stream is null)
         {
             LogStreamRequestRefused(logger, claimed.SessionId!, claimed.Service!, identityName, Source(context), refusal!);
-            await TryAnswerAsync(duplex, RelayClaim.Refusal(refusal!), context.RequestAborted);
-            return TypedResults.Empty;
+            await TryAnswerAsync(claims, RelayClaim.Refusal(refusal!), context.RequestAborted);
+            return false;
         }
 
-        if (!await TryAnswerAsync(duplex, RelayClaim.Accepted, context.RequestAborted))
+        if (!await TryAnswerAsync(claims, RelayClaim.Accepted, context.RequestAborted))
         {
             stream.Fail("the supporter went away while asking for the stream");
-            return TypedResults.Empty;
+            return false;
         }
 
-        await SupporterHalf.RunAsync(stream, RelayedStream(context, duplex), logger, context.RequestServices.GetRequiredService<ScreenRecordings>());
-        return TypedResults.Empty;
+        return await SupporterHalf.RunAsync(stream, relayed, logger, context.RequestServices.GetRequiredService<ScreenRecordings>()) is not null;
     }
 
     /// <summary>
@@ -432,8 +470,8 @@ public static partial class ModuleApiEndpoints
     /// request may end while the pump still reads or writes it. Only HTTP/1.1 (an HTTP/2 connection's TLS stream is
     /// shared by all its requests), and connection middleware after TLS would be bypassed (there is none).
     /// </remarks>
-    private static Stream RelayedStream(HttpContext context, Stream upgraded) =>
-        HttpProtocol.IsHttp11(context.Request.Protocol) && context.Features.Get<ISslStreamFeature>()?.SslStream is { } tls ? tls : upgraded;
+    private static SslStream? RelayedTls(HttpContext context) =>
+        HttpProtocol.IsHttp11(context.Request.Protocol) ? context.Features.Get<ISslStreamFeature>()?.SslStream : null;
 
     /// <summary>How long a host half outlives its session while the relay pump lets go of it (it stops within 5 s).</summary>
     private static readonly TimeSpan HostHalfGrace = TimeSpan.FromSeconds(10);

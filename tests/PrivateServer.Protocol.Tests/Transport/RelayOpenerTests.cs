@@ -140,6 +140,37 @@ public sealed class RelayOpenerTests : IAsyncLifetime, IDisposable
         Volatile.Read(ref _opened).Should().Be(1, "with no session running a module keeps no spare");
     }
 
+    [Fact]
+    public async Task Open_OnAConnectionTheServerFrames_GivesItBackWhenTheStreamEnds_AndTheNextStreamTakesIt()
+    {
+        await using var opener = new RelayOpener(async token => new RelayConnection(await ConnectAsync(token), Reusable: true), _time);
+        opener.KeepSpare(true);
+        var (spare, claim) = await NextAcceptedAsync();
+        var opening = opener.OpenAsync("first", _deadline.Token);
+        (await claim).Should().Be("first");
+        await AcceptAsync(spare);
+        var stream = await opening;
+        var serverHalf = new FramedRelayStream(spare);
+
+        await stream.WriteAsync("hello"u8.ToArray(), _deadline.Token);
+        await serverHalf.EndAsync(_deadline.Token);
+        await stream.DisposeAsync();
+        var received = new byte[16];
+        var read = await serverHalf.ReadAsync(received, _deadline.Token);
+        var afterEnd = await serverHalf.ReadAsync(received.AsMemory(read), _deadline.Token);
+        var second = opener.OpenAsync("second", _deadline.Token);
+        var secondClaim = await RelayClaim.ReadClaimAsync(spare, _deadline.Token);
+        await AcceptAsync(spare);
+        _streams.Enqueue(await second);
+
+        stream.Should().BeOfType<FramedRelayStream>();
+        received.AsSpan(0, read).ToArray().Should().Equal("hello"u8.ToArray());
+        afterEnd.Should().Be(0, "disposing the module's stream sends its end");
+        serverHalf.IsReusable.Should().BeTrue();
+        secondClaim!.Ticket.Should().Be("second", "the next stream is claimed on the connection the first one gave back");
+        Volatile.Read(ref _opened).Should().Be(1, "no handshake for the second stream");
+    }
+
     /// <summary>An opener that kept a spare, and one stream claimed on that spare.</summary>
     private async Task<RelayOpener> OpenerWithOneStreamAsync()
     {
