@@ -31,10 +31,6 @@ public sealed class FramedRelayStream : Stream
     private readonly Func<Stream, ValueTask>? _reuse;
     private readonly byte[] _header = new byte[HeaderLength];
 
-    // With read-ahead: bytes read from the connection and not handed out yet, [_aheadStart, _aheadEnd).
-    private readonly byte[]? _ahead;
-    private int _aheadStart;
-    private int _aheadEnd;
     private readonly byte[] _end = new byte[HeaderLength];
     private int _remaining;
     private volatile bool _endReceived;
@@ -46,25 +42,12 @@ public sealed class FramedRelayStream : Stream
     /// Frames the bytes of one stream on <paramref name="connection"/>. On dispose, a connection that is still good is
     /// handed to <paramref name="reuse"/>; without one (or when it is not good), it is disposed.
     /// </summary>
-    /// <param name="connection">The relay connection, claimed.</param>
-    /// <param name="reuse">Takes the connection back when the stream ended cleanly.</param>
-    /// <param name="readAhead">
-    /// Read the connection in large pieces, header and payload together, and hand the payload out from there — for a
-    /// connection with a small read buffer of its own (an upgraded <c>HttpClient</c> connection splits a record into a
-    /// 4 KiB piece and the rest when asked for a header first). Only where the other side sends nothing after its end
-    /// frame until this side speaks again (a module's connection: the server answers claims): bytes found after the end
-    /// break the stream. Without it, nothing after the end frame is read (the server: the next claim line may follow).
-    /// </param>
-    public FramedRelayStream(Stream connection, Func<Stream, ValueTask>? reuse = null, bool readAhead = false)
+    public FramedRelayStream(Stream connection, Func<Stream, ValueTask>? reuse = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _inner = connection;
         _reuse = reuse;
-        _ahead = readAhead ? new byte[ReadAheadLength] : null;
     }
-
-    /// <summary>How much a read-ahead stream asks its connection for at once: a record and more, past an HTTP connection's buffer.</summary>
-    private const int ReadAheadLength = 32 * 1024;
 
     /// <summary>The connection under the frames.</summary>
     public Stream Connection => _inner;
@@ -79,7 +62,7 @@ public sealed class FramedRelayStream : Stream
     public bool IsBroken => _broken;
 
     /// <summary>Both ends passed and nothing broke: the connection may carry another stream.</summary>
-    public bool IsReusable => _endSent && _endReceived && !_broken && _remaining == 0 && _aheadEnd == _aheadStart;
+    public bool IsReusable => _endSent && _endReceived && !_broken && _remaining == 0;
 
     public override bool CanRead => true;
 
@@ -116,11 +99,6 @@ public sealed class FramedRelayStream : Stream
                 if (length == 0)
                 {
                     _endReceived = true;
-                    if (_aheadEnd > _aheadStart)
-                    {
-                        throw new RelayFramingException("bytes followed a relay stream's end before the next claim");
-                    }
-
                     return 0;
                 }
 
@@ -132,23 +110,7 @@ public sealed class FramedRelayStream : Stream
                 _remaining = length.Value;
             }
 
-            int read;
-            if (_ahead is null)
-            {
-                read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
-            }
-            else
-            {
-                if (_aheadEnd == _aheadStart)
-                {
-                    (_aheadStart, _aheadEnd) = (0, await _inner.ReadAsync(_ahead, cancellationToken));
-                }
-
-                read = Math.Min(Math.Min(buffer.Length, _remaining), _aheadEnd - _aheadStart);
-                _ahead.AsSpan(_aheadStart, read).CopyTo(buffer.Span);
-                _aheadStart += read;
-            }
-
+            var read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
             if (read == 0)
             {
                 throw new EndOfStreamException("the relay connection closed in the middle of a frame");
@@ -167,34 +129,10 @@ public sealed class FramedRelayStream : Stream
     /// <summary>The next frame's length; null when the connection closed cleanly before it.</summary>
     private async ValueTask<int?> ReadHeaderAsync(CancellationToken cancellationToken)
     {
-        if (_ahead is null)
-        {
-            var got = await _inner.ReadAtLeastAsync(_header, HeaderLength, throwOnEndOfStream: false, cancellationToken);
-            return got == 0 ? null
-                : got < HeaderLength ? throw new EndOfStreamException("the relay connection closed in the middle of a frame header")
-                : BinaryPrimitives.ReadInt32BigEndian(_header);
-        }
-
-        while (_aheadEnd - _aheadStart < HeaderLength)
-        {
-            if (_aheadStart > 0)
-            {
-                _ahead.AsSpan(_aheadStart, _aheadEnd - _aheadStart).CopyTo(_ahead);
-                (_aheadStart, _aheadEnd) = (0, _aheadEnd - _aheadStart);
-            }
-
-            var got = await _inner.ReadAsync(_ahead.AsMemory(_aheadEnd), cancellationToken);
-            if (got == 0)
-            {
-                return _aheadEnd == 0 ? null : throw new EndOfStreamException("the relay connection closed in the middle of a frame header");
-            }
-
-            _aheadEnd += got;
-        }
-
-        var length = BinaryPrimitives.ReadInt32BigEndian(_ahead.AsSpan(_aheadStart));
-        _aheadStart += HeaderLength;
-        return length;
+        var got = await _inner.ReadAtLeastAsync(_header, HeaderLength, throwOnEndOfStream: false, cancellationToken);
+        return got == 0 ? null
+            : got < HeaderLength ? throw new EndOfStreamException("the relay connection closed in the middle of a frame header")
+            : BinaryPrimitives.ReadInt32BigEndian(_header);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -115,7 +115,8 @@ public static class RelayPump
     private static async Task<Direction> CopyAsync(Stream from, Stream to, CancellationToken stopReading, CancellationToken stopAll)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        // Into a frame, the bytes are read straight behind the room for its header, at most one frame at a time.
+        // Into a frame, the bytes are read straight behind the room for its header, one frame at a time (reading more at
+        // once and sending it as several frames measured the same: 0.98× / 1.01× the MB/s, alternating in one run).
         var framed = to as FramedRelayStream;
         var (offset, window) = framed is null ? (0, BufferSize) : (FramedRelayStream.HeaderLength, FramedRelayStream.MaximumPayload);
         long total = 0;

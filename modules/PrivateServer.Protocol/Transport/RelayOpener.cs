@@ -226,7 +226,7 @@ public sealed class RelayOpener : IAsyncDisposable
 
     /// <summary>The stream on a claimed connection: framed when the connection outlives it, given back here when it ends.</summary>
     private Stream Claimed(RelayConnection connection) =>
-        connection.Reusable ? new FramedRelayStream(connection.Stream, GiveBackAsync, readAhead: true) : connection.Stream;
+        connection.Reusable ? new FramedRelayStream(connection.Stream, GiveBackAsync) : connection.Stream;
 
     /// <summary>A connection whose stream ended cleanly waits for the next stream (unless enough do, or none is wanted).</summary>
     private async ValueTask GiveBackAsync(Stream connection)

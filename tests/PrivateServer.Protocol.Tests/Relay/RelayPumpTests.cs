@@ -72,6 +72,41 @@ public sealed class RelayPumpTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task PlainToFramed_ManyFramesFromOneRead_ArriveByteExact()
+    {
+        var (local, localHalf) = await FramedRelayStreamTests.SocketPairAsync(_deadline.Token);
+        _streams.AddRange([local, localHalf]);
+        var (server, relayHalf) = await FramedPairAsync();
+        var data = new byte[1_000_000];
+        Random.Shared.NextBytes(data);
+
+        var pump = RelayPump.RunAsync(localHalf, relayHalf, _deadline.Token);
+        var sending = Task.Run(
+            async () =>
+            {
+                await local.WriteAsync(data, _deadline.Token);
+                local.Socket.Shutdown(SocketShutdown.Send);
+            },
+            _deadline.Token);
+        using var received = new MemoryStream();
+        var buffer = new byte[FramedRelayStream.MaximumPayload];
+        int read;
+        while ((read = await server.ReadAsync(buffer, _deadline.Token)) > 0)
+        {
+            read.Should().BeLessThanOrEqualTo(FramedRelayStream.MaximumPayload);
+            received.Write(buffer, 0, read);
+        }
+
+        await sending;
+        await server.EndAsync(_deadline.Token);
+        var result = await pump;
+
+        received.ToArray().AsSpan().SequenceEqual(data).Should().BeTrue("each frame's header is written over bytes already sent, never over bytes still to go");
+        result.BytesAToB.Should().Be(data.Length);
+        relayHalf.IsReusable.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task FramedSideEnds_ThePlainSideIsNoLongerRead_AndThePumpReturnsAtOnce()
     {
         var (browser, browserHalf) = await FramedRelayStreamTests.SocketPairAsync(_deadline.Token);
