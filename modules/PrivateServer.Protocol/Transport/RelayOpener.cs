@@ -82,18 +82,6 @@ public sealed class RelayOpener : IAsyncDisposable
     /// <summary>A connection waiting for a claim, since <paramref name="Since"/> (opened or given back).</summary>
     private sealed record Spare(Task<RelayConnection> Connection, long Since);
 
-    /// <summary>Connections waiting for a stream now (opening or open).</summary>
-    public int SpareCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _spares.Count;
-            }
-        }
-    }
-
     /// <summary>Keeps a spare connection ready (while sessions run) or lets them go (when none does).</summary>
     public void KeepSpare(bool keep)
     {
