@@ -158,6 +158,8 @@ public sealed class ProtocolAbuseTests
         }
 
         await SupportRig.MustAsync(rig.Appliance.CliAsync(deadline.Token, "user", "sign-out", SupportRig.Supporter));
+        // A reused connection's identity is checked again at a claim once its last check is 5 s old.
+        await Task.Delay(TimeSpan.FromSeconds(6), deadline.Token);
         var afterSignOut = () => RelayClaim.RequestAsync(connection, sessionId, "echo", deadline.Token);
 
         upgraded.Response.Headers.GetValues("PrivateServer-Relay-Framing").Should().Equal("1");
