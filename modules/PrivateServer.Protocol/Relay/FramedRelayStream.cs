@@ -30,7 +30,6 @@ public sealed class FramedRelayStream : Stream
     private readonly Stream _inner;
     private readonly Func<Stream, ValueTask>? _reuse;
     private readonly byte[] _header = new byte[HeaderLength];
-
     private readonly byte[] _end = new byte[HeaderLength];
     private int _remaining;
     private volatile bool _endReceived;
