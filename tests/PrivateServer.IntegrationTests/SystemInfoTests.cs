@@ -29,7 +29,10 @@ public sealed class SystemInfoTests
         report.UptimeSeconds.Should().BeCloseTo((long)uptime, 30);
         report.Disks.Should().Contain(d => d.Mount == "/" && d.TotalBytes > 0 && d.FreeBytes <= d.TotalBytes);
         report.Networks.Should().Contain(n => n.Name == "lo" && n.Addresses.Contains("127.0.0.1/8"));
-        report.TopByMemory.Should().Contain(p => p.Name == "privateserver-host" && p.Id == host.Id && p.MemoryBytes > 10 * 1024 * 1024, "the module itself is running");
+        // Which processes make the top list depends on what runs beside this test (browsers of other tests, appliances):
+        // the test run itself, hundreds of MiB, is among the largest on this machine.
+        report.TopByMemory.Should().BeInDescendingOrder(p => p.MemoryBytes);
+        report.TopByMemory.Should().Contain(p => p.Id == Environment.ProcessId && p.MemoryBytes > 50 * 1024 * 1024, "the largest processes of this machine are listed");
         report.TopByCpu.Should().NotBeEmpty().And.OnlyContain(p => p.CpuPercent >= 0);
         report.ModuleVersion.Should().NotBeNullOrWhiteSpace();
         report.At.Should().BeCloseTo(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));

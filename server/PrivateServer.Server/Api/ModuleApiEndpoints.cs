@@ -471,7 +471,8 @@ public static partial class ModuleApiEndpoints
 
     /// <summary>
     /// What the relay reads and writes once a half is claimed: the connection's TLS stream itself when there is one, so
-    /// that the bytes skip Kestrel's HTTP layer and its pipes.
+    /// that the bytes skip Kestrel's HTTP layer and its pipes; null when there is none (then the upgraded stream, and
+    /// one stream per connection). A framed connection's later claim lines are read there too.
     /// </summary>
     /// <remarks>
     /// Kestrel reads and writes an upgraded stream one 4 KiB pool block at a time, through two pipes: each block is
