@@ -60,8 +60,9 @@ public static class RelayPump
         var (told, second, stopSecond) = first == forward ? (b, backward, stopReadingB) : (a, forward, stopReadingA);
         if (told is not FramedRelayStream { IsBroken: false, EndSent: true })
         {
-            // A plain stream (or a broken one) cannot say that it is done: stop reading it.
-            await stopSecond.CancelAsync();
+            // A plain stream (or a broken one) cannot say that it is done: stop reading it. Between two plain streams
+            // stop everything, writes too; a framed side still gets its end frame written.
+            await (a is FramedRelayStream || b is FramedRelayStream ? stopSecond : all).CancelAsync();
         }
 
         var endedBy = cancellationToken.IsCancellationRequested ? RelayEnd.Cancelled : first == forward ? RelayEnd.SideA : RelayEnd.SideB;

@@ -128,6 +128,24 @@ public sealed class RelayPumpTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task PlainBothWays_TheFirstSideToClose_EndsThePumpAtOnce()
+    {
+        var (supporter, supporterHalf) = await FramedRelayStreamTests.SocketPairAsync(_deadline.Token);
+        var (host, hostHalf) = await FramedRelayStreamTests.SocketPairAsync(_deadline.Token);
+        _streams.AddRange([supporter, supporterHalf, host, hostHalf]);
+        using var promptly = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token);
+        promptly.CancelAfter(TimeSpan.FromSeconds(4));
+
+        var pump = RelayPump.RunAsync(supporterHalf, hostHalf, _deadline.Token);
+        await supporter.WriteAsync("bye"u8.ToArray(), _deadline.Token);
+        supporter.Socket.Shutdown(SocketShutdown.Send);
+        var result = await pump.WaitAsync(promptly.Token);
+
+        result.EndedBy.Should().Be(RelayEnd.SideA, "the host side never closes: the pump stops reading it");
+        result.BytesAToB.Should().Be(3);
+    }
+
+    [Fact]
     public async Task AGarbledFrame_EndsTheStream_ThatConnectionIsNotReused_TheOtherIs()
     {
         var (supporterRaw, supporterHalf) = await FramedPairAsync();
