@@ -285,24 +285,16 @@ public sealed class RelayOpener : IAsyncDisposable
         }
     }
 
-    private static async Task DiscardAsync(Task<RelayConnection> connection)
-    {
-        try
-        {
-            await (await connection).Stream.DisposeAsync();
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // It never opened: nothing to close.
-        }
-    }
+    private static Task DiscardAsync(Task<RelayConnection> connection) => DiscardAsync(connection, c => c.Stream);
 
     /// <summary>Closes a relay connection that is still opening (or swallows why it did not open): one that is no longer wanted.</summary>
-    public static async Task DiscardAsync(Task<Stream> connection)
+    public static Task DiscardAsync(Task<Stream> connection) => DiscardAsync(connection, stream => stream);
+
+    private static async Task DiscardAsync<T>(Task<T> connection, Func<T, Stream> stream)
     {
         try
         {
-            await (await connection).DisposeAsync();
+            await stream(await connection).DisposeAsync();
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {

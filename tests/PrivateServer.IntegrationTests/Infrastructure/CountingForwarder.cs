@@ -9,74 +9,35 @@ namespace PrivateServer.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class CountingForwarder : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _target;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _connections = [];
-    private readonly Task _acceptLoop;
-    private int _accepted;
+    private readonly LoopbackListener _listener;
 
     private CountingForwarder(int target)
     {
         _target = target;
-        _listener.Start();
-        _acceptLoop = AcceptLoopAsync();
+        _listener = new LoopbackListener(ForwardAsync);
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _listener.Port;
 
     /// <summary>How many connections were forwarded so far.</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
+    public int Accepted => _listener.Accepted;
 
     public static CountingForwarder Start(int targetPort) => new(targetPort);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync();
-        _listener.Stop();
-        await _acceptLoop;
-        Task[] connections;
-        lock (_connections)
-        {
-            connections = [.. _connections];
-        }
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 
-        await Task.WhenAll(connections);
-        _listener.Dispose();
-        _stopping.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var socket = await _listener.AcceptSocketAsync(_stopping.Token);
-                Interlocked.Increment(ref _accepted);
-                lock (_connections)
-                {
-                    _connections.Add(ForwardAsync(socket));
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task ForwardAsync(Socket accepted)
+    private async Task ForwardAsync(Socket accepted, CancellationToken stopping)
     {
         using var client = accepted;
         using var server = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         client.NoDelay = true;
         try
         {
-            await server.ConnectAsync(IPAddress.Loopback, _target, _stopping.Token);
+            await server.ConnectAsync(IPAddress.Loopback, _target, stopping);
             await using var near = new NetworkStream(client, ownsSocket: false);
             await using var far = new NetworkStream(server, ownsSocket: false);
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var up = near.CopyToAsync(far, either.Token);
             var down = far.CopyToAsync(near, either.Token);
             await Task.WhenAny(up, down);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using System.Net.Sockets;
 
 namespace PrivateServer.IntegrationTests.Infrastructure;
@@ -12,77 +11,19 @@ public sealed class EchoServer : IAsyncDisposable
 {
     private const int BufferLength = 64 * 1024;
 
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _connections = [];
-    private readonly Task _acceptLoop;
-    private int _accepted;
+    private readonly LoopbackListener _listener = new(EchoAsync);
 
-    private EchoServer(TcpListener listener)
-    {
-        _listener = listener;
-        _acceptLoop = AcceptLoopAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _listener.Port;
 
     /// <summary>How many connections were accepted so far.</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
+    public int Accepted => _listener.Accepted;
 
-    public static EchoServer Start()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start(backlog: 512);
-        return new EchoServer(listener);
-    }
+    public static EchoServer Start() => new();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_stopping.IsCancellationRequested)
-        {
-            return;
-        }
-
-        await _stopping.CancelAsync();
-        _listener.Stop();
-        await _acceptLoop;
-        Task[] connections;
-        lock (_connections)
-        {
-            connections = [.. _connections];
-        }
-
-        await Task.WhenAll(connections);
-        _stopping.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stopping.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _accepted);
-            var connection = EchoAsync(socket, _stopping.Token);
-            lock (_connections)
-            {
-                _connections.RemoveAll(c => c.IsCompleted);
-                _connections.Add(connection);
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 
     private static async Task EchoAsync(Socket socket, CancellationToken cancellationToken)
     {
-        await Task.Yield();
         var buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
         try
         {
