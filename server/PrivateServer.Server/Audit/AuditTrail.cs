@@ -17,6 +17,18 @@ public sealed partial class AuditTrail(IAuditLog log, TimeProvider time, ILogger
         LogAppended(logger, appended.Sequence, action, actor);
     }
 
+    /// <summary>
+    /// Appends one event stamped now to the chain at once and stores it with the next group of such events, a few
+    /// milliseconds later (<see cref="IAuditLog.AppendDeferredAsync"/>): for frequent events that record no change of
+    /// their own. Throws, as <see cref="RecordAsync"/> does, when the trail cannot be written.
+    /// </summary>
+    public async Task RecordDeferredAsync(
+        string actor, string action, string? target, string? sessionId, IReadOnlyDictionary<string, string>? details, CancellationToken cancellationToken)
+    {
+        var appended = await log.AppendDeferredAsync(new AuditEntry(time.GetUtcNow(), actor, action, target, sessionId, null, details), cancellationToken);
+        LogAppended(logger, appended.Sequence, action, actor);
+    }
+
     /// <summary>Appends one event done by whoever acts now (<see cref="AuditActor"/>): an admin change.</summary>
     public Task RecordChangeAsync(string action, string? target, IReadOnlyDictionary<string, string>? details, CancellationToken cancellationToken) =>
         RecordAsync(actor?.Current ?? AuditActor.LocalAdmin, action, target, null, actor?.Source, details, cancellationToken);

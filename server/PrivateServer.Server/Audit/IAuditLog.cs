@@ -6,6 +6,13 @@ public interface IAuditLog
     /// <summary>Chains and stores an entry; returns the event as stored.</summary>
     Task<AuditEvent> AppendAsync(AuditEntry entry, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Chains an entry at once and stores it with the next group of such entries, a few milliseconds later: for events
+    /// that come often and record no change of their own (a stream opened). Reads and other writes store the group
+    /// first; a group that cannot be stored makes this throw until it is.
+    /// </summary>
+    Task<AuditEvent> AppendDeferredAsync(AuditEntry entry, CancellationToken cancellationToken);
+
     /// <summary>Every event in sequence order, read in pages.</summary>
     IAsyncEnumerable<AuditEvent> ReadAsync(CancellationToken cancellationToken);
 
