@@ -13,10 +13,11 @@ internal static class LatencyScenario
     public static async Task RunAsync(BenchOptions options, IReadOnlyList<ThroughputScenario.Contender> echoes, BenchReport report, CancellationToken cancellationToken)
     {
         var warming = Stopwatch.StartNew();
+        var order = new Random(Seed);
         // At least 50 streams each, and then until the warm-up time is over (see BenchOptions.StreamWarmUp).
         for (var i = 0; i < 50 || warming.Elapsed < options.StreamWarmUp; i++)
         {
-            foreach (var echo in echoes)
+            foreach (var echo in InRandomOrder(echoes, order))
             {
                 await FirstEchoAsync(echo.Port, cancellationToken);
             }
@@ -61,9 +62,25 @@ internal static class LatencyScenario
             met: null);
     }
 
+    /// <summary>The order of the contenders in each round is drawn from a generator with this seed: the same in every run.</summary>
+    private const int Seed = 20261201;
+
     /// <summary>
-    /// First-echo times of every contender, interleaved (one sample of each in turn: drift on the machine hits every
-    /// contender alike), with <paramref name="gap"/> after each sample.
+    /// A new order for each round. In a fixed order every contender always followed the same one, and a relay's stream
+    /// goes on ending (end frames, the connections given back) after its first echo: the contender after a relay was
+    /// measured while that ran, the one after <c>direct</c> on a quiet machine. An A/A run (`--variant` with a variable
+    /// nothing reads) measured the variant, which followed <c>direct</c>, at 0.87× the relay back to back.
+    /// </summary>
+    private static ThroughputScenario.Contender[] InRandomOrder(IReadOnlyList<ThroughputScenario.Contender> echoes, Random order)
+    {
+        var round = echoes.ToArray();
+        order.Shuffle(round);
+        return round;
+    }
+
+    /// <summary>
+    /// First-echo times of every contender, interleaved (one sample of each per round, in a new order each round: drift
+    /// on the machine and the contender before hit every contender alike), with <paramref name="gap"/> after each sample.
     /// </summary>
     private static async Task<(Dictionary<string, Samples> Samples, Dictionary<string, StreamCpu> Cpu)> SampleAsync(
         IReadOnlyList<ThroughputScenario.Contender> echoes, int count, TimeSpan gap, CancellationToken cancellationToken)
@@ -71,9 +88,10 @@ internal static class LatencyScenario
         var samples = echoes.ToDictionary(c => c.Name, _ => new Samples(), StringComparer.Ordinal);
         // Each contender's processes are its own, so their CPU over the interleaved loop is theirs alone.
         var meters = echoes.Where(c => c.Path is not null).ToDictionary(c => c.Name, c => PathCpuMeter.Start(c.Path)!, StringComparer.Ordinal);
+        var order = new Random(Seed);
         for (var i = 0; i < count; i++)
         {
-            foreach (var echo in echoes)
+            foreach (var echo in InRandomOrder(echoes, order))
             {
                 samples[echo.Name].Add((await FirstEchoAsync(echo.Port, cancellationToken)).TotalMilliseconds);
                 if (gap > TimeSpan.Zero)
