@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PrivateServer.Protocol.Transport;
 using PrivateServer.SupporterModule.Cli;
 
 namespace PrivateServer.SupporterModule;
@@ -6,10 +7,13 @@ namespace PrivateServer.SupporterModule;
 /// <summary>Entry point of `privateserver-supporter`: the PrivateServer supporter module, the technician's side of a session.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args) =>
-        BuildCommand(new StreamReader(Console.OpenStandardInput()), Console.Out, Console.Error)
+    public static Task<int> Main(string[] args)
+    {
+        SocketCompletions.PreferInline();
+        return BuildCommand(new StreamReader(Console.OpenStandardInput()), Console.Out, Console.Error)
             .Parse(args)
             .InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
+    }
 
     internal static RootCommand BuildCommand(TextReader input, TextWriter output, TextWriter error) =>
         new("privateserver-supporter — the PrivateServer supporter module, the technician's side of a session.")

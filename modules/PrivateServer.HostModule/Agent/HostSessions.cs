@@ -313,7 +313,9 @@ internal sealed class HostSessions : IDisposable
 
     private async Task<ScriptResult> RunAndTellAsync(ScriptRun run, CancellationToken cancellationToken)
     {
-        var result = await ScriptRunner.RunAsync(run, cancellationToken);
+        // On the thread pool: starting the process (and writing its script file) must not hold up the thread that
+        // serves the sockets' events (SocketCompletions.PreferInline).
+        var result = await Task.Run(() => ScriptRunner.RunAsync(run, cancellationToken), cancellationToken);
         _terminal.Say(
             result.TimedOut ? HostText.ScriptTimedOut(run.Name, run.TimeoutSeconds)
             : result.Ran ? HostText.ScriptDone(run.Name, result.ExitCode)
@@ -496,7 +498,8 @@ internal sealed class HostSessions : IDisposable
         try
         {
             var relayOpening = relays.OpenAsync(open.Ticket, session.Ended.Token);
-            var report = await SystemInformation.GatherAsync(session.Ended.Token);
+            // On the thread pool: reading every process's figures takes milliseconds that the sockets' events must not wait for.
+            var report = await Task.Run(() => SystemInformation.GatherAsync(session.Ended.Token), session.Ended.Token);
             await using var relay = await relayOpening;
             await relay.WriteAsync(report.ToJson(), session.Ended.Token);
             await relay.FlushAsync(session.Ended.Token);
