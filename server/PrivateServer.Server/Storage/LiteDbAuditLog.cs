@@ -79,8 +79,9 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
                     CommitDeferred();
                 }
 
-                var appended = Chain(entry);
+                var appended = Next(entry);
                 _deferred.Add(appended);
+                _last = appended;
                 if (!_commitScheduled)
                 {
                     _commitScheduled = true;
@@ -305,23 +306,14 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
     /// <summary>Chains and inserts one event; the caller holds the write gate and committed the deferred ones.</summary>
     private AuditEvent Append(AuditEntry entry)
     {
-        var previous = _last;
-        var appended = Chain(entry);
-        try
-        {
-            Events.Insert(AuditDocument.From(appended));
-        }
-        catch
-        {
-            _last = previous;
-            throw;
-        }
-
+        var appended = Next(entry);
+        Events.Insert(AuditDocument.From(appended));
+        _last = appended;
         return appended;
     }
 
-    /// <summary>The next event of the chain, which becomes its head; the caller holds the write gate.</summary>
-    private AuditEvent Chain(AuditEntry entry)
+    /// <summary>The event that would follow the chain's head (which it becomes only once stored or deferred); the caller holds the write gate.</summary>
+    private AuditEvent Next(AuditEntry entry)
     {
         if (!_lastKnown)
         {
@@ -329,9 +321,7 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
             _lastKnown = true;
         }
 
-        var appended = AuditChain.Append(_last, entry);
-        _last = appended;
-        return appended;
+        return AuditChain.Append(_last, entry);
     }
 
     /// <summary>After a rollback: the head is read again from what was committed (no deferred event is then waiting: they are committed before any transaction).</summary>

@@ -148,6 +148,25 @@ public sealed class GroupCommitTests : IAsyncLifetime, IDisposable
         (await trail.VerifyAsync(default)).Intact.Should().BeTrue();
     }
 
+    [Fact]
+    public async Task AnAppendThatCannotBeStored_LeavesTheHeadWhereItWas()
+    {
+        // A new log: it reads the head from the database at its first append.
+        using var log = new LiteDbAuditLog(_temp.Database, _time);
+        var trail = new AuditTrail(log, _time, NullLogger<AuditTrail>.Instance);
+        var head = Raw.FindAll().OrderByDescending(d => d["_id"].AsInt64).First();
+        // LiteDB stores no document over 16 MiB.
+        var tooLarge = new AuditEntry(_time.GetUtcNow(), "admin", "script.added", null, null, null, new Dictionary<string, string> { ["body"] = new('x', 17 << 20) });
+
+        var failing = () => log.AppendAsync(tooLarge, default);
+
+        await failing.Should().ThrowAsync<LiteException>();
+        var next = await log.AppendAsync(Entry("login.ok"), default);
+        next.Sequence.Should().Be(head["_id"].AsInt64 + 1);
+        next.PreviousHash.Should().Be(head["Hash"].AsString, "the event that was not stored is not the head");
+        (await trail.VerifyAsync(default)).Intact.Should().BeTrue();
+    }
+
     private AuditEntry Opened(string session) =>
         new(_time.GetUtcNow(), "alice", "stream.opened", "pc-01", session, null, new Dictionary<string, string> { ["service"] = "screen" });
 
