@@ -44,6 +44,19 @@ public sealed class ApplianceDatabase : IDisposable
         }
     }
 
+    /// <summary>Runs synchronous writes that return nothing while holding <see cref="WriteGate"/>.</summary>
+    internal Task UnderWriteGateAsync(Action write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return UnderWriteGateAsync(
+            () =>
+            {
+                write();
+                return true;
+            },
+            cancellationToken);
+    }
+
     /// <summary>Raised after a transaction rolled back, so caches of what it wrote (the audit chain's head) are dropped.</summary>
     internal event Action? RolledBack;
 

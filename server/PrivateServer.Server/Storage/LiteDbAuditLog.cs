@@ -36,8 +36,7 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
     // Chained but not committed yet, oldest first; under the write gate, as are the fields below.
     private readonly List<AuditEvent> _deferred = [];
     private bool _commitScheduled;
-    private Exception? _deferredFailure;
-    private bool _disposed;
+    private bool _lastGroupFailed;
     private AuditEvent? _last;
     private bool _lastKnown;
 
@@ -72,8 +71,8 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
         return _database.UnderWriteGateAsync(
             () =>
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_deferredFailure is not null || _deferred.Count >= MaximumDeferred)
+                ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
+                if (_lastGroupFailed || _deferred.Count >= MaximumDeferred)
                 {
                     // Fails closed: nothing more is appended while earlier events cannot be written.
                     CommitDeferred();
@@ -103,8 +102,7 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
                 () =>
                 {
                     _commitScheduled = false;
-                    CommitDeferred();
-                    return true;
+                    TryCommitDeferred();
                 },
                 _disposing.Token);
         }
@@ -112,9 +110,9 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
         {
             // Disposal commits them.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (ObjectDisposedException ex)
         {
-            // They stay in memory: the next append, read or the disposal tries again (an append fails while it cannot).
+            // The database was closed before this log: what waited is lost, and says so.
             LogGroupCommitFailed(_logger, ex);
         }
     }
@@ -136,33 +134,33 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _deferredFailure = ex;
+            _lastGroupFailed = true;
             var waiting = _deferred.Count == 1 ? "1 event waits" : $"{_deferred.Count} events wait";
             throw new IOException($"the audit trail could not be written ({ex.Message}); {waiting} in memory for the next try", ex);
         }
 
         _deferred.Clear();
-        _deferredFailure = null;
+        _lastGroupFailed = false;
     }
 
-    /// <summary>Commits the deferred events before a read, so that it sees the whole chain; when they cannot be written, the read sees what is.</summary>
-    private async Task CommitBeforeReadAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="CommitDeferred"/> where nobody waits for the answer: a failure is logged, the events stay in memory
+    /// (appends fail until they are written); the caller holds the write gate.
+    /// </summary>
+    private void TryCommitDeferred()
     {
         try
         {
-            await _database.UnderWriteGateAsync(
-                () =>
-                {
-                    CommitDeferred();
-                    return true;
-                },
-                cancellationToken);
+            CommitDeferred();
         }
         catch (IOException ex)
         {
             LogGroupCommitFailed(_logger, ex);
         }
     }
+
+    /// <summary>Commits the deferred events before a read, so that it sees the whole chain; when they cannot be written, the read sees what is.</summary>
+    private Task CommitBeforeReadAsync(CancellationToken cancellationToken) => _database.UnderWriteGateAsync(TryCommitDeferred, cancellationToken);
 
     /// <summary>Users, groups, hosts, enrolment tokens, settings, sessions, links, mails and the events recording them in one transaction; on any failure nothing is stored and the head is read again.</summary>
     public Task<IReadOnlyList<AuditEvent>> WriteAsync(AtomicChange change, CancellationToken cancellationToken)
@@ -418,29 +416,15 @@ internal sealed partial class LiteDbAuditLog : IAuditLog, IAtomicWriter, IDispos
         if (!_disposing.IsCancellationRequested)
         {
             await _disposing.CancelAsync();
-            await _database.UnderWriteGateAsync(
-                () =>
-                {
-                    StopDeferring();
-                    return true;
-                },
-                CancellationToken.None);
+            await _database.UnderWriteGateAsync(StopDeferring, CancellationToken.None);
         }
     }
 
     /// <summary>The last commit of deferred events; under the write gate.</summary>
     private void StopDeferring()
     {
-        _disposed = true;
         _database.RolledBack -= ForgetHead;
-        try
-        {
-            CommitDeferred();
-        }
-        catch (IOException ex)
-        {
-            LogGroupCommitFailed(_logger, ex);
-        }
+        TryCommitDeferred();
     }
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Error, Message = "Could not commit deferred audit events; they are kept in memory and no event is appended until they are written")]
