@@ -5,9 +5,16 @@ using PrivateServer.Benchmarks.Report;
 using PrivateServer.Benchmarks.Scenarios;
 using PrivateServer.Benchmarks.Services;
 using PrivateServer.IntegrationTests.Infrastructure;
+using PrivateServer.Protocol.Transport;
 
 // make bench: the real appliance, host and supporter modules against direct TCP and OpenSSH, all on
 // 127.0.0.1, in one run; prints a Markdown table and writes the figures to bench-results/latest.json.
+// The load process plays module ends (the idle hosts, both ends of the chatty sessions) with the modules' protocol code, and
+// runs it the way the modules do: socket completions on the polling thread (here) and workers that sleep at once instead of
+// spinning (runtime configuration in the project). With the runtime's defaults it took 107–109 % of a core for the 200
+// chatty sessions against 72–80 % so, on the 2 cores the appliance needs too (README, Performance). Not passed on to the
+// processes it starts (ChildProcess).
+SocketCompletions.PreferInline();
 BenchOptions options;
 try
 {

@@ -58,6 +58,9 @@ public sealed class ChildProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory ?? string.Empty,
         };
         info.Environment["LC_ALL"] = "C.UTF-8";
+        // Where a child's socket completions run is its own choice (the modules set it, the appliance keeps the runtime's
+        // default), not inherited: the bench's load process runs its own inline, as the modules do (README, Performance).
+        info.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
