@@ -67,6 +67,9 @@ public sealed class HostChannelEndpoint(
             return;
         }
 
+        // A host's channel is idle but for a heartbeat now and then, for days: OpenSSL gives its ~34 KiB of record
+        // buffers back between messages (before the first read, so no OpenSSL call runs beside it).
+        Tls.IdleTlsBuffers.TryRelease(tls);
         var source = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         var requested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, requested, lifetime.ApplicationStopping);
