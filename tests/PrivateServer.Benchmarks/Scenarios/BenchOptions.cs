@@ -94,6 +94,15 @@ internal sealed record BenchOptions
         for (var i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Number()
+            {
+                var name = args[i];
+                var text = Value();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+                    ? number
+                    : throw new ArgumentException($"{name} takes a whole number, not \"{text}\"");
+            }
+
             options = args[i] switch
             {
                 "--quick" => options with
@@ -101,20 +110,20 @@ internal sealed record BenchOptions
                     BulkBytes = 64L << 20, Repetitions = 3, StreamSamples = 200, StreamWarmUp = TimeSpan.Zero, SpacedStreamSamples = 20, SessionSamples = 20,
                     IdleHostSteps = [200, 500], IdleCpuWindow = TimeSpan.FromSeconds(10), ChattySessions = 20, ChatterDuration = TimeSpan.FromSeconds(5), ChatterWarmUp = TimeSpan.Zero,
                 },
-                "--size-mib" => options with { BulkBytes = long.Parse(Value(), CultureInfo.InvariantCulture) << 20 },
-                "--reps" => options with { Repetitions = Math.Max(1, int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--stream-samples" => options with { StreamSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
-                "--spaced-stream-samples" => options with { SpacedStreamSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
-                "--stream-gap-ms" => options with { StreamGap = TimeSpan.FromMilliseconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--stream-warmup-seconds" => options with { StreamWarmUp = TimeSpan.FromSeconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--session-samples" => options with { SessionSamples = int.Parse(Value(), CultureInfo.InvariantCulture) },
-                "--hosts" => options with { IdleHostSteps = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToList() },
-                "--sessions" => options with { ChattySessions = int.Parse(Value(), CultureInfo.InvariantCulture) },
-                "--chatter-seconds" => options with { ChatterDuration = TimeSpan.FromSeconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--chatter-warmup-seconds" => options with { ChatterWarmUp = TimeSpan.FromSeconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--size-mib" => options with { BulkBytes = (long)Number() << 20 },
+                "--reps" => options with { Repetitions = Math.Max(1, Number()) },
+                "--stream-samples" => options with { StreamSamples = Number() },
+                "--spaced-stream-samples" => options with { SpacedStreamSamples = Number() },
+                "--stream-gap-ms" => options with { StreamGap = TimeSpan.FromMilliseconds(Number()) },
+                "--stream-warmup-seconds" => options with { StreamWarmUp = TimeSpan.FromSeconds(Number()) },
+                "--session-samples" => options with { SessionSamples = Number() },
+                "--hosts" => options with { IdleHostSteps = Value().Split(',').Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"--hosts takes whole numbers separated by commas, not \"{s}\"")).Order().ToList() },
+                "--sessions" => options with { ChattySessions = Number() },
+                "--chatter-seconds" => options with { ChatterDuration = TimeSpan.FromSeconds(Number()) },
+                "--chatter-warmup-seconds" => options with { ChatterWarmUp = TimeSpan.FromSeconds(Number()) },
                 "--only" => options with { Only = Value().Split(',').ToHashSet(StringComparer.Ordinal) },
                 "--out" => options with { OutputFile = Value() },
-                "--heartbeat" => options with { HeartbeatSeconds = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--heartbeat" => options with { HeartbeatSeconds = Number() },
                 "--variant" => options with { Variant = WithSetting(options.Variant, Value()) },
                 "--help" or "-h" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {args[i]}; {Usage}"),
