@@ -38,6 +38,8 @@ internal static class ThroughputScenario
         var cpuDown = contenders.ToDictionary(c => c.Name, _ => new Samples());
         var serverUp = contenders.ToDictionary(c => c.Name, _ => new Samples());
         var serverDown = contenders.ToDictionary(c => c.Name, _ => new Samples());
+        var machineUp = contenders.ToDictionary(c => c.Name, _ => new MachineSamples());
+        var machineDown = contenders.ToDictionary(c => c.Name, _ => new MachineSamples());
         var gibibytes = options.BulkBytes / (double)(1L << 30);
 
         // Warm-up: JIT, pools, TCP windows — not counted.
@@ -56,11 +58,15 @@ internal static class ThroughputScenario
             {
                 // CPU from the transfer's start until its work is done (the recording saved), per GiB moved.
                 var meter = PathCpuMeter.Start(contender.Path);
+                var machine = MachineCpuMeter.Start();
                 up[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.UploadAsync(contender.Port, options.BulkBytes, payload, cancellationToken)));
+                machineUp[contender.Name].Add(machine, gibibytes);
                 await SettleAsync(contender, settled[contender.Name], cancellationToken);
                 AddCpu(meter, cpuUp[contender.Name], serverUp[contender.Name], gibibytes);
                 meter = PathCpuMeter.Start(contender.Path);
+                machine = MachineCpuMeter.Start();
                 down[contender.Name].Add(MegabytesPerSecond(options.BulkBytes, await BulkService.DownloadAsync(contender.Port, options.BulkBytes, buffer, cancellationToken)));
+                machineDown[contender.Name].Add(machine, gibibytes);
                 await SettleAsync(contender, settled[contender.Name], cancellationToken);
                 AddCpu(meter, cpuDown[contender.Name], serverDown[contender.Name], gibibytes);
                 Console.Error.WriteLine(string.Create(
@@ -75,6 +81,7 @@ internal static class ThroughputScenario
         AddRow(report, $"Throughput supporter→host, {size}, MB/s", up);
         AddRow(report, $"Throughput host→supporter, {size}, MB/s", down);
         AddCpuRow(report, "CPU per GiB moved, every process on the path, supporter→host / host→supporter, s (relay: appliance and both modules; ssh -L: ssh and sshd)", cpuUp, cpuDown, serverUp, serverDown);
+        AddMachineRow(report, up, down, machineUp, machineDown);
         if (up.ContainsKey(Recorded))
         {
             AddRecordingRow(report, $"… with server-side recording (group policy), supporter→host / host→supporter, MB/s", up, down, settled[Recorded], size);
@@ -96,6 +103,12 @@ internal static class ThroughputScenario
             cpuSecondsPerGiBDown = cpuDown.Where(p => p.Value.Count > 0).ToDictionary(p => p.Key, p => p.Value.Values),
             applianceCpuSecondsPerGiBUp = serverUp.Where(p => p.Value.Count > 0 && p.Key != "ssh -L").ToDictionary(p => p.Key, p => p.Value.Values),
             applianceCpuSecondsPerGiBDown = serverDown.Where(p => p.Value.Count > 0 && p.Key != "ssh -L").ToDictionary(p => p.Key, p => p.Value.Values),
+            machineCpuSecondsPerGiBUp = machineUp.ToDictionary(p => p.Key, p => p.Value.Machine.Values),
+            machineCpuSecondsPerGiBDown = machineDown.ToDictionary(p => p.Key, p => p.Value.Machine.Values),
+            machineBusySharesUp = machineUp.ToDictionary(p => p.Key, p => p.Value.Busy.Values),
+            machineBusySharesDown = machineDown.ToDictionary(p => p.Key, p => p.Value.Busy.Values),
+            benchProcessCpuSecondsPerGiBUp = machineUp.ToDictionary(p => p.Key, p => p.Value.Bench.Values),
+            benchProcessCpuSecondsPerGiBDown = machineDown.ToDictionary(p => p.Key, p => p.Value.Bench.Values),
         });
     }
 
@@ -163,6 +176,34 @@ internal static class ThroughputScenario
             "(comparison)",
             met: null);
 
+    /// <summary>
+    /// The CPU a GiB costs the whole machine (every process and the kernel), against what the targets leave: on a machine
+    /// whose cores all run the paths and the bench, MB/s is the cores' time divided by this. So 1.5× ssh -L's MB/s leaves
+    /// the relay at most the cores' time per GiB at that speed — what the row compares.
+    /// </summary>
+    private static void AddMachineRow(
+        BenchReport report, Dictionary<string, Samples> up, Dictionary<string, Samples> down, Dictionary<string, MachineSamples> machineUp, Dictionary<string, MachineSamples> machineDown)
+    {
+        var cores = report.Machine.Cores;
+
+        // Seconds of all cores per GiB at 1.5× ssh -L's median MB/s.
+        double Budget(Dictionary<string, Samples> speeds) => cores * (1L << 30) / 1e6 / (1.5 * speeds["ssh -L"].Median);
+        var budgetUp = Budget(up);
+        var budgetDown = Budget(down);
+        string Of(string name) => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{machineUp[name].Machine.MedianRange(2)} / {machineDown[name].Machine.MedianRange(2)} (cores busy {machineUp[name].Busy.Median * 100:F0} / {machineDown[name].Busy.Median * 100:F0} %, the bench's client and service {machineUp[name].Bench.Median:F2} / {machineDown[name].Bench.Median:F2})");
+        report.Row(
+            $"Machine CPU per GiB moved (all {cores} cores' busy time, kernel included), supporter→host / host→supporter, s",
+            Of("relay"),
+            $"ssh -L {Of("ssh -L")}; direct {Of("direct")}",
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"1.5× ssh -L's MB/s leaves ≤ {budgetUp:F2} / {budgetDown:F2}: the relay spends {machineUp["relay"].Machine.Median / budgetUp:F1}× / {machineDown["relay"].Machine.Median / budgetDown:F1}× that"),
+            "(reported)",
+            met: null);
+    }
+
     private static void AddCpu(PathCpuMeter? meter, Samples all, Samples first, double gibibytes)
     {
         if (meter is not null)
@@ -179,6 +220,24 @@ internal static class ThroughputScenario
         {
             var took = await settle(cancellationToken);
             samples?.Add(took.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Per transfer: the machine's and the bench process's CPU seconds per GiB, and the cores' busy share.</summary>
+    private sealed class MachineSamples
+    {
+        public Samples Machine { get; } = new();
+
+        public Samples Bench { get; } = new();
+
+        public Samples Busy { get; } = new();
+
+        public void Add(MachineCpuMeter meter, double gibibytes)
+        {
+            var (bench, machine, share) = meter.Used();
+            Machine.Add(machine.TotalSeconds / gibibytes);
+            Bench.Add(bench.TotalSeconds / gibibytes);
+            Busy.Add(share);
         }
     }
 
