@@ -68,6 +68,8 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
         await Console.Error.WriteLineAsync("Throughput …");
         // A second appliance whose group records: the same relay with every byte also written to a recording.
         await using var recorded = await RelayRig.StartAsync(bulk.Port, echo.Port, cancellationToken, recording: true);
+        // The relay's topology (four TLS ends, three processes) built from a C proxy: what this machine allows it.
+        await using var haproxy = await HaproxyChain.StartAsync(bulk.Port, cancellationToken);
         await ThroughputScenario.RunAsync(
             options,
             [
@@ -75,6 +77,7 @@ if (options.Runs("throughput") || options.Runs("streams") || options.Runs("sessi
                 new("ssh -L", sshBulk, Path: () => [ssh.ProcessId, .. ProcessMeter.WithDescendants(sshd.ProcessId)]),
                 new("relay", rig.BulkForward, Path: rig.PathProcesses),
                 new(ThroughputScenario.Recorded, recorded.BulkForward, recorded.WaitForRecordingSavedAsync, recorded.PathProcesses),
+                new(ThroughputScenario.Haproxy, haproxy.Port, Path: () => [haproxy.ProcessIds[1], haproxy.ProcessIds[0], haproxy.ProcessIds[2]]),
                 .. variant is null ? Array.Empty<ThroughputScenario.Contender>() : [new(ThroughputScenario.Variant, variant.BulkForward, Path: variant.PathProcesses)],
             ],
             report, cancellationToken);

@@ -24,6 +24,9 @@ internal static class ThroughputScenario
     /// <summary>The relay of an appliance that records the stream (group policy recording on).</summary>
     public const string Recorded = "relay, recorded";
 
+    /// <summary>The relay's topology in C: three HAProxy processes, four TLS ends (<see cref="Peers.HaproxyChain"/>).</summary>
+    public const string Haproxy = "HAProxy ×3";
+
     /// <summary>The relay of an appliance started with the <c>--variant</c> settings.</summary>
     public const string Variant = "relay, variant";
 
@@ -82,6 +85,11 @@ internal static class ThroughputScenario
         AddRow(report, $"Throughput host→supporter, {size}, MB/s", down);
         AddCpuRow(report, "CPU per GiB moved, every process on the path, supporter→host / host→supporter, s (relay: appliance and both modules; ssh -L: ssh and sshd)", cpuUp, cpuDown, serverUp, serverDown);
         AddMachineRow(report, up, down, machineUp, machineDown);
+        if (up.ContainsKey(Haproxy))
+        {
+            AddSameTopologyRow(report, size, up, down, cpuUp, cpuDown, serverUp, serverDown);
+        }
+
         if (up.ContainsKey(Recorded))
         {
             AddRecordingRow(report, $"… with server-side recording (group policy), supporter→host / host→supporter, MB/s", up, down, settled[Recorded], size);
@@ -196,13 +204,32 @@ internal static class ThroughputScenario
         report.Row(
             $"Machine CPU per GiB moved (all {cores} cores' busy time, kernel included), supporter→host / host→supporter, s",
             Of("relay"),
-            $"ssh -L {Of("ssh -L")}; direct {Of("direct")}",
+            $"ssh -L {Of("ssh -L")}; direct {Of("direct")}" + (machineUp.ContainsKey(Haproxy) ? $"; {Haproxy} {Of(Haproxy)}" : string.Empty),
             string.Create(
                 CultureInfo.InvariantCulture,
                 $"1.5× ssh -L's MB/s leaves ≤ {budgetUp:F2} / {budgetDown:F2}: the relay spends {machineUp["relay"].Machine.Median / budgetUp:F1}× / {machineDown["relay"].Machine.Median / budgetDown:F1}× that"),
             "(reported)",
             met: null);
     }
+
+    /// <summary>
+    /// The relay's topology built from a C proxy, against the relay and ssh -L: how fast four TLS ends in three processes
+    /// can move bytes on this machine at all, and how close the relay comes to it.
+    /// </summary>
+    private static void AddSameTopologyRow(
+        BenchReport report, string size, Dictionary<string, Samples> up, Dictionary<string, Samples> down,
+        Dictionary<string, Samples> cpuUp, Dictionary<string, Samples> cpuDown, Dictionary<string, Samples> middleUp, Dictionary<string, Samples> middleDown) =>
+        report.Row(
+            $"The relay's topology in C: three HAProxy processes, plain TCP → TLS 1.3 → decrypt, encrypt → TLS 1.3 → plain TCP (four AES-256-GCM ends), {size}, supporter→host / host→supporter, MB/s",
+            $"relay {up["relay"].MedianRange(0)} / {down["relay"].MedianRange(0)}",
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"{Haproxy} {up[Haproxy].MedianRange(0)} / {down[Haproxy].MedianRange(0)}, CPU per GiB {cpuUp[Haproxy].Median:F2} / {cpuDown[Haproxy].Median:F2} s (the middle one {middleUp[Haproxy].Median:F2} / {middleDown[Haproxy].Median:F2}); ssh -L {up["ssh -L"].Median:F0} / {down["ssh -L"].Median:F0}"),
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"{Haproxy} {up[Haproxy].Median / up["ssh -L"].Median:F2}× / {down[Haproxy].Median / down["ssh -L"].Median:F2}× ssh; relay {up["relay"].Median / up[Haproxy].Median:F2}× / {down["relay"].Median / down[Haproxy].Median:F2}× {Haproxy}"),
+            "(reported)",
+            met: null);
 
     private static void AddCpu(PathCpuMeter? meter, Samples all, Samples first, double gibibytes)
     {
